@@ -1,0 +1,140 @@
+//! Typed configuration of the functions, read from the environment at cold start.
+//!
+//! A bad value fails the cold start with a message naming the variable, instead of failing every
+//! invocation later.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use crate::detect::Severity;
+use crate::read::DEFAULT_MAX_DECOMPRESSED_BYTES;
+
+/// ARN of the SNS topic findings are published to. Required.
+pub const ENV_FINDINGS_TOPIC_ARN: &str = "FINDINGS_TOPIC_ARN";
+/// Lowest severity published (`info`..`critical`). Default `low`.
+pub const ENV_MIN_SEVERITY: &str = "MIN_PUBLISH_SEVERITY";
+/// Cap on an object's decompressed size, in bytes. Default 4 GiB.
+pub const ENV_MAX_DECOMPRESSED_BYTES: &str = "MAX_DECOMPRESSED_BYTES";
+/// Bucket that keeps bad records. Optional: without it they are kept in the logs only.
+pub const ENV_QUARANTINE_BUCKET: &str = "QUARANTINE_BUCKET";
+/// Key prefix of kept bad records. Default `quarantine/`.
+pub const ENV_QUARANTINE_PREFIX: &str = "QUARANTINE_PREFIX";
+/// Evidence events kept per finding. Default 5.
+pub const ENV_MAX_EVIDENCE: &str = "MAX_EVIDENCE_EVENTS";
+
+/// A configuration value was missing or wrong.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("configuration: {name}: {reason}")]
+pub struct ConfigError {
+    /// The environment variable.
+    pub name: &'static str,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+/// Configuration of `log-ingest`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogIngestConfig {
+    /// Where findings go.
+    pub findings_topic_arn: String,
+    /// Lowest severity published.
+    pub min_severity: Severity,
+    /// Cap on an object's decompressed size.
+    pub max_decompressed_bytes: u64,
+    /// Bucket for bad records.
+    pub quarantine_bucket: Option<String>,
+    /// Key prefix for bad records.
+    pub quarantine_prefix: String,
+    /// Evidence events kept per finding.
+    pub max_evidence: usize,
+}
+
+impl LogIngestConfig {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<LogIngestConfig, ConfigError> {
+        Self::from_map(&std::env::vars().collect())
+    }
+
+    /// Reads a map of variables (the environment, or a test's).
+    pub fn from_map(env: &HashMap<String, String>) -> Result<LogIngestConfig, ConfigError> {
+        let get = |name: &str| env.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
+        let topic = get(ENV_FINDINGS_TOPIC_ARN).ok_or(ConfigError {
+            name: ENV_FINDINGS_TOPIC_ARN,
+            reason: "required: the ARN of the findings topic".into(),
+        })?;
+        if !topic.starts_with("arn:") || !topic.contains(":sns:") {
+            return Err(ConfigError {
+                name: ENV_FINDINGS_TOPIC_ARN,
+                reason: format!("{topic:?} is not an SNS topic ARN"),
+            });
+        }
+        Ok(LogIngestConfig {
+            findings_topic_arn: topic.to_owned(),
+            min_severity: parse(get(ENV_MIN_SEVERITY), ENV_MIN_SEVERITY, Severity::Low)?,
+            max_decompressed_bytes: parse(
+                get(ENV_MAX_DECOMPRESSED_BYTES),
+                ENV_MAX_DECOMPRESSED_BYTES,
+                DEFAULT_MAX_DECOMPRESSED_BYTES,
+            )?,
+            quarantine_bucket: get(ENV_QUARANTINE_BUCKET).map(str::to_owned),
+            quarantine_prefix: get(ENV_QUARANTINE_PREFIX)
+                .unwrap_or("quarantine/")
+                .to_owned(),
+            max_evidence: parse(get(ENV_MAX_EVIDENCE), ENV_MAX_EVIDENCE, 5)?,
+        })
+    }
+}
+
+fn parse<T: FromStr>(value: Option<&str>, name: &'static str, default: T) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    match value {
+        None => Ok(default),
+        Some(v) => v.parse().map_err(|e| ConfigError {
+            name,
+            reason: format!("{v:?}: {e}"),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_and_required() {
+        let c = LogIngestConfig::from_map(&env(&[(
+            ENV_FINDINGS_TOPIC_ARN,
+            "arn:aws:sns:us-east-1:111122223333:findings",
+        )]))
+        .unwrap();
+        assert_eq!(c.min_severity, Severity::Low);
+        assert_eq!(c.max_evidence, 5);
+        let e = LogIngestConfig::from_map(&env(&[])).unwrap_err();
+        assert_eq!(e.name, ENV_FINDINGS_TOPIC_ARN);
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let e = LogIngestConfig::from_map(&env(&[
+            (
+                ENV_FINDINGS_TOPIC_ARN,
+                "arn:aws:sns:us-east-1:111122223333:findings",
+            ),
+            (ENV_MIN_SEVERITY, "urgent"),
+        ]))
+        .unwrap_err();
+        assert_eq!(e.name, ENV_MIN_SEVERITY);
+        let e =
+            LogIngestConfig::from_map(&env(&[(ENV_FINDINGS_TOPIC_ARN, "findings")])).unwrap_err();
+        assert!(e.reason.contains("not an SNS topic ARN"));
+    }
+}

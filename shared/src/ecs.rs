@@ -1,0 +1,187 @@
+//! The Elastic Common Schema event every source is normalized to.
+//!
+//! Field sets are nested as ECS requires (`{"event":{"kind":...}}`), and absent values are left
+//! out rather than written as `null`. The event borrows from the record it was built from, so
+//! normalizing costs no copies of strings; it is serialized, or turned into evidence, only when
+//! needed. Source-specific fields live under `aws.<source>` ([`Aws`]). Every other field written
+//! here exists in ECS with its type; a test checks that against the ECS field list.
+
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+/// One normalized event.
+#[derive(Debug, Serialize)]
+pub struct EcsEvent<'r> {
+    /// When the event happened (the source's own time, RFC 3339).
+    #[serde(rename = "@timestamp")]
+    pub timestamp: &'r str,
+    /// `event.*`.
+    pub event: Event<'r>,
+    /// `cloud.*`.
+    pub cloud: Cloud<'r>,
+    /// `source.*`: where the request came from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<Endpoint<'r>>,
+    /// `user.*`: who acted, and on whom.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<User<'r>>,
+    /// `user_agent.*`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<UserAgent<'r>>,
+    /// `error.*`: the error the call returned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorFields<'r>>,
+    /// `related.*`: every user and IP named, for pivots.
+    #[serde(skip_serializing_if = "Related::is_empty")]
+    pub related: Related<'r>,
+    /// `log.*`: the object the record was read from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log: Option<Log<'r>>,
+    /// `aws.*`: source-specific fields.
+    pub aws: Aws<'r>,
+}
+
+/// `event.*`.
+#[derive(Debug, Serialize)]
+pub struct Event<'r> {
+    /// `event`, `alert`, ... (ECS allowed values).
+    pub kind: &'static str,
+    /// ECS categories (allowed values).
+    pub category: &'static [&'static str],
+    /// ECS types (allowed values, each allowed by one of the categories).
+    #[serde(rename = "type")]
+    pub kind_types: &'static [&'static str],
+    /// `success`, `failure` or `unknown`.
+    pub outcome: &'static str,
+    /// The API call or action (`eventName`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<&'r str>,
+    /// The service that logged it (`eventSource`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<&'r str>,
+    /// `aws.cloudtrail`, `aws.guardduty`, ...
+    pub dataset: &'static str,
+    /// Always `aws`.
+    pub module: &'static str,
+    /// The source's own id of the event.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<&'r str>,
+}
+
+/// `cloud.*`.
+#[derive(Debug, Serialize)]
+pub struct Cloud<'r> {
+    /// Always `aws`.
+    pub provider: &'static str,
+    /// The region the event happened in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<&'r str>,
+    /// `cloud.account.id`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<Account<'r>>,
+}
+
+/// `cloud.account.*`.
+#[derive(Debug, Serialize)]
+pub struct Account<'r> {
+    /// Twelve-digit account id.
+    pub id: &'r str,
+}
+
+/// `source.*` (and `destination.*` for network sources).
+#[derive(Debug, Serialize, Default)]
+pub struct Endpoint<'r> {
+    /// The address as logged: an IP, or a service's host name.
+    pub address: &'r str,
+    /// Set only when the address is an IP.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip: Option<&'r str>,
+    /// Port, for network sources.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+}
+
+/// `user.*`.
+#[derive(Debug, Serialize, Default)]
+pub struct User<'r> {
+    /// The user name; for an assumed role, the role's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<&'r str>,
+    /// The principal id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<&'r str>,
+    /// Roles the user acted under (role ARNs).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub roles: Vec<&'r str>,
+    /// `user.target.*`: the user an IAM call acted on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<Target>,
+}
+
+/// `user.target.*`.
+#[derive(Debug, Serialize)]
+pub struct Target {
+    /// The target user's name.
+    pub name: String,
+}
+
+/// `user_agent.*`.
+#[derive(Debug, Serialize)]
+pub struct UserAgent<'r> {
+    /// The user agent as logged.
+    pub original: &'r str,
+}
+
+/// `error.*`.
+#[derive(Debug, Serialize)]
+pub struct ErrorFields<'r> {
+    /// `errorCode`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<&'r str>,
+    /// `errorMessage`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<&'r str>,
+}
+
+/// `related.*`.
+#[derive(Debug, Serialize, Default)]
+pub struct Related<'r> {
+    /// Every user name the event names.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub user: Vec<String>,
+    /// Every IP the event names.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ip: Vec<&'r str>,
+}
+
+impl Related<'_> {
+    fn is_empty(&self) -> bool {
+        self.user.is_empty() && self.ip.is_empty()
+    }
+}
+
+/// `log.*`.
+#[derive(Debug, Serialize)]
+pub struct Log<'r> {
+    /// `log.file.*`.
+    pub file: LogFile<'r>,
+}
+
+/// `log.file.*`.
+#[derive(Debug, Serialize)]
+pub struct LogFile<'r> {
+    /// `s3://bucket/key` or a local path.
+    pub path: &'r str,
+}
+
+/// `aws.*`: what ECS has no field for, under the source's own name as Elastic's AWS integration
+/// does.
+#[derive(Debug, Serialize, Default)]
+pub struct Aws<'r> {
+    /// `aws.cloudtrail.*`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cloudtrail: Option<crate::sources::cloudtrail::CloudTrailFields<'r>>,
+}
+
+/// A raw JSON fragment carried through unchanged (`requestParameters` and the like).
+pub type Raw<'r> = &'r RawValue;

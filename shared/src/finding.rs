@@ -1,0 +1,497 @@
+//! Findings: the ECS alert documents published for each detection.
+//!
+//! A finding's id is deterministic: a hash of the rule, the entity, an optional discriminator and
+//! the window (the dedup period the first event falls in). Republishing the same finding, after a
+//! retry or a redelivery, carries the same id, so subscribers can drop duplicates.
+
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use sha2::{Digest, Sha256};
+
+use crate::detect::{Entity, RuleMeta, Severity};
+use crate::sources::cloudtrail::CloudTrailRecord;
+use crate::timefmt::format_rfc3339;
+
+/// The ECS alert document of one finding.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Finding {
+    /// Last time an event of the finding happened.
+    #[serde(rename = "@timestamp")]
+    pub timestamp: String,
+    /// One sentence: who did what, to what, where.
+    pub message: String,
+    /// `event.*`: `kind: alert`, severity, risk score, first and last seen.
+    pub event: FindingEvent,
+    /// `rule.*`.
+    pub rule: FindingRule,
+    /// `threat.*`: MITRE ATT&CK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threat: Option<Threat>,
+    /// `cloud.*` of the first event.
+    pub cloud: FindingCloud,
+    /// `user.name` of the first event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<NamedUser>,
+    /// `source.*` of the first event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<FindingSource>,
+    /// `related.*`, over all events of the finding (bounded).
+    #[serde(default)]
+    pub related: FindingRelated,
+    /// What ECS has no field for: the finding's own id, severity label, entity, count, action
+    /// plan and evidence. The product's namespace, as `kibana.alert.*` is Elastic's.
+    pub finding: FindingBody,
+}
+
+/// `event.*` of a finding.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FindingEvent {
+    /// Always `alert`.
+    pub kind: String,
+    /// ECS categories of the triggering event.
+    pub category: Vec<String>,
+    /// ECS types of the triggering event.
+    #[serde(rename = "type")]
+    pub kind_types: Vec<String>,
+    /// Dataset the evidence came from (`aws.cloudtrail`).
+    pub dataset: String,
+    /// Always `aws`.
+    pub module: String,
+    /// The finding id.
+    pub id: String,
+    /// Numeric severity (Elastic's scale: 21, 47, 73, 99).
+    pub severity: i64,
+    /// Risk score, the same scale.
+    pub risk_score: f64,
+    /// First event time.
+    pub start: String,
+    /// Last event time.
+    pub end: String,
+    /// The triggering call (`eventName`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    /// The triggering service (`eventSource`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+}
+
+/// `rule.*`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FindingRule {
+    /// Rule id (`user.root-login`).
+    pub id: String,
+    /// Rule title.
+    pub name: String,
+    /// What the rule detects.
+    pub description: String,
+    /// The dashboard's title.
+    pub category: String,
+    /// Always `cloudsec`.
+    pub ruleset: String,
+    /// Where the logic comes from.
+    pub reference: String,
+}
+
+/// `threat.*`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Threat {
+    /// `MITRE ATT&CK`.
+    pub framework: String,
+    /// `threat.tactic.*`.
+    pub tactic: IdName,
+    /// `threat.technique.*`.
+    pub technique: IdName,
+}
+
+/// An ATT&CK id and name, as ECS arrays.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IdName {
+    /// Ids.
+    pub id: Vec<String>,
+    /// Names.
+    pub name: Vec<String>,
+}
+
+/// `cloud.*` of a finding.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct FindingCloud {
+    /// Always `aws`.
+    pub provider: String,
+    /// `cloud.account.*`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<AccountId>,
+    /// Region of the first event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+}
+
+/// `cloud.account.*`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccountId {
+    /// Twelve-digit id.
+    pub id: String,
+}
+
+/// `user.*` of a finding.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NamedUser {
+    /// User name.
+    pub name: String,
+}
+
+/// `source.*` of a finding.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FindingSource {
+    /// As logged.
+    pub address: String,
+    /// When it is an IP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+}
+
+/// `related.*` of a finding.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct FindingRelated {
+    /// User names.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub user: Vec<String>,
+    /// IPs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ip: Vec<String>,
+}
+
+/// The product's own part of a finding.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FindingBody {
+    /// Deterministic id (also `event.id`).
+    pub id: String,
+    /// `info`, `low`, `medium`, `high` or `critical`.
+    pub severity: Severity,
+    /// The dashboard, as a machine name (`config-iam`).
+    pub category: String,
+    /// What the finding is about.
+    pub entity: FindingEntity,
+    /// Start of the dedup window, RFC 3339.
+    pub window_start: String,
+    /// How many events make it up.
+    pub count: u64,
+    /// The steps a responder should take.
+    pub action_plan: Vec<String>,
+    /// A bounded sample of the events, as ECS documents.
+    pub evidence: Vec<Box<RawValue>>,
+    /// Events left out of `evidence` (over the sample size, or trimmed to fit SNS's size limit).
+    #[serde(default)]
+    pub evidence_omitted: u64,
+}
+
+/// The entity of a finding, owned and deserializable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingEntity {
+    /// `user`, `principal`, `ip`, `account`, `access_key`, `resource`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The identifier.
+    pub id: String,
+}
+
+/// The deterministic id of the finding of `rule_id` about `entity` in the window starting at
+/// `window_start` (Unix seconds).
+pub fn finding_id(
+    rule_id: &str,
+    entity: &Entity,
+    discriminator: Option<&str>,
+    window_start: i64,
+) -> String {
+    let mut h = Sha256::new();
+    for part in [
+        rule_id,
+        entity.kind.as_str(),
+        &entity.id,
+        discriminator.unwrap_or(""),
+        &window_start.to_string(),
+    ] {
+        h.update(part.as_bytes());
+        // A separator that cannot occur in ids keeps ("a","bc") apart from ("ab","c").
+        h.update([0x1f]);
+    }
+    hex::encode(&h.finalize()[..16])
+}
+
+/// Start of the window of `dedup_minutes` that `ts` falls in.
+pub fn window_start(ts: i64, dedup_minutes: u32) -> i64 {
+    let len = i64::from(dedup_minutes.max(1)) * 60;
+    ts.div_euclid(len) * len
+}
+
+/// Gathers the hits of one finding within one input.
+#[derive(Debug)]
+pub struct FindingBuilder {
+    meta: RuleMeta,
+    id: String,
+    entity: Entity,
+    severity: Severity,
+    window_start: i64,
+    first_seen: i64,
+    last_seen: i64,
+    count: u64,
+    message: String,
+    dataset: &'static str,
+    category: Vec<String>,
+    kind_types: Vec<String>,
+    action: Option<String>,
+    provider: Option<String>,
+    account: Option<String>,
+    region: Option<String>,
+    user: Option<String>,
+    source: Option<FindingSource>,
+    related: FindingRelated,
+    evidence: Vec<Box<RawValue>>,
+    evidence_omitted: u64,
+    max_evidence: usize,
+}
+
+/// At most this many users and IPs are listed in `related`, so that a burst over thousands of
+/// events keeps a small finding.
+const MAX_RELATED: usize = 20;
+
+impl FindingBuilder {
+    /// Starts a finding from its first CloudTrail hit.
+    #[allow(clippy::too_many_arguments)]
+    pub fn from_cloudtrail(
+        meta: RuleMeta,
+        id: String,
+        entity: Entity,
+        severity: Severity,
+        window_start: i64,
+        ts: i64,
+        record: &CloudTrailRecord<'_>,
+        max_evidence: usize,
+    ) -> FindingBuilder {
+        let ecs = record.to_ecs(None);
+        FindingBuilder {
+            message: cloudtrail_message(&meta, record, &entity),
+            category: ecs.event.category.iter().map(|s| s.to_string()).collect(),
+            kind_types: ecs.event.kind_types.iter().map(|s| s.to_string()).collect(),
+            meta,
+            id,
+            entity,
+            severity,
+            window_start,
+            first_seen: ts,
+            last_seen: ts,
+            count: 0,
+            dataset: "aws.cloudtrail",
+            action: Some(record.event_name.to_string()),
+            provider: Some(record.event_source.to_string()),
+            account: record.account_id().map(str::to_owned),
+            region: record.aws_region.as_deref().map(str::to_owned),
+            user: record.user_name().map(str::to_owned),
+            source: record.source_ip_address.as_deref().map(|a| FindingSource {
+                address: a.to_owned(),
+                ip: record.source_ip().map(str::to_owned),
+            }),
+            related: FindingRelated::default(),
+            evidence: Vec::new(),
+            evidence_omitted: 0,
+            max_evidence,
+        }
+    }
+
+    /// Adds one event: its time, its severity, and its ECS document as evidence while there is
+    /// room (serialized only then).
+    pub fn add_cloudtrail(
+        &mut self,
+        ts: i64,
+        severity: Severity,
+        record: &CloudTrailRecord<'_>,
+        path: &str,
+    ) {
+        self.count += 1;
+        self.first_seen = self.first_seen.min(ts);
+        self.last_seen = self.last_seen.max(ts);
+        self.severity = self.severity.max(severity);
+        let related = &mut self.related;
+        if let Some(u) = record.user_name() {
+            if related.user.len() < MAX_RELATED && !related.user.iter().any(|x| x == u) {
+                related.user.push(u.to_owned());
+            }
+        }
+        if let Some(ip) = record.source_ip() {
+            if related.ip.len() < MAX_RELATED && !related.ip.iter().any(|x| x == ip) {
+                related.ip.push(ip.to_owned());
+            }
+        }
+        if self.evidence.len() < self.max_evidence {
+            match serde_json::value::to_raw_value(&record.to_ecs(Some(path))) {
+                Ok(raw) => self.evidence.push(raw),
+                Err(_) => self.evidence_omitted += 1,
+            }
+        } else {
+            self.evidence_omitted += 1;
+        }
+    }
+
+    /// The finding id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The finished document.
+    pub fn build(self) -> Finding {
+        let m = self.meta;
+        Finding {
+            timestamp: format_rfc3339(self.last_seen),
+            message: self.message,
+            event: FindingEvent {
+                kind: "alert".into(),
+                category: self.category,
+                kind_types: self.kind_types,
+                dataset: self.dataset.into(),
+                module: "aws".into(),
+                id: self.id.clone(),
+                severity: i64::from(self.severity.score()),
+                risk_score: f64::from(self.severity.score()),
+                start: format_rfc3339(self.first_seen),
+                end: format_rfc3339(self.last_seen),
+                action: self.action,
+                provider: self.provider,
+            },
+            rule: FindingRule {
+                id: m.id.into(),
+                name: m.title.into(),
+                description: m.description.into(),
+                category: m.category.title().into(),
+                ruleset: "cloudsec".into(),
+                reference: m.references.join("; "),
+            },
+            threat: m.attack.map(|a| Threat {
+                framework: "MITRE ATT&CK".into(),
+                tactic: IdName {
+                    id: vec![a.tactic_id.into()],
+                    name: vec![a.tactic.into()],
+                },
+                technique: IdName {
+                    id: vec![a.technique_id.into()],
+                    name: vec![a.technique.into()],
+                },
+            }),
+            cloud: FindingCloud {
+                provider: "aws".into(),
+                account: self.account.map(|id| AccountId { id }),
+                region: self.region,
+            },
+            user: self.user.map(|name| NamedUser { name }),
+            source: self.source,
+            related: self.related,
+            finding: FindingBody {
+                id: self.id,
+                severity: self.severity,
+                category: m.category.as_str().into(),
+                entity: FindingEntity {
+                    kind: self.entity.kind.as_str().into(),
+                    id: self.entity.id,
+                },
+                window_start: format_rfc3339(self.window_start),
+                count: self.count,
+                action_plan: m.action_plan.iter().map(|s| s.to_string()).collect(),
+                evidence: self.evidence,
+                evidence_omitted: self.evidence_omitted,
+            },
+        }
+    }
+}
+
+/// Who acted, in words: "Root user", "IAM user alice", "role Admin (session alice)".
+pub fn cloudtrail_actor(r: &CloudTrailRecord<'_>) -> String {
+    let id = &r.user_identity;
+    match id.kind.as_deref() {
+        Some("Root") => "Root user".to_owned(),
+        Some("IAMUser") => match r.user_name() {
+            Some(n) => format!("IAM user {n}"),
+            None => "An unknown IAM user".to_owned(),
+        },
+        Some("AssumedRole") => {
+            let role = r.user_name().unwrap_or("unknown");
+            let session = id.arn.as_deref().and_then(|a| a.rsplit('/').next());
+            match session {
+                Some(s) if s != role => format!("Role {role} (session {s})"),
+                _ => format!("Role {role}"),
+            }
+        }
+        Some("AWSService") => match id.invoked_by.as_deref() {
+            Some(s) => format!("Service {s}"),
+            None => "An AWS service".to_owned(),
+        },
+        Some(other) => match id.arn.as_deref().or(id.principal_id.as_deref()) {
+            Some(p) => format!("{other} {p}"),
+            None => other.to_owned(),
+        },
+        None => "An unknown principal".to_owned(),
+    }
+}
+
+/// One sentence for a CloudTrail finding: actor, action, target, account and region.
+fn cloudtrail_message(meta: &RuleMeta, r: &CloudTrailRecord<'_>, entity: &Entity) -> String {
+    let service = r
+        .event_source
+        .strip_suffix(".amazonaws.com")
+        .unwrap_or(&r.event_source);
+    let mut s = format!("{}: {} ", meta.title, cloudtrail_actor(r));
+    if r.is_success() {
+        s.push_str("called ");
+    } else {
+        s.push_str("was denied or failed ");
+    }
+    s.push_str(service);
+    s.push(':');
+    s.push_str(&r.event_name);
+    if entity.kind == crate::detect::EntityKind::Resource {
+        s.push_str(" on ");
+        s.push_str(&entity.id);
+    }
+    if let Some(acct) = r.account_id() {
+        s.push_str(" in account ");
+        s.push_str(acct);
+    }
+    if let Some(region) = r.aws_region.as_deref() {
+        s.push_str(" (");
+        s.push_str(region);
+        s.push(')');
+    }
+    if let Some(ip) = r.source_ip_address.as_deref() {
+        s.push_str(" from ");
+        s.push_str(ip);
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::EntityKind;
+
+    #[test]
+    fn ids_are_stable_and_distinct() {
+        let e = Entity {
+            kind: EntityKind::User,
+            id: "alice".into(),
+        };
+        let a = finding_id("r", &e, None, 3600);
+        assert_eq!(a, finding_id("r", &e, None, 3600));
+        assert_eq!(a.len(), 32);
+        assert_ne!(a, finding_id("r", &e, None, 7200));
+        assert_ne!(a, finding_id("r", &e, Some("1.2.3.4"), 3600));
+        let e2 = Entity {
+            kind: EntityKind::Ip,
+            id: "alice".into(),
+        };
+        assert_ne!(a, finding_id("r", &e2, None, 3600));
+    }
+
+    #[test]
+    fn windows_align_to_their_length() {
+        assert_eq!(window_start(3599, 60), 0);
+        assert_eq!(window_start(3600, 60), 3600);
+        assert_eq!(window_start(-1, 60), -3600);
+    }
+}

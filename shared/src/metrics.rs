@@ -1,0 +1,54 @@
+//! CloudWatch Embedded Metric Format: one JSON line on stdout per object, which CloudWatch Logs
+//! turns into metrics without any API call.
+
+use serde_json::json;
+
+use crate::ingest::ObjectSummary;
+use crate::sources::LogSource;
+
+/// The CloudWatch namespace of every metric.
+pub const NAMESPACE: &str = "CloudInfrastructureSecurity";
+
+fn now_ms() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0)
+}
+
+/// Whether metrics are printed: only inside Lambda, where CloudWatch Logs reads them.
+fn enabled() -> bool {
+    std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some()
+}
+
+/// Counts of one processed object.
+pub fn emit_object(source: LogSource, s: &ObjectSummary, duration_ms: u64) {
+    if !enabled() {
+        return;
+    }
+    let line = json!({
+        "_aws": {"Timestamp": now_ms(), "CloudWatchMetrics": [{
+            "Namespace": NAMESPACE, "Dimensions": [["Dataset"]],
+            "Metrics": [
+                {"Name": "Records", "Unit": "Count"}, {"Name": "BadRecords", "Unit": "Count"},
+                {"Name": "Findings", "Unit": "Count"}, {"Name": "Published", "Unit": "Count"},
+                {"Name": "DurationMs", "Unit": "Milliseconds"}]}]},
+        "Dataset": source.dataset(), "Records": s.records, "BadRecords": s.bad,
+        "Findings": s.findings, "Published": s.published, "DurationMs": duration_ms,
+    });
+    println!("{line}");
+}
+
+/// One skipped notification or object.
+pub fn emit_skip(reason: &str) {
+    if !enabled() {
+        return;
+    }
+    let line = json!({
+        "_aws": {"Timestamp": now_ms(), "CloudWatchMetrics": [{
+            "Namespace": NAMESPACE, "Dimensions": [["Reason"]],
+            "Metrics": [{"Name": "Skipped", "Unit": "Count"}]}]},
+        "Reason": reason, "Skipped": 1,
+    });
+    println!("{line}");
+}

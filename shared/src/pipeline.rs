@@ -1,0 +1,294 @@
+//! The pipeline over one input: read, parse, normalize, detect, aggregate into findings.
+//!
+//! Plain synchronous code over `std::io::Read`: the Lambda runs it on a blocking thread over the
+//! S3 body, the CLI over files, the tests over bytes. It returns what it found and what it could
+//! not use; delivering findings and keeping bad records is the caller's job.
+
+use std::collections::HashMap;
+use std::io::Read;
+
+use crate::detect::{cloudtrail_entity, Catalogue, Severity};
+use crate::ecs::EcsEvent;
+use crate::error::{InputError, Location, RecordError, RecordPosition};
+use crate::finding::{finding_id, window_start, Finding, FindingBuilder};
+use crate::read::{self, Framing, RecordVisitor};
+use crate::sources::cloudtrail::CloudTrailRecord;
+use crate::sources::LogSource;
+use crate::timefmt::parse_rfc3339;
+
+/// Tuning of the pipeline.
+#[derive(Debug, Clone)]
+pub struct PipelineConfig {
+    /// Cap on an object's decompressed size.
+    pub max_decompressed_bytes: u64,
+    /// Evidence events kept in one finding.
+    pub max_evidence: usize,
+    /// Raw bytes of bad records kept per input for quarantine; past it they are counted only
+    /// (the original object still holds them, and the quarantine note names it).
+    pub max_kept_bad_bytes: usize,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        PipelineConfig {
+            max_decompressed_bytes: read::DEFAULT_MAX_DECOMPRESSED_BYTES,
+            max_evidence: 5,
+            max_kept_bad_bytes: 4 << 20,
+        }
+    }
+}
+
+/// A record that could not be used, kept for the quarantine.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BadRecord {
+    /// Where it was.
+    pub location: Location,
+    /// Why it was not used.
+    pub error: String,
+    /// Its text as read (empty once the kept-bytes budget is spent).
+    pub raw: String,
+}
+
+/// What one input produced.
+#[derive(Debug, Default)]
+pub struct InputReport {
+    /// Records read and parsed.
+    pub records: u64,
+    /// Records that could not be used.
+    pub bad: u64,
+    /// The bad records kept (see [`PipelineConfig::max_kept_bad_bytes`]).
+    pub bad_records: Vec<BadRecord>,
+    /// Whether some bad records were counted but not kept.
+    pub bad_records_truncated: bool,
+    /// Findings, one per (rule, entity, window), in a stable order.
+    pub findings: Vec<Finding>,
+    /// Set when the input could not be read to its end; everything above is what was read
+    /// before.
+    pub error: Option<InputError>,
+    /// How the records were laid out, when known.
+    pub framing: Option<Framing>,
+}
+
+impl InputReport {
+    /// Findings at or above `min`, by severity.
+    pub fn count_by_severity(findings: &[Finding]) -> [u64; 5] {
+        let mut out = [0; 5];
+        for f in findings {
+            out[f.finding.severity as usize] += 1;
+        }
+        out
+    }
+}
+
+/// How many bad records of one input are logged one by one; the rest are counted.
+const LOGGED_BAD_PER_INPUT: u64 = 10;
+
+/// The pipeline: a catalogue and its tuning.
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    catalogue: Catalogue,
+    config: PipelineConfig,
+}
+
+impl Pipeline {
+    /// A pipeline over `catalogue`.
+    pub fn new(catalogue: Catalogue, config: PipelineConfig) -> Pipeline {
+        Pipeline { catalogue, config }
+    }
+
+    /// The rules it runs.
+    pub fn catalogue(&self) -> &Catalogue {
+        &self.catalogue
+    }
+
+    /// Its tuning.
+    pub fn config(&self) -> &PipelineConfig {
+        &self.config
+    }
+
+    /// Runs every detection over the records of `raw` (gzip or plain) and returns the findings.
+    /// `uri` names the input in errors and evidence.
+    pub fn scan<R: Read>(&self, raw: R, uri: &str, source: LogSource) -> InputReport {
+        let LogSource::CloudTrail = source;
+        let mut detect = Detect {
+            catalogue: &self.catalogue,
+            uri,
+            max_evidence: self.config.max_evidence,
+            findings: HashMap::new(),
+            order: Vec::new(),
+        };
+        let mut report = self.run(raw, uri, &mut detect);
+        let mut builders = detect.findings;
+        report.findings = detect
+            .order
+            .iter()
+            .filter_map(|id| builders.remove(id))
+            .map(FindingBuilder::build)
+            .collect();
+        report
+    }
+
+    /// Calls `out` with the ECS event of every record of `raw`.
+    pub fn normalize<R: Read>(
+        &self,
+        raw: R,
+        uri: &str,
+        source: LogSource,
+        out: &mut dyn FnMut(&EcsEvent<'_>),
+    ) -> InputReport {
+        let LogSource::CloudTrail = source;
+        let mut normalize = Normalize { uri, out };
+        self.run(raw, uri, &mut normalize)
+    }
+
+    fn run<R: Read, H: CloudTrailHandler>(
+        &self,
+        raw: R,
+        uri: &str,
+        handler: &mut H,
+    ) -> InputReport {
+        let mut visitor = Parse {
+            uri,
+            handler,
+            report: InputReport::default(),
+            kept_bad_bytes: 0,
+            max_kept_bad_bytes: self.config.max_kept_bad_bytes,
+        };
+        let result = read::open(raw, self.config.max_decompressed_bytes)
+            .map_err(|e| InputError::Read {
+                uri: uri.to_owned(),
+                reason: e.to_string(),
+            })
+            .and_then(|reader| read::read_records(reader, uri, &mut visitor));
+        let mut report = visitor.report;
+        match result {
+            Ok(framing) => report.framing = Some(framing),
+            Err(e) => report.error = Some(e),
+        }
+        if report.bad > LOGGED_BAD_PER_INPUT {
+            tracing::warn!(
+                object = uri,
+                bad = report.bad,
+                logged = LOGGED_BAD_PER_INPUT,
+                "more bad records than logged one by one"
+            );
+        }
+        report
+    }
+}
+
+/// What is done with each parsed CloudTrail record.
+trait CloudTrailHandler {
+    fn handle(&mut self, record: &CloudTrailRecord<'_>, ts: i64);
+}
+
+/// Parses records, keeps the bad ones, and hands the good ones on.
+struct Parse<'h, H> {
+    uri: &'h str,
+    handler: &'h mut H,
+    report: InputReport,
+    kept_bad_bytes: usize,
+    max_kept_bad_bytes: usize,
+}
+
+impl<H: CloudTrailHandler> RecordVisitor for Parse<'_, H> {
+    fn record(&mut self, position: RecordPosition, raw: &str) {
+        let record = match CloudTrailRecord::parse(raw) {
+            Ok(r) => r,
+            Err(e) => {
+                let error = if e.is_syntax() || e.is_eof() {
+                    RecordError::Syntax(e.to_string())
+                } else {
+                    RecordError::Shape {
+                        source_name: "CloudTrail",
+                        reason: e.to_string(),
+                    }
+                };
+                return self.malformed(position, raw, error);
+            }
+        };
+        let Some(ts) = parse_rfc3339(&record.event_time) else {
+            let error = RecordError::Shape {
+                source_name: "CloudTrail",
+                reason: format!("eventTime {:?} is not an RFC 3339 time", record.event_time),
+            };
+            return self.malformed(position, raw, error);
+        };
+        self.report.records += 1;
+        self.handler.handle(&record, ts);
+    }
+
+    fn malformed(&mut self, position: RecordPosition, raw: &str, error: RecordError) {
+        let report = &mut self.report;
+        report.bad += 1;
+        let location = Location {
+            object: self.uri.to_owned(),
+            record: position,
+        };
+        if report.bad <= LOGGED_BAD_PER_INPUT {
+            tracing::warn!(location = %location, error = %error, "bad record kept aside");
+        }
+        let keep = self.kept_bad_bytes + raw.len() <= self.max_kept_bad_bytes;
+        if keep {
+            self.kept_bad_bytes += raw.len();
+        } else {
+            report.bad_records_truncated = true;
+        }
+        report.bad_records.push(BadRecord {
+            location,
+            error: error.to_string(),
+            raw: if keep { raw.to_owned() } else { String::new() },
+        });
+    }
+}
+
+/// Runs the single-event rules and aggregates hits per finding id.
+struct Detect<'c> {
+    catalogue: &'c Catalogue,
+    uri: &'c str,
+    max_evidence: usize,
+    findings: HashMap<String, FindingBuilder>,
+    order: Vec<String>,
+}
+
+impl CloudTrailHandler for Detect<'_> {
+    fn handle(&mut self, record: &CloudTrailRecord<'_>, ts: i64) {
+        for rule in &self.catalogue.cloudtrail {
+            let Some(verdict) = (rule.matcher)(record) else {
+                continue;
+            };
+            let meta = rule.meta;
+            let severity: Severity = verdict.severity.unwrap_or(meta.severity);
+            let entity = verdict
+                .entity
+                .unwrap_or_else(|| cloudtrail_entity(meta.entity, record));
+            let window = window_start(ts, meta.dedup_minutes);
+            let id = finding_id(meta.id, &entity, verdict.discriminator.as_deref(), window);
+            let builder = self.findings.entry(id.clone()).or_insert_with(|| {
+                self.order.push(id.clone());
+                FindingBuilder::from_cloudtrail(
+                    meta,
+                    id,
+                    entity,
+                    severity,
+                    window,
+                    ts,
+                    record,
+                    self.max_evidence,
+                )
+            });
+            builder.add_cloudtrail(ts, severity, record, self.uri);
+        }
+    }
+}
+
+struct Normalize<'o> {
+    uri: &'o str,
+    out: &'o mut dyn FnMut(&EcsEvent<'_>),
+}
+
+impl CloudTrailHandler for Normalize<'_> {
+    fn handle(&mut self, record: &CloudTrailRecord<'_>, _ts: i64) {
+        (self.out)(&record.to_ecs(Some(self.uri)));
+    }
+}

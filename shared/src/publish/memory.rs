@@ -1,0 +1,29 @@
+//! An in-memory sink: the CLI's embedded mode and unit tests.
+
+use std::sync::Mutex;
+
+use super::{FindingSink, PublishError};
+use crate::finding::Finding;
+
+/// Keeps every finding published to it.
+#[derive(Debug, Default)]
+pub struct MemorySink {
+    findings: Mutex<Vec<Finding>>,
+}
+
+impl MemorySink {
+    /// Everything published so far.
+    pub fn findings(&self) -> Vec<Finding> {
+        self.findings.lock().map(|f| f.clone()).unwrap_or_default()
+    }
+}
+
+impl FindingSink for MemorySink {
+    async fn publish(&self, findings: &[Finding]) -> Result<(), PublishError> {
+        self.findings
+            .lock()
+            .map_err(|_| PublishError("memory sink poisoned".into()))?
+            .extend_from_slice(findings);
+        Ok(())
+    }
+}

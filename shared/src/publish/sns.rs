@@ -1,0 +1,232 @@
+//! Publishing findings to an SNS topic with `PublishBatch`.
+
+use std::time::Duration;
+
+use aws_sdk_sns::types::{MessageAttributeValue, PublishBatchRequestEntry};
+use aws_sdk_sns::Client;
+
+use super::{attributes, FindingSink, PublishError};
+use crate::error::chain;
+use crate::finding::Finding;
+
+/// `PublishBatch` takes at most 10 entries per call.
+pub const MAX_BATCH_ENTRIES: usize = 10;
+/// SNS caps a message, and the sum of a batch's messages, at 256 KiB (body and attributes).
+pub const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
+/// Room left for the attributes and the subject of one entry, within [`MAX_PAYLOAD_BYTES`].
+const ENTRY_OVERHEAD_BYTES: usize = 1024;
+/// An email subject is at most 100 characters.
+const MAX_SUBJECT_CHARS: usize = 100;
+/// Entries that failed inside a successful call (throttled, internal error) are retried this
+/// many times, with a growing pause, before the input is failed.
+const ENTRY_ATTEMPTS: u32 = 4;
+
+/// Publishes to one topic.
+#[derive(Debug, Clone)]
+pub struct SnsSink {
+    client: Client,
+    topic_arn: String,
+}
+
+impl SnsSink {
+    /// A sink for `topic_arn`.
+    pub fn new(client: Client, topic_arn: impl Into<String>) -> SnsSink {
+        SnsSink {
+            client,
+            topic_arn: topic_arn.into(),
+        }
+    }
+}
+
+/// One finding ready to send.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The JSON document.
+    pub body: String,
+    /// `[HIGH] title - account`.
+    pub subject: String,
+    /// Its attributes.
+    pub attributes: [(&'static str, String); 5],
+    /// Numeric severity, for numeric filter policies.
+    pub severity_score: i64,
+}
+
+impl Prepared {
+    fn size(&self) -> usize {
+        self.body.len() + ENTRY_OVERHEAD_BYTES
+    }
+}
+
+/// Serializes a finding, dropping evidence events from the end until it fits in one SNS
+/// message: the finding itself is never cut.
+pub fn prepare(finding: &Finding) -> Result<Prepared, PublishError> {
+    let mut f = finding.clone();
+    let mut body = to_json(&f)?;
+    while body.len() + ENTRY_OVERHEAD_BYTES > MAX_PAYLOAD_BYTES && !f.finding.evidence.is_empty() {
+        f.finding.evidence.pop();
+        f.finding.evidence_omitted += 1;
+        body = to_json(&f)?;
+    }
+    if body.len() + ENTRY_OVERHEAD_BYTES > MAX_PAYLOAD_BYTES {
+        return Err(PublishError(format!(
+            "finding {} is {} bytes without evidence, over SNS's limit",
+            f.event.id,
+            body.len()
+        )));
+    }
+    let account = f
+        .cloud
+        .account
+        .as_ref()
+        .map(|a| a.id.as_str())
+        .unwrap_or("unknown account");
+    let subject: String = format!(
+        "[{}] {} - {}",
+        f.finding.severity.as_str().to_uppercase(),
+        f.rule.name,
+        account
+    )
+    .chars()
+    .filter(|c| c.is_ascii() && !c.is_ascii_control())
+    .take(MAX_SUBJECT_CHARS)
+    .collect();
+    Ok(Prepared {
+        body,
+        subject,
+        attributes: attributes(&f),
+        severity_score: f.event.severity,
+    })
+}
+
+fn to_json(f: &Finding) -> Result<String, PublishError> {
+    serde_json::to_string(f).map_err(|e| PublishError(format!("serialize finding: {e}")))
+}
+
+/// Groups prepared findings into batches of at most 10 entries and 256 KiB.
+pub fn batches(prepared: Vec<Prepared>) -> Vec<Vec<Prepared>> {
+    let mut out: Vec<Vec<Prepared>> = Vec::new();
+    let mut size = 0;
+    for p in prepared {
+        let fits = out
+            .last()
+            .is_some_and(|b| b.len() < MAX_BATCH_ENTRIES && size + p.size() <= MAX_PAYLOAD_BYTES);
+        if !fits {
+            out.push(Vec::new());
+            size = 0;
+        }
+        size += p.size();
+        if let Some(b) = out.last_mut() {
+            b.push(p);
+        }
+    }
+    out
+}
+
+fn entry(id: usize, p: &Prepared) -> Result<PublishBatchRequestEntry, PublishError> {
+    let mut e = PublishBatchRequestEntry::builder()
+        .id(id.to_string())
+        .message(&p.body)
+        .subject(&p.subject);
+    for (name, value) in &p.attributes {
+        let attr = MessageAttributeValue::builder()
+            .data_type("String")
+            .string_value(value)
+            .build()
+            .map_err(|e| PublishError(e.to_string()))?;
+        e = e.message_attributes(*name, attr);
+    }
+    let score = MessageAttributeValue::builder()
+        .data_type("Number")
+        .string_value(p.severity_score.to_string())
+        .build()
+        .map_err(|e| PublishError(e.to_string()))?;
+    e.message_attributes("severity_score", score)
+        .build()
+        .map_err(|e| PublishError(e.to_string()))
+}
+
+impl FindingSink for SnsSink {
+    async fn publish(&self, findings: &[Finding]) -> Result<(), PublishError> {
+        let prepared = findings
+            .iter()
+            .map(prepare)
+            .collect::<Result<Vec<_>, _>>()?;
+        for batch in batches(prepared) {
+            let mut pending: Vec<(usize, &Prepared)> = batch.iter().enumerate().collect();
+            for attempt in 1..=ENTRY_ATTEMPTS {
+                let entries = pending
+                    .iter()
+                    .map(|(i, p)| entry(*i, p))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let out = self
+                    .client
+                    .publish_batch()
+                    .topic_arn(&self.topic_arn)
+                    .set_publish_batch_request_entries(Some(entries))
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        PublishError(format!("PublishBatch to {}: {}", self.topic_arn, chain(&e)))
+                    })?;
+                let failed = out.failed();
+                if failed.is_empty() {
+                    pending.clear();
+                    break;
+                }
+                let failed_ids: Vec<&str> = failed.iter().map(|f| f.id()).collect();
+                tracing::warn!(
+                    topic = %self.topic_arn,
+                    failed = failed.len(),
+                    attempt,
+                    first_code = failed.first().map(|f| f.code()).unwrap_or(""),
+                    "PublishBatch entries failed; retrying them"
+                );
+                pending.retain(|(i, _)| failed_ids.contains(&i.to_string().as_str()));
+                if failed.iter().any(|f| f.sender_fault()) {
+                    return Err(PublishError(format!(
+                        "PublishBatch rejected entries: {}",
+                        failed
+                            .iter()
+                            .map(|f| format!("{}: {}", f.code(), f.message().unwrap_or("")))
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    )));
+                }
+                tokio::time::sleep(Duration::from_millis(100 * 2u64.pow(attempt))).await;
+            }
+            if !pending.is_empty() {
+                return Err(PublishError(format!(
+                    "{} findings not accepted by {} after {ENTRY_ATTEMPTS} attempts",
+                    pending.len(),
+                    self.topic_arn
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prepared(size: usize) -> Prepared {
+        Prepared {
+            body: "x".repeat(size),
+            subject: String::new(),
+            attributes: Default::default(),
+            severity_score: 0,
+        }
+    }
+
+    #[test]
+    fn batches_respect_count_and_size() {
+        let b = batches((0..25).map(|_| prepared(10)).collect());
+        assert_eq!(b.iter().map(Vec::len).collect::<Vec<_>>(), vec![10, 10, 5]);
+        let b = batches((0..5).map(|_| prepared(100 * 1024)).collect());
+        assert!(b
+            .iter()
+            .all(|batch| batch.iter().map(Prepared::size).sum::<usize>() <= MAX_PAYLOAD_BYTES));
+        assert_eq!(b.len(), 3);
+    }
+}

@@ -1,0 +1,645 @@
+//! CloudTrail: the typed record, and its mapping to ECS following Elastic's AWS integration.
+//!
+//! The record borrows from the JSON text it was parsed from (`Cow` borrows unless a string has
+//! escapes). Only the fields detections and the mapping use are typed; the free-form parts
+//! (`requestParameters`, `responseElements`, `additionalEventData`) stay raw and are parsed on
+//! demand, once, by the first rule that looks inside them.
+
+use std::borrow::Cow;
+use std::cell::OnceCell;
+use std::net::IpAddr;
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+use crate::ecs::{
+    Account, Aws, Cloud, EcsEvent, Endpoint, ErrorFields, Event, Log, LogFile, Related, Target,
+    User, UserAgent,
+};
+
+/// `userName` as CloudTrail writes it when it hides a mistyped user name of a failed login.
+pub const HIDDEN_USER: &str = "HIDDEN_DUE_TO_SECURITY_REASONS";
+
+/// One CloudTrail record.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CloudTrailRecord<'a> {
+    /// `eventVersion`.
+    #[serde(borrow, default)]
+    pub event_version: Option<Cow<'a, str>>,
+    /// `userIdentity`; absent on some service and Insights events.
+    #[serde(borrow, default)]
+    pub user_identity: UserIdentity<'a>,
+    /// `eventTime`, RFC 3339.
+    #[serde(borrow)]
+    pub event_time: Cow<'a, str>,
+    /// `eventSource`, e.g. `iam.amazonaws.com`.
+    #[serde(borrow)]
+    pub event_source: Cow<'a, str>,
+    /// `eventName`, e.g. `CreateUser`.
+    #[serde(borrow)]
+    pub event_name: Cow<'a, str>,
+    /// `awsRegion`.
+    #[serde(borrow, default)]
+    pub aws_region: Option<Cow<'a, str>>,
+    /// `sourceIPAddress`: an IP, or a service name such as `cloudtrail.amazonaws.com`.
+    #[serde(borrow, default, rename = "sourceIPAddress")]
+    pub source_ip_address: Option<Cow<'a, str>>,
+    /// `userAgent`.
+    #[serde(borrow, default)]
+    pub user_agent: Option<Cow<'a, str>>,
+    /// `errorCode`: present when the call failed.
+    #[serde(borrow, default)]
+    pub error_code: Option<Cow<'a, str>>,
+    /// `errorMessage`.
+    #[serde(borrow, default)]
+    pub error_message: Option<Cow<'a, str>>,
+    /// `requestParameters`, raw.
+    #[serde(borrow, default)]
+    pub request_parameters: Option<&'a RawValue>,
+    /// `responseElements`, raw.
+    #[serde(borrow, default)]
+    pub response_elements: Option<&'a RawValue>,
+    /// `additionalEventData`, raw.
+    #[serde(borrow, default)]
+    pub additional_event_data: Option<&'a RawValue>,
+    /// `requestID`.
+    #[serde(borrow, default, rename = "requestID")]
+    pub request_id: Option<Cow<'a, str>>,
+    /// `eventID`.
+    #[serde(borrow, default, rename = "eventID")]
+    pub event_id: Option<Cow<'a, str>>,
+    /// `eventType`: `AwsApiCall`, `AwsConsoleSignIn`, `AwsServiceEvent`, ...
+    #[serde(borrow, default)]
+    pub event_type: Option<Cow<'a, str>>,
+    /// `eventCategory`: `Management`, `Data`, `Insight`.
+    #[serde(borrow, default)]
+    pub event_category: Option<Cow<'a, str>>,
+    /// `readOnly` (some producers write it as a string).
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub read_only: Option<bool>,
+    /// `managementEvent`.
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub management_event: Option<bool>,
+    /// `recipientAccountId`: the account whose trail logged it.
+    #[serde(borrow, default)]
+    pub recipient_account_id: Option<Cow<'a, str>>,
+    /// `sharedEventID`.
+    #[serde(borrow, default, rename = "sharedEventID")]
+    pub shared_event_id: Option<Cow<'a, str>>,
+    /// `vpcEndpointId`.
+    #[serde(borrow, default)]
+    pub vpc_endpoint_id: Option<Cow<'a, str>>,
+    #[serde(skip)]
+    request: OnceCell<Value>,
+    #[serde(skip)]
+    response: OnceCell<Value>,
+    #[serde(skip)]
+    additional: OnceCell<Value>,
+}
+
+/// `userIdentity`.
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct UserIdentity<'a> {
+    /// `Root`, `IAMUser`, `AssumedRole`, `FederatedUser`, `AWSService`, `AWSAccount`, ...
+    #[serde(borrow, default, rename = "type")]
+    pub kind: Option<Cow<'a, str>>,
+    /// `principalId`.
+    #[serde(borrow, default)]
+    pub principal_id: Option<Cow<'a, str>>,
+    /// `arn`.
+    #[serde(borrow, default)]
+    pub arn: Option<Cow<'a, str>>,
+    /// `accountId`: the caller's account.
+    #[serde(borrow, default)]
+    pub account_id: Option<Cow<'a, str>>,
+    /// `accessKeyId`.
+    #[serde(borrow, default)]
+    pub access_key_id: Option<Cow<'a, str>>,
+    /// `userName`.
+    #[serde(borrow, default)]
+    pub user_name: Option<Cow<'a, str>>,
+    /// `invokedBy`: the service that made the call on the principal's behalf.
+    #[serde(borrow, default)]
+    pub invoked_by: Option<Cow<'a, str>>,
+    /// `sessionContext`.
+    #[serde(borrow, default)]
+    pub session_context: Option<SessionContext<'a>>,
+}
+
+/// `userIdentity.sessionContext`.
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionContext<'a> {
+    /// `sessionIssuer`: the role (or user) the session was issued from.
+    #[serde(borrow, default)]
+    pub session_issuer: Option<SessionIssuer<'a>>,
+    /// `attributes`.
+    #[serde(borrow, default)]
+    pub attributes: Option<SessionAttributes<'a>>,
+}
+
+/// `userIdentity.sessionContext.sessionIssuer`.
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionIssuer<'a> {
+    /// `Role`, `IAMUser`, `Root`.
+    #[serde(borrow, default, rename = "type")]
+    pub kind: Option<Cow<'a, str>>,
+    /// `principalId`.
+    #[serde(borrow, default)]
+    pub principal_id: Option<Cow<'a, str>>,
+    /// The role ARN.
+    #[serde(borrow, default)]
+    pub arn: Option<Cow<'a, str>>,
+    /// `accountId`.
+    #[serde(borrow, default)]
+    pub account_id: Option<Cow<'a, str>>,
+    /// The role's name.
+    #[serde(borrow, default)]
+    pub user_name: Option<Cow<'a, str>>,
+}
+
+/// `userIdentity.sessionContext.attributes`.
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionAttributes<'a> {
+    /// `"true"` or `"false"`.
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub mfa_authenticated: Option<bool>,
+    /// `creationDate`.
+    #[serde(borrow, default)]
+    pub creation_date: Option<Cow<'a, str>>,
+}
+
+/// Accepts `true`, `"true"`, `"TRUE"`, and null; anything else is `None` rather than an error, as
+/// a flag of the wrong type should not cost the whole record.
+fn lenient_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Bool(b) => Some(b),
+        Value::String(s) if s.eq_ignore_ascii_case("true") => Some(true),
+        Value::String(s) if s.eq_ignore_ascii_case("false") => Some(false),
+        _ => None,
+    })
+}
+
+fn opt<'s>(s: &'s Option<Cow<'_, str>>) -> Option<&'s str> {
+    s.as_deref()
+}
+
+fn parse_raw(raw: Option<&RawValue>) -> Value {
+    raw.and_then(|r| serde_json::from_str(r.get()).ok())
+        .unwrap_or(Value::Null)
+}
+
+impl<'a> CloudTrailRecord<'a> {
+    /// Parses one record from its JSON text.
+    pub fn parse(raw: &'a str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(raw)
+    }
+
+    /// `userIdentity.type`.
+    pub fn identity_type(&self) -> Option<&str> {
+        opt(&self.user_identity.kind)
+    }
+
+    /// The caller's ARN.
+    pub fn arn(&self) -> Option<&str> {
+        opt(&self.user_identity.arn)
+    }
+
+    /// Success means no `errorCode` and no `errorMessage`; for a console login, the
+    /// `responseElements.ConsoleLogin` value decides.
+    pub fn is_success(&self) -> bool {
+        if self.event_name == "ConsoleLogin" {
+            return self.console_login_outcome() == Some(true);
+        }
+        self.error_code.is_none() && self.error_message.is_none()
+    }
+
+    /// `Some(true)` for a successful console login, `Some(false)` for a failed one, `None` when
+    /// the record is not a console login or does not say.
+    pub fn console_login_outcome(&self) -> Option<bool> {
+        if self.event_name != "ConsoleLogin" {
+            return None;
+        }
+        match self.response().get("ConsoleLogin").and_then(Value::as_str) {
+            Some("Success") => Some(true),
+            Some("Failure") => Some(false),
+            _ if self.error_message.as_deref() == Some("Failed authentication") => Some(false),
+            _ if self.error_code.is_some() || self.error_message.is_some() => Some(false),
+            _ => None,
+        }
+    }
+
+    /// `requestParameters`, parsed on first use (`Null` when absent or not JSON).
+    pub fn request(&self) -> &Value {
+        self.request
+            .get_or_init(|| parse_raw(self.request_parameters))
+    }
+
+    /// `responseElements`, parsed on first use.
+    pub fn response(&self) -> &Value {
+        self.response
+            .get_or_init(|| parse_raw(self.response_elements))
+    }
+
+    /// `additionalEventData`, parsed on first use.
+    pub fn additional(&self) -> &Value {
+        self.additional
+            .get_or_init(|| parse_raw(self.additional_event_data))
+    }
+
+    /// The account the caller belongs to, falling back to the trail's account.
+    pub fn account_id(&self) -> Option<&str> {
+        opt(&self.user_identity.account_id).or(opt(&self.recipient_account_id))
+    }
+
+    /// `sourceIPAddress` when it is an IP address (it is a service name for calls made by AWS).
+    pub fn source_ip(&self) -> Option<&str> {
+        let s = self.source_ip_address.as_deref()?;
+        s.parse::<IpAddr>().is_ok().then_some(s)
+    }
+
+    /// The session issuer (the role of an assumed-role session).
+    pub fn session_issuer(&self) -> Option<&SessionIssuer<'a>> {
+        self.user_identity
+            .session_context
+            .as_ref()?
+            .session_issuer
+            .as_ref()
+    }
+
+    /// The user name ECS reports: the IAM user, the role of an assumed-role session, `root` for
+    /// the root user; `None` when CloudTrail hides it.
+    pub fn user_name(&self) -> Option<&str> {
+        let id = &self.user_identity;
+        let name = match id.kind.as_deref() {
+            Some("AssumedRole") | Some("FederatedUser") => self
+                .session_issuer()
+                .and_then(|i| opt(&i.user_name))
+                .or(opt(&id.user_name)),
+            Some("Root") => opt(&id.user_name).or(Some("root")),
+            _ => opt(&id.user_name),
+        };
+        name.filter(|n| *n != HIDDEN_USER)
+    }
+
+    /// Maps the record to ECS. `path` is where it was read from (`log.file.path`).
+    pub fn to_ecs<'r>(&'r self, path: Option<&'r str>) -> EcsEvent<'r> {
+        let (category, kind_types) = categorize(self);
+        let outcome = match self.console_login_outcome() {
+            Some(true) => "success",
+            Some(false) => "failure",
+            None if self.is_success() => "success",
+            None => "failure",
+        };
+        let source_ip = self.source_ip();
+        let target = self.target_user_name();
+        let user = User {
+            name: self.user_name(),
+            id: opt(&self.user_identity.principal_id),
+            roles: self
+                .session_issuer()
+                .filter(|i| i.kind.as_deref() == Some("Role"))
+                .and_then(|i| opt(&i.arn))
+                .into_iter()
+                .collect(),
+            target: target.clone().map(|name| Target { name }),
+        };
+        let has_user = user.name.is_some() || user.id.is_some() || user.target.is_some();
+        let mut related = Related::default();
+        related.user.extend(self.user_name().map(str::to_owned));
+        if let Some(t) = target {
+            if !related.user.contains(&t) {
+                related.user.push(t);
+            }
+        }
+        related.ip.extend(source_ip);
+        let id = &self.user_identity;
+        EcsEvent {
+            timestamp: &self.event_time,
+            event: Event {
+                kind: "event",
+                category,
+                kind_types,
+                outcome,
+                action: Some(&self.event_name),
+                provider: Some(&self.event_source),
+                dataset: "aws.cloudtrail",
+                module: "aws",
+                id: opt(&self.event_id),
+            },
+            cloud: Cloud {
+                provider: "aws",
+                region: opt(&self.aws_region),
+                account: self.account_id().map(|id| Account { id }),
+            },
+            source: self.source_ip_address.as_deref().map(|address| Endpoint {
+                address,
+                ip: source_ip,
+                port: None,
+            }),
+            user: has_user.then_some(user),
+            user_agent: opt(&self.user_agent).map(|original| UserAgent { original }),
+            error: (self.error_code.is_some() || self.error_message.is_some()).then(|| {
+                ErrorFields {
+                    code: opt(&self.error_code),
+                    message: opt(&self.error_message),
+                }
+            }),
+            related,
+            log: path.map(|path| Log {
+                file: LogFile { path },
+            }),
+            aws: Aws {
+                cloudtrail: Some(CloudTrailFields {
+                    event_version: opt(&self.event_version),
+                    event_type: opt(&self.event_type),
+                    event_category: opt(&self.event_category),
+                    user_identity: UserIdentityFields {
+                        kind: opt(&id.kind),
+                        arn: opt(&id.arn),
+                        access_key_id: opt(&id.access_key_id),
+                        invoked_by: opt(&id.invoked_by),
+                        user_name: opt(&id.user_name),
+                        session_context: id.session_context.as_ref().map(|c| {
+                            SessionContextFields {
+                                mfa_authenticated: c
+                                    .attributes
+                                    .as_ref()
+                                    .and_then(|a| a.mfa_authenticated),
+                                creation_date: c
+                                    .attributes
+                                    .as_ref()
+                                    .and_then(|a| opt(&a.creation_date)),
+                                session_issuer: c.session_issuer.as_ref().map(|i| {
+                                    SessionIssuerFields {
+                                        kind: opt(&i.kind),
+                                        arn: opt(&i.arn),
+                                        account_id: opt(&i.account_id),
+                                        principal_id: opt(&i.principal_id),
+                                        user_name: opt(&i.user_name),
+                                    }
+                                }),
+                            }
+                        }),
+                    },
+                    recipient_account_id: opt(&self.recipient_account_id),
+                    request_id: opt(&self.request_id),
+                    read_only: self.read_only,
+                    management_event: self.management_event,
+                    shared_event_id: opt(&self.shared_event_id),
+                    vpc_endpoint_id: opt(&self.vpc_endpoint_id),
+                    request_parameters: self.request_parameters,
+                    response_elements: self.response_elements,
+                    additional_eventdata: self.additional_event_data,
+                }),
+            },
+        }
+    }
+
+    /// The user an IAM call acts on (`requestParameters.userName`), when not the caller.
+    fn target_user_name(&self) -> Option<String> {
+        if self.event_source != "iam.amazonaws.com" {
+            return None;
+        }
+        let target = self.request().get("userName")?.as_str()?;
+        (Some(target) != self.user_identity.user_name.as_deref()).then(|| target.to_owned())
+    }
+}
+
+/// `aws.cloudtrail.*`, named as Elastic's AWS integration names them.
+#[derive(Debug, Serialize)]
+pub struct CloudTrailFields<'r> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    event_version: Option<&'r str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    event_type: Option<&'r str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    event_category: Option<&'r str>,
+    user_identity: UserIdentityFields<'r>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recipient_account_id: Option<&'r str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_id: Option<&'r str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    read_only: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    management_event: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shared_event_id: Option<&'r str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vpc_endpoint_id: Option<&'r str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_parameters: Option<&'r RawValue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_elements: Option<&'r RawValue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    additional_eventdata: Option<&'r RawValue>,
+}
+
+#[derive(Debug, Serialize)]
+struct UserIdentityFields<'r> {
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    kind: Option<&'r str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    arn: Option<&'r str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    access_key_id: Option<&'r str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    invoked_by: Option<&'r str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_name: Option<&'r str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session_context: Option<SessionContextFields<'r>>,
+}
+
+#[derive(Debug, Serialize)]
+struct SessionContextFields<'r> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mfa_authenticated: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    creation_date: Option<&'r str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session_issuer: Option<SessionIssuerFields<'r>>,
+}
+
+#[derive(Debug, Serialize)]
+struct SessionIssuerFields<'r> {
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    kind: Option<&'r str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    arn: Option<&'r str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account_id: Option<&'r str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    principal_id: Option<&'r str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_name: Option<&'r str>,
+}
+
+type Categorization = (&'static [&'static str], &'static [&'static str]);
+
+/// ECS `event.category` and `event.type` from the service and the verb of the call. Every type
+/// returned is allowed for one of the categories returned (checked by a test over ECS's list).
+fn categorize(r: &CloudTrailRecord<'_>) -> Categorization {
+    let name: &str = &r.event_name;
+    let denied = r
+        .error_code
+        .as_deref()
+        .is_some_and(|c| c.starts_with("AccessDenied") || c.ends_with("UnauthorizedOperation"));
+    match &*r.event_source {
+        "signin.amazonaws.com" => match name {
+            "ConsoleLogin" => (&["authentication"], &["start"]),
+            "ConsoleLogout" | "ExitRole" => (&["authentication"], &["end"]),
+            _ => (&["authentication"], &["info"]),
+        },
+        "sts.amazonaws.com" if name.starts_with("Assume") || name.starts_with("Get") => {
+            if name == "GetCallerIdentity" || name == "GetAccessKeyInfo" {
+                (&["authentication"], &["info"])
+            } else {
+                (&["authentication"], &["start"])
+            }
+        }
+        "iam.amazonaws.com" => iam_categorize(name),
+        _ if denied => (&["api"], &["denied"]),
+        _ => api_categorize(name),
+    }
+}
+
+fn iam_categorize(name: &str) -> Categorization {
+    if is_read(name) {
+        return (&["iam"], &["info"]);
+    }
+    let subject: &'static str = if name.ends_with("User") || name.contains("UserTo") {
+        "user"
+    } else if name.ends_with("Group") {
+        "group"
+    } else if name.contains("Policy") {
+        "admin"
+    } else {
+        ""
+    };
+    let verb: &'static str = if name.starts_with("Create") || name.starts_with("Add") {
+        "creation"
+    } else if name.starts_with("Delete") || name.starts_with("Remove") {
+        "deletion"
+    } else {
+        "change"
+    };
+    match (subject, verb) {
+        ("user", "creation") => (&["iam"], &["user", "creation"]),
+        ("user", "deletion") => (&["iam"], &["user", "deletion"]),
+        ("user", _) => (&["iam"], &["user", "change"]),
+        ("group", "creation") => (&["iam"], &["group", "creation"]),
+        ("group", "deletion") => (&["iam"], &["group", "deletion"]),
+        ("group", _) => (&["iam"], &["group", "change"]),
+        ("admin", "creation") => (&["iam"], &["admin", "creation"]),
+        ("admin", "deletion") => (&["iam"], &["admin", "deletion"]),
+        ("admin", _) => (&["iam"], &["admin", "change"]),
+        (_, "creation") => (&["iam"], &["creation"]),
+        (_, "deletion") => (&["iam"], &["deletion"]),
+        _ => (&["iam"], &["change"]),
+    }
+}
+
+fn is_read(name: &str) -> bool {
+    [
+        "Get", "List", "Describe", "Head", "Lookup", "Search", "Generate", "Simulate", "Check",
+    ]
+    .iter()
+    .any(|p| name.starts_with(p))
+}
+
+fn api_categorize(name: &str) -> Categorization {
+    if is_read(name) {
+        return (&["api"], &["access"]);
+    }
+    const CREATION: [&str; 5] = ["Create", "Run", "Put", "Import", "Copy"];
+    const DELETION: [&str; 5] = ["Delete", "Terminate", "Remove", "Deregister", "Purge"];
+    if name.starts_with("Start") || name.starts_with("Enable") {
+        (&["api"], &["start"])
+    } else if name.starts_with("Stop") || name.starts_with("Disable") {
+        (&["api"], &["end"])
+    } else if DELETION.iter().any(|p| name.starts_with(p)) {
+        (&["api"], &["deletion"])
+    } else if CREATION.iter().any(|p| name.starts_with(p)) && !name.contains("Policy") {
+        (&["api"], &["creation"])
+    } else {
+        (&["api"], &["change"])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ASSUMED_ROLE: &str = r#"{"eventVersion":"1.08","userIdentity":{"type":"AssumedRole","principalId":"AROAEXAMPLE:alice","arn":"arn:aws:sts::111122223333:assumed-role/Admin/alice","accountId":"111122223333","accessKeyId":"ASIAEXAMPLE","sessionContext":{"sessionIssuer":{"type":"Role","principalId":"AROAEXAMPLE","arn":"arn:aws:iam::111122223333:role/Admin","accountId":"111122223333","userName":"Admin"},"attributes":{"creationDate":"2026-11-01T10:00:00Z","mfaAuthenticated":"false"}}},"eventTime":"2026-11-01T10:05:00Z","eventSource":"iam.amazonaws.com","eventName":"CreateAccessKey","awsRegion":"us-east-1","sourceIPAddress":"203.0.113.7","userAgent":"aws-cli/2.15.0","requestParameters":{"userName":"bob"},"responseElements":{"accessKey":{"userName":"bob","status":"Active"}},"requestID":"r1","eventID":"e1","readOnly":false,"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"111122223333"}"#;
+
+    #[test]
+    fn assumed_role_maps_to_role_name_and_target_user() {
+        let r = CloudTrailRecord::parse(ASSUMED_ROLE).unwrap();
+        let ecs = serde_json::to_value(r.to_ecs(Some("s3://b/k"))).unwrap();
+        assert_eq!(ecs["user"]["name"], "Admin");
+        assert_eq!(
+            ecs["user"]["roles"][0],
+            "arn:aws:iam::111122223333:role/Admin"
+        );
+        assert_eq!(ecs["user"]["target"]["name"], "bob");
+        assert_eq!(ecs["related"]["user"], serde_json::json!(["Admin", "bob"]));
+        assert_eq!(ecs["source"]["ip"], "203.0.113.7");
+        assert_eq!(ecs["event"]["outcome"], "success");
+        assert_eq!(ecs["event"]["category"], serde_json::json!(["iam"]));
+        assert_eq!(ecs["event"]["type"], serde_json::json!(["creation"]));
+        assert_eq!(ecs["cloud"]["account"]["id"], "111122223333");
+        assert_eq!(ecs["log"]["file"]["path"], "s3://b/k");
+        let ct = &ecs["aws"]["cloudtrail"];
+        assert_eq!(
+            ct["user_identity"]["session_context"]["mfa_authenticated"],
+            false
+        );
+        assert_eq!(ct["request_parameters"]["userName"], "bob");
+    }
+
+    #[test]
+    fn service_source_is_an_address_not_an_ip() {
+        let raw = r#"{"eventTime":"2026-11-01T10:05:00Z","eventSource":"s3.amazonaws.com","eventName":"GetBucketAcl","sourceIPAddress":"cloudtrail.amazonaws.com","userIdentity":{"type":"AWSService","invokedBy":"cloudtrail.amazonaws.com"}}"#;
+        let r = CloudTrailRecord::parse(raw).unwrap();
+        let ecs = serde_json::to_value(r.to_ecs(None)).unwrap();
+        assert_eq!(ecs["source"]["address"], "cloudtrail.amazonaws.com");
+        assert!(ecs["source"].get("ip").is_none());
+        assert!(ecs.get("related").is_none());
+    }
+
+    #[test]
+    fn console_login_outcome_and_hidden_user() {
+        let raw = r#"{"eventTime":"2026-11-01T10:05:00Z","eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","sourceIPAddress":"198.51.100.1","userIdentity":{"type":"IAMUser","accountId":"111122223333","userName":"HIDDEN_DUE_TO_SECURITY_REASONS"},"responseElements":{"ConsoleLogin":"Failure"},"errorMessage":"No username found in supplied account"}"#;
+        let r = CloudTrailRecord::parse(raw).unwrap();
+        assert_eq!(r.console_login_outcome(), Some(false));
+        assert_eq!(r.user_name(), None);
+        let ecs = serde_json::to_value(r.to_ecs(None)).unwrap();
+        assert_eq!(ecs["event"]["outcome"], "failure");
+        assert_eq!(
+            ecs["event"]["category"],
+            serde_json::json!(["authentication"])
+        );
+        assert!(ecs.get("user").is_none() || ecs["user"].get("name").is_none());
+    }
+
+    #[test]
+    fn missing_event_name_is_a_shape_error() {
+        assert!(CloudTrailRecord::parse(r#"{"eventTime":"x","eventSource":"s"}"#).is_err());
+        assert!(CloudTrailRecord::parse(r#"[1,2]"#).is_err());
+    }
+
+    #[test]
+    fn escaped_strings_still_parse() {
+        let raw = r#"{"eventTime":"2026-11-01T10:05:00Z","eventSource":"s3.amazonaws.com","eventName":"Put\u0042ucketPolicy","readOnly":"false"}"#;
+        let r = CloudTrailRecord::parse(raw).unwrap();
+        assert_eq!(r.event_name, "PutBucketPolicy");
+        assert_eq!(r.read_only, Some(false));
+    }
+}
