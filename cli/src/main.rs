@@ -1,1 +1,373 @@
-fn main() {}
+//! `cloudsec`: the detection pipeline of the Lambda functions, over log files on disk, with an
+//! embedded in-memory state. Needs no AWS account.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use cloudsec::detect::{Catalogue, Severity};
+use cloudsec::finding::Finding;
+use cloudsec::pipeline::{InputReport, Pipeline, PipelineConfig};
+use cloudsec::sources::{classify_key, KeyVerdict, LogSource};
+
+#[derive(Parser)]
+#[command(
+    name = "cloudsec",
+    version,
+    about = "Cloud Infrastructure Security for AWS: detections over CloudTrail logs"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run every detection over log files and folders; findings on stdout, a summary on stderr.
+    Scan {
+        /// Files (.json, .json.gz, .jsonl) or folders, read recursively.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// `table` (default on a terminal) or `json` (one finding per line; default otherwise).
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        /// Lowest severity shown.
+        #[arg(long, default_value = "info")]
+        min_severity: Severity,
+        /// Write records that could not be used to this file, as JSON lines with their location.
+        #[arg(long)]
+        bad_records: Option<PathBuf>,
+    },
+    /// Print the ECS event of every record, one JSON document per line.
+    Normalize {
+        /// Files or folders.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// List the detection catalogue.
+    Rules {
+        /// `table` or `json`.
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Format {
+    Table,
+    Json,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .without_time()
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Scan {
+            paths,
+            format,
+            min_severity,
+            bad_records,
+        } => scan(&paths, format, min_severity, bad_records.as_deref()),
+        Command::Normalize { paths } => normalize(&paths),
+        Command::Rules { format } => rules(format),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("cloudsec: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Every log file under `paths`, sorted, so that runs are reproducible.
+fn collect_files(paths: &[PathBuf]) -> io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut stack = vec![p.clone()];
+            while let Some(dir) = stack.pop() {
+                for entry in std::fs::read_dir(&dir)? {
+                    let path = entry?.path();
+                    if path.is_dir() {
+                        stack.push(path);
+                    } else if is_log_file(&path) {
+                        out.push(path);
+                    }
+                }
+            }
+        } else if p.exists() {
+            out.push(p.clone());
+        } else {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{}: no such file or folder", p.display()),
+            ));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn is_log_file(p: &Path) -> bool {
+    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    [
+        ".json",
+        ".json.gz",
+        ".jsonl",
+        ".jsonl.gz",
+        ".ndjson",
+        ".log",
+        ".log.gz",
+        ".gz",
+    ]
+    .iter()
+    .any(|ext| name.ends_with(ext))
+}
+
+fn source_of(path: &Path) -> Option<LogSource> {
+    match classify_key(&path.to_string_lossy()) {
+        KeyVerdict::Read(s) => Some(s),
+        KeyVerdict::SkipDigest => None,
+    }
+}
+
+#[derive(Default)]
+struct Totals {
+    files: u64,
+    skipped_files: u64,
+    failed_files: u64,
+    records: u64,
+    bad: u64,
+}
+
+fn scan(
+    paths: &[PathBuf],
+    format: Option<Format>,
+    min_severity: Severity,
+    bad_path: Option<&Path>,
+) -> Result<ExitCode, String> {
+    let files = collect_files(paths).map_err(|e| e.to_string())?;
+    let pipeline = Pipeline::new(Catalogue::builtin(), PipelineConfig::default());
+    let max_evidence = pipeline.config().max_evidence;
+    let mut bad_out = match bad_path {
+        Some(p) => Some(BufWriter::new(
+            File::create(p).map_err(|e| format!("{}: {e}", p.display()))?,
+        )),
+        None => None,
+    };
+    let mut totals = Totals::default();
+    // The embedded state: findings of every file, merged by their deterministic id.
+    let mut findings: Vec<Finding> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for path in &files {
+        let display = path.display().to_string();
+        let Some(source) = source_of(path) else {
+            totals.skipped_files += 1;
+            continue;
+        };
+        let file = File::open(path).map_err(|e| format!("{display}: {e}"))?;
+        let report = pipeline.scan(file, &display, source);
+        totals.files += 1;
+        account(&mut totals, &report, &display);
+        if let Some(out) = bad_out.as_mut() {
+            for bad in &report.bad_records {
+                let line = serde_json::to_string(bad).map_err(|e| e.to_string())?;
+                writeln!(out, "{line}").map_err(|e| e.to_string())?;
+            }
+        }
+        for f in report.findings {
+            match index.get(&f.finding.id) {
+                Some(&i) => findings[i].merge(f, max_evidence),
+                None => {
+                    index.insert(f.finding.id.clone(), findings.len());
+                    findings.push(f);
+                }
+            }
+        }
+    }
+    if let Some(mut out) = bad_out {
+        out.flush().map_err(|e| e.to_string())?;
+    }
+    findings.retain(|f| f.finding.severity >= min_severity);
+    findings.sort_by(|a, b| {
+        b.finding
+            .severity
+            .cmp(&a.finding.severity)
+            .then_with(|| a.event.start.cmp(&b.event.start))
+            .then_with(|| a.rule.id.cmp(&b.rule.id))
+    });
+    let stdout = io::stdout();
+    let format = format.unwrap_or(if stdout.is_terminal() {
+        Format::Table
+    } else {
+        Format::Json
+    });
+    let mut out = BufWriter::new(stdout.lock());
+    let written = match format {
+        Format::Json => findings.iter().try_for_each(|f| {
+            serde_json::to_writer(&mut out, f).map_err(io::Error::other)?;
+            out.write_all(b"\n")
+        }),
+        Format::Table => print_table(&mut out, &findings),
+    };
+    written
+        .and_then(|()| out.flush())
+        .map_err(|e| e.to_string())?;
+    print_summary(&totals, &findings);
+    Ok(if totals.failed_files > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn account(totals: &mut Totals, report: &InputReport, display: &str) {
+    totals.records += report.records;
+    totals.bad += report.bad;
+    if let Some(e) = &report.error {
+        totals.failed_files += 1;
+        eprintln!("cloudsec: {display}: {e} (records before the error were scanned)");
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_owned()
+    } else {
+        let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
+
+fn print_table(out: &mut impl Write, findings: &[Finding]) -> io::Result<()> {
+    if findings.is_empty() {
+        return writeln!(out, "No findings.");
+    }
+    writeln!(
+        out,
+        "{:<9} {:<28} {:>5}  {:<20}  {:<30}  MESSAGE",
+        "SEVERITY", "RULE", "COUNT", "FIRST SEEN", "ENTITY"
+    )?;
+    for f in findings {
+        writeln!(
+            out,
+            "{:<9} {:<28} {:>5}  {:<20}  {:<30}  {}",
+            f.finding.severity.as_str().to_uppercase(),
+            truncate(&f.rule.id, 28),
+            f.finding.count,
+            f.event.start,
+            truncate(
+                &format!("{}:{}", f.finding.entity.kind, f.finding.entity.id),
+                30
+            ),
+            truncate(&f.message, 120),
+        )?;
+    }
+    Ok(())
+}
+
+fn print_summary(t: &Totals, findings: &[Finding]) {
+    let by = InputReport::count_by_severity(findings);
+    let severities: Vec<String> = Severity::ALL
+        .iter()
+        .rev()
+        .map(|s| format!("{} {}", by[*s as usize], s))
+        .collect();
+    eprintln!(
+        "scanned {} files ({} skipped, {} failed): {} records, {} bad records; {} findings: {}",
+        t.files,
+        t.skipped_files,
+        t.failed_files,
+        t.records,
+        t.bad,
+        findings.len(),
+        severities.join(", ")
+    );
+}
+
+fn normalize(paths: &[PathBuf]) -> Result<ExitCode, String> {
+    let files = collect_files(paths).map_err(|e| e.to_string())?;
+    let pipeline = Pipeline::new(Catalogue::builtin(), PipelineConfig::default());
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let mut totals = Totals::default();
+    let mut write_error: Option<io::Error> = None;
+    for path in &files {
+        let Some(source) = source_of(path) else {
+            totals.skipped_files += 1;
+            continue;
+        };
+        let display = path.display().to_string();
+        let file = File::open(path).map_err(|e| format!("{display}: {e}"))?;
+        let report = pipeline.normalize(file, &display, source, &mut |event| {
+            if write_error.is_none() {
+                let r = serde_json::to_writer(&mut out, event)
+                    .map_err(io::Error::other)
+                    .and_then(|()| out.write_all(b"\n"));
+                write_error = r.err();
+            }
+        });
+        totals.files += 1;
+        account(&mut totals, &report, &display);
+        if let Some(e) = write_error.take() {
+            // A closed pipe (`| head`) is a normal end, not an error.
+            if e.kind() == io::ErrorKind::BrokenPipe {
+                return Ok(ExitCode::SUCCESS);
+            }
+            return Err(e.to_string());
+        }
+    }
+    out.flush().map_err(|e| e.to_string())?;
+    eprintln!(
+        "normalized {} records from {} files ({} bad records, {} failed files)",
+        totals.records, totals.files, totals.bad, totals.failed_files
+    );
+    Ok(if totals.failed_files > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn rules(format: Format) -> Result<ExitCode, String> {
+    let catalogue = Catalogue::builtin();
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    for m in catalogue.metas() {
+        let r = match format {
+            Format::Json => {
+                let doc = serde_json::json!({
+                    "id": m.id, "title": m.title, "description": m.description,
+                    "severity": m.severity, "category": m.category.as_str(),
+                    "dashboard": m.category.title(), "entity": m.entity.as_str(),
+                    "attack": m.attack, "dedup_minutes": m.dedup_minutes,
+                    "action_plan": m.action_plan, "references": m.references,
+                });
+                writeln!(out, "{doc}")
+            }
+            Format::Table => writeln!(
+                out,
+                "{:<36} {:<9} {:<18} {}",
+                m.id,
+                m.severity.as_str(),
+                m.category.as_str(),
+                m.title
+            ),
+        };
+        r.map_err(|e| e.to_string())?;
+    }
+    out.flush().map_err(|e| e.to_string())?;
+    Ok(ExitCode::SUCCESS)
+}

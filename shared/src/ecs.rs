@@ -183,5 +183,17 @@ pub struct Aws<'r> {
     pub cloudtrail: Option<crate::sources::cloudtrail::CloudTrailFields<'r>>,
 }
 
-/// A raw JSON fragment carried through unchanged (`requestParameters` and the like).
-pub type Raw<'r> = &'r RawValue;
+/// Serializes a raw JSON fragment (`requestParameters` and the like) as it was read, unless it
+/// spans lines (a pretty-printed input): then compactly, so that output stays one document per
+/// line.
+pub fn compact_raw<S: serde::Serializer>(raw: &Option<&RawValue>, s: S) -> Result<S::Ok, S::Error> {
+    match raw {
+        Some(r) if r.get().contains(['\n', '\r']) => {
+            let v: serde_json::Value =
+                serde_json::from_str(r.get()).map_err(serde::ser::Error::custom)?;
+            v.serialize(s)
+        }
+        Some(r) => r.serialize(s),
+        None => s.serialize_none(),
+    }
+}

@@ -194,6 +194,46 @@ pub struct FindingEntity {
     pub id: String,
 }
 
+impl Finding {
+    /// Folds `other`, a finding with the same id from another input, into this one: counts add
+    /// up, the time span widens, evidence fills up to `max_evidence`.
+    pub fn merge(&mut self, other: Finding, max_evidence: usize) {
+        debug_assert_eq!(self.finding.id, other.finding.id);
+        let body = &mut self.finding;
+        body.count += other.finding.count;
+        body.severity = body.severity.max(other.finding.severity);
+        let mut omitted = other.finding.evidence_omitted;
+        for e in other.finding.evidence {
+            if body.evidence.len() < max_evidence {
+                body.evidence.push(e);
+            } else {
+                omitted += 1;
+            }
+        }
+        body.evidence_omitted += omitted;
+        // RFC 3339 UTC strings of one format order as the times they stand for.
+        if other.event.start < self.event.start {
+            self.event.start = other.event.start;
+        }
+        if other.event.end > self.event.end {
+            self.event.end = other.event.end.clone();
+            self.timestamp = other.event.end;
+        }
+        self.event.severity = i64::from(body.severity.score());
+        self.event.risk_score = f64::from(body.severity.score());
+        for (mine, theirs) in [
+            (&mut self.related.user, other.related.user),
+            (&mut self.related.ip, other.related.ip),
+        ] {
+            for v in theirs {
+                if mine.len() < MAX_RELATED && !mine.contains(&v) {
+                    mine.push(v);
+                }
+            }
+        }
+    }
+}
+
 /// The deterministic id of the finding of `rule_id` about `entity` in the window starting at
 /// `window_start` (Unix seconds).
 pub fn finding_id(
@@ -437,14 +477,25 @@ fn cloudtrail_message(meta: &RuleMeta, r: &CloudTrailRecord<'_>, entity: &Entity
         .strip_suffix(".amazonaws.com")
         .unwrap_or(&r.event_source);
     let mut s = format!("{}: {} ", meta.title, cloudtrail_actor(r));
-    if r.is_success() {
-        s.push_str("called ");
-    } else {
-        s.push_str("was denied or failed ");
+    match (r.console_login_outcome(), r.error_code.as_deref()) {
+        (Some(true), _) => s.push_str("signed in to the console"),
+        (Some(false), _) => s.push_str("failed to sign in to the console"),
+        (None, None) if r.is_success() => {
+            s.push_str("called ");
+            s.push_str(service);
+            s.push(':');
+            s.push_str(&r.event_name);
+        }
+        (None, code) => {
+            s.push_str("tried ");
+            s.push_str(service);
+            s.push(':');
+            s.push_str(&r.event_name);
+            s.push_str(" (");
+            s.push_str(code.unwrap_or("failed"));
+            s.push(')');
+        }
     }
-    s.push_str(service);
-    s.push(':');
-    s.push_str(&r.event_name);
     if entity.kind == crate::detect::EntityKind::Resource {
         s.push_str(" on ");
         s.push_str(&entity.id);

@@ -185,6 +185,17 @@ fn read_lines<V: RecordVisitor>(
                 continue;
             }
         };
+        // A document starting at column 0 while another is still open means the open one was
+        // cut (a truncated line): keep it aside and read this line on its own. Lines inside a
+        // pretty-printed document are indented, so they never start a new one.
+        if !pending.is_empty() && (text.starts_with('{') || text.starts_with('[')) {
+            visitor.malformed(
+                RecordPosition::Line(pending_start),
+                pending.trim(),
+                RecordError::Syntax("document not closed before the next one starts".into()),
+            );
+            pending.clear();
+        }
         if pending.is_empty() {
             let trimmed = text.trim();
             if trimmed.is_empty() {
@@ -480,6 +491,14 @@ mod tests {
         let (r, c) = read(b"{\"a\":1}\n{\"b\":\n", u64::MAX);
         assert!(r.is_ok());
         assert_eq!(c.records.len(), 1);
+        assert_eq!(c.bad.len(), 1);
+        assert_eq!(c.bad[0].0, RecordPosition::Line(2));
+    }
+
+    #[test]
+    fn a_cut_line_does_not_swallow_the_next_records() {
+        let (_, c) = read(b"{\"a\":1}\n{\"b\": \n{\"c\":3}\n{\"d\":4}\n", u64::MAX);
+        assert_eq!(c.records.len(), 3, "{:?}", c.records);
         assert_eq!(c.bad.len(), 1);
         assert_eq!(c.bad[0].0, RecordPosition::Line(2));
     }

@@ -1,1 +1,274 @@
+//! Harness for the integration tests: AWS clients pointed at the local emulator, and a fresh,
+//! uniquely named bucket, topic and queues per test so tests run in parallel on one emulator.
+//!
+//! The emulator's address comes from `AWS_ENDPOINT_URL`, as it would for any SDK user. Without
+//! it the tests say so and skip, except under CI, where they fail.
 
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+use aws_sdk_sqs::types::QueueAttributeName;
+use cloudsec::config::LogIngestConfig;
+use cloudsec::detect::{Catalogue, Severity};
+use cloudsec::ingest::LogIngest;
+use cloudsec::pipeline::{Pipeline, PipelineConfig};
+use cloudsec::publish::sns::SnsSink;
+use serde_json::Value;
+
+/// The project root (the workspace).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// `../shared` beside the project: the corpora and references.
+pub fn shared_dir() -> PathBuf {
+    root()
+        .parent()
+        .map(|p| p.join("shared"))
+        .unwrap_or_default()
+}
+
+/// The emulator's endpoint, or `None` (with a notice) when the tests should skip.
+pub fn endpoint() -> Option<String> {
+    match std::env::var("AWS_ENDPOINT_URL") {
+        Ok(e) if !e.is_empty() => Some(e),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("AWS_ENDPOINT_URL is not set under CI: run the tests with scripts/test")
+        }
+        _ => {
+            eprintln!("skipped: AWS_ENDPOINT_URL is not set (scripts/test starts the emulator and sets it)");
+            None
+        }
+    }
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A name no other test of this run or of an earlier run uses.
+pub fn unique(prefix: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() % 1_000_000_000)
+        .unwrap_or(0);
+    format!("{prefix}-{}-{n}-{t}", std::process::id())
+}
+
+/// Clients and resources of one test.
+pub struct Env {
+    /// S3.
+    pub s3: aws_sdk_s3::Client,
+    /// SNS.
+    pub sns: aws_sdk_sns::Client,
+    /// SQS.
+    pub sqs: aws_sdk_sqs::Client,
+    /// The log bucket.
+    pub bucket: String,
+    /// The quarantine bucket.
+    pub quarantine_bucket: String,
+    /// The findings topic.
+    pub topic_arn: String,
+    /// A queue subscribed to every finding, raw delivery.
+    pub all_queue: String,
+}
+
+impl Env {
+    /// Creates a bucket, a quarantine bucket, a findings topic and a queue subscribed to it.
+    pub async fn new() -> Option<Env> {
+        endpoint()?;
+        let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let s3 = aws_sdk_s3::Client::new(&aws);
+        let sns = aws_sdk_sns::Client::new(&aws);
+        let sqs = aws_sdk_sqs::Client::new(&aws);
+        let bucket = unique("logs");
+        let quarantine_bucket = unique("quarantine");
+        for b in [&bucket, &quarantine_bucket] {
+            s3.create_bucket()
+                .bucket(b)
+                .send()
+                .await
+                .expect("create bucket");
+        }
+        let topic_arn = sns
+            .create_topic()
+            .name(unique("findings"))
+            .send()
+            .await
+            .expect("create topic")
+            .topic_arn
+            .expect("topic arn");
+        let mut env = Env {
+            s3,
+            sns,
+            sqs,
+            bucket,
+            quarantine_bucket,
+            topic_arn,
+            all_queue: String::new(),
+        };
+        env.all_queue = env.subscribe_queue(None).await;
+        Some(env)
+    }
+
+    /// A queue subscribed to the topic with raw delivery, and a filter policy when given.
+    pub async fn subscribe_queue(&self, filter_policy: Option<&str>) -> String {
+        let url = self
+            .sqs
+            .create_queue()
+            .queue_name(unique("sub"))
+            .send()
+            .await
+            .expect("create queue")
+            .queue_url
+            .expect("queue url");
+        let arn = self
+            .sqs
+            .get_queue_attributes()
+            .queue_url(&url)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .expect("queue attributes")
+            .attributes
+            .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
+            .expect("queue arn");
+        let mut sub = self
+            .sns
+            .subscribe()
+            .topic_arn(&self.topic_arn)
+            .protocol("sqs")
+            .endpoint(arn)
+            .attributes("RawMessageDelivery", "true");
+        if let Some(p) = filter_policy {
+            sub = sub.attributes("FilterPolicy", p);
+        }
+        sub.send().await.expect("subscribe");
+        url
+    }
+
+    /// The handler as the function's `main` builds it, publishing to this test's topic.
+    pub fn handler(&self, min_severity: Severity) -> LogIngest<SnsSink> {
+        let config = LogIngestConfig {
+            findings_topic_arn: self.topic_arn.clone(),
+            min_severity,
+            max_decompressed_bytes: 64 << 20,
+            quarantine_bucket: Some(self.quarantine_bucket.clone()),
+            quarantine_prefix: "quarantine/".into(),
+            max_evidence: 5,
+        };
+        LogIngest {
+            s3: self.s3.clone(),
+            sink: SnsSink::new(self.sns.clone(), &self.topic_arn),
+            pipeline: Arc::new(Pipeline::new(
+                Catalogue::builtin(),
+                PipelineConfig {
+                    max_decompressed_bytes: config.max_decompressed_bytes,
+                    ..PipelineConfig::default()
+                },
+            )),
+            config,
+        }
+    }
+
+    /// Uploads `body` to the log bucket.
+    pub async fn put(&self, key: &str, body: Vec<u8>) {
+        self.s3
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .body(body.into())
+            .send()
+            .await
+            .expect("put object");
+    }
+
+    /// An event file of `events/`, aimed at this test's bucket (and `key`, when given).
+    pub fn event(&self, name: &str, key: Option<&str>) -> Value {
+        let text = std::fs::read_to_string(root().join("events").join(name)).expect("event file");
+        let mut text = text.replace(EXAMPLE_BUCKET, &self.bucket);
+        if let Some(k) = key {
+            text = text.replace(EXAMPLE_KEY, &encode_key(k));
+        }
+        serde_json::from_str(&text).expect("event json")
+    }
+
+    /// Every message of `queue` until it stays empty: (body, attributes).
+    pub async fn drain(&self, queue: &str) -> Vec<(Value, HashMap<String, String>)> {
+        let mut out = Vec::new();
+        let mut empty_polls = 0;
+        while empty_polls < 2 {
+            let r = self
+                .sqs
+                .receive_message()
+                .queue_url(queue)
+                .max_number_of_messages(10)
+                .message_attribute_names("All")
+                .wait_time_seconds(0)
+                .send()
+                .await
+                .expect("receive");
+            let msgs = r.messages.unwrap_or_default();
+            if msgs.is_empty() {
+                empty_polls += 1;
+                continue;
+            }
+            for m in msgs {
+                let body: Value =
+                    serde_json::from_str(m.body().unwrap_or("")).expect("finding json");
+                let attrs = m
+                    .message_attributes
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(k, v)| (k, v.string_value.unwrap_or_default()))
+                    .collect();
+                if let Some(h) = m.receipt_handle {
+                    self.sqs
+                        .delete_message()
+                        .queue_url(queue)
+                        .receipt_handle(h)
+                        .send()
+                        .await
+                        .expect("delete");
+                }
+                out.push((body, attrs));
+            }
+        }
+        out
+    }
+}
+
+/// The bucket named in `events/`.
+pub const EXAMPLE_BUCKET: &str = "cloudsec-example-logs";
+/// The key named in `events/`.
+pub const EXAMPLE_KEY: &str = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/01/111122223333_CloudTrail_us-east-1_20261101T1030Z_Sample0001.json.gz";
+
+/// Encodes a key as S3 notifications do: form encoding, `+` for space, `/` kept.
+pub fn encode_key(key: &str) -> String {
+    use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+    const KEY: &percent_encoding::AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'/')
+        .remove(b'~')
+        .remove(b' ');
+    utf8_percent_encode(key, KEY).to_string().replace(' ', "+")
+}
+
+/// The sample CloudTrail object of `samples/`.
+pub fn sample_object() -> Vec<u8> {
+    std::fs::read(root().join("samples/cloudtrail").join(EXAMPLE_KEY)).expect("sample object")
+}
+
+/// Gzips `data`.
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(data).expect("gzip");
+    enc.finish().expect("gzip")
+}

@@ -433,11 +433,20 @@ pub struct CloudTrailFields<'r> {
     shared_event_id: Option<&'r str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     vpc_endpoint_id: Option<&'r str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::ecs::compact_raw"
+    )]
     request_parameters: Option<&'r RawValue>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::ecs::compact_raw"
+    )]
     response_elements: Option<&'r RawValue>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::ecs::compact_raw"
+    )]
     additional_eventdata: Option<&'r RawValue>,
 }
 
