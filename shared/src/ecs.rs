@@ -14,7 +14,7 @@ use serde_json::value::RawValue;
 pub struct EcsEvent<'r> {
     /// When the event happened (the source's own time, RFC 3339).
     #[serde(rename = "@timestamp")]
-    pub timestamp: &'r str,
+    pub timestamp: std::borrow::Cow<'r, str>,
     /// `event.*`.
     pub event: Event<'r>,
     /// `cloud.*`.

@@ -292,3 +292,162 @@ impl CloudTrailHandler for Normalize<'_> {
         (self.out)(&record.to_ecs(Some(self.uri)));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn pipeline() -> Pipeline {
+        Pipeline::new(Catalogue::builtin(), PipelineConfig::default())
+    }
+
+    fn root_login(t: &str) -> String {
+        serde_json::json!({
+            "eventTime": t, "eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin",
+            "awsRegion": "us-east-1", "sourceIPAddress": "203.0.113.5",
+            "userIdentity": {"type": "Root", "accountId": "111122223333", "arn": "arn:aws:iam::111122223333:root"},
+            "responseElements": {"ConsoleLogin": "Success"}, "additionalEventData": {"MFAUsed": "Yes"},
+            "requestParameters": {"nested": {"a": [1, 2]}}
+        })
+        .to_string()
+    }
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(data).unwrap();
+        enc.finish().unwrap()
+    }
+
+    fn rules(report: &InputReport) -> Vec<String> {
+        let mut r: Vec<String> = report.findings.iter().map(|f| f.rule.id.clone()).collect();
+        r.sort();
+        r
+    }
+
+    #[test]
+    fn one_malformed_record_among_good_ones_is_kept_and_the_rest_detected() {
+        // GIVEN a CloudTrail file whose second record has no eventName
+        let doc = format!(
+            r#"{{"Records":[{},{{"eventTime":"2026-11-01T10:00:00Z","eventSource":"s3.amazonaws.com"}},{}]}}"#,
+            root_login("2026-11-01T10:00:00Z"),
+            root_login("2026-11-01T10:05:00Z")
+        );
+        // WHEN it is scanned
+        let report = pipeline().scan(&gzip(doc.as_bytes())[..], "s3://b/k", LogSource::CloudTrail);
+        // THEN the good records produce their findings and the bad one is kept with its place
+        assert!(report.error.is_none());
+        assert_eq!(report.records, 2);
+        assert_eq!(report.bad, 1);
+        assert_eq!(
+            report.bad_records[0].location.record,
+            RecordPosition::Index(1)
+        );
+        assert!(
+            report.bad_records[0].error.contains("eventName"),
+            "{}",
+            report.bad_records[0].error
+        );
+        assert!(report.bad_records[0].raw.contains("s3.amazonaws.com"));
+        assert_eq!(
+            rules(&report),
+            vec!["user.root-activity", "user.root-login"]
+        );
+        assert_eq!(
+            report.findings[0].finding.count, 2,
+            "same window, same finding"
+        );
+    }
+
+    #[test]
+    fn a_non_json_object_is_counted_not_fatal() {
+        let report = pipeline().scan(
+            &b"\x00\x01binary junk\nmore"[..],
+            "f",
+            LogSource::CloudTrail,
+        );
+        assert!(report.error.is_none());
+        assert_eq!(report.records, 0);
+        assert_eq!(report.bad, 2);
+        assert!(report.findings.is_empty());
+    }
+
+    #[test]
+    fn an_unknown_layout_is_counted_as_bad_records() {
+        let waf_like =
+            br#"{"timestamp":1700000000000,"action":"BLOCK","httpRequest":{"clientIp":"1.2.3.4"}}"#;
+        let report = pipeline().scan(&waf_like[..], "f", LogSource::CloudTrail);
+        assert_eq!(report.bad, 1);
+        assert!(report.bad_records[0]
+            .error
+            .contains("not a CloudTrail record"));
+    }
+
+    #[test]
+    fn a_truncated_gzip_fails_the_input_after_scanning_what_was_readable() {
+        let mut doc = String::from(r#"{"Records":["#);
+        for i in 0..500 {
+            if i > 0 {
+                doc.push(',');
+            }
+            doc.push_str(&root_login(&format!("2026-11-01T10:{:02}:00Z", i % 60)));
+        }
+        doc.push_str("]}");
+        let gz = gzip(doc.as_bytes());
+        let report = pipeline().scan(
+            &gz[..gz.len() / 2],
+            "s3://b/cut.json.gz",
+            LogSource::CloudTrail,
+        );
+        let err = report.error.expect("a cut object is an input error");
+        assert!(err.is_retryable());
+        assert!(err.to_string().contains("s3://b/cut.json.gz"), "{err}");
+        assert!(report.records > 0 && report.records < 500);
+        assert!(!report.findings.is_empty());
+    }
+
+    #[test]
+    fn a_bad_event_time_is_a_bad_record() {
+        let r = root_login("sometime").replace("\n", "");
+        let report = pipeline().scan(r.as_bytes(), "f", LogSource::CloudTrail);
+        assert_eq!(report.bad, 1);
+        assert!(report.bad_records[0].error.contains("eventTime"));
+    }
+
+    #[test]
+    fn pretty_printed_input_gives_one_line_json_out() {
+        let v: serde_json::Value =
+            serde_json::from_str(&root_login("2026-11-01T10:00:00Z")).unwrap();
+        let pretty = serde_json::to_string_pretty(&v).unwrap();
+        let mut lines = Vec::new();
+        let report =
+            pipeline().normalize(pretty.as_bytes(), "f", LogSource::CloudTrail, &mut |e| {
+                lines.push(serde_json::to_string(e).unwrap());
+            });
+        assert_eq!(report.records, 1);
+        assert!(!lines[0].contains('\n'));
+        let scan = pipeline().scan(pretty.as_bytes(), "f", LogSource::CloudTrail);
+        let doc = serde_json::to_string(&scan.findings[0]).unwrap();
+        assert!(!doc.contains('\n'));
+        let back: serde_json::Value = serde_json::from_str(&doc).unwrap();
+        assert_eq!(
+            back["finding"]["evidence"][0]["aws"]["cloudtrail"]["request_parameters"]["nested"]
+                ["a"][1],
+            2
+        );
+    }
+
+    #[test]
+    fn kept_bad_bytes_are_bounded_and_the_overflow_flagged() {
+        let config = PipelineConfig {
+            max_kept_bad_bytes: 10,
+            ..PipelineConfig::default()
+        };
+        let p = Pipeline::new(Catalogue::builtin(), config);
+        let report = p.scan(&b"aaaaaaa\nbbbbbbb\n"[..], "f", LogSource::CloudTrail);
+        assert_eq!(report.bad, 2);
+        assert!(report.bad_records_truncated);
+        assert_eq!(report.bad_records[0].raw, "aaaaaaa");
+        assert_eq!(report.bad_records[1].raw, "");
+    }
+}

@@ -440,7 +440,7 @@ mod tests {
 
     fn read(bytes: &[u8], cap: u64) -> (Result<Framing, InputError>, Collect) {
         let mut c = Collect::default();
-        let r = open(bytes, cap).and_then(|reader| Ok(read_records(reader, "test", &mut c)));
+        let r = open(bytes, cap).map(|reader| read_records(reader, "test", &mut c));
         (r.unwrap(), c)
     }
 

@@ -213,7 +213,8 @@ fn console_login_failed(r: &CloudTrailRecord<'_>) -> Option<Verdict> {
 }
 
 fn cloudtrail_stopped(r: &CloudTrailRecord<'_>) -> Option<Verdict> {
-    if r.event_source != "cloudtrail.amazonaws.com" {
+    // A denied attempt counts; a call that failed otherwise (no such trail) stopped nothing.
+    if r.event_source != "cloudtrail.amazonaws.com" || !(r.is_success() || r.is_denied()) {
         return None;
     }
     let fires = match &*r.event_name {

@@ -219,6 +219,14 @@ impl<'a> CloudTrailRecord<'a> {
         self.error_code.is_none() && self.error_message.is_none()
     }
 
+    /// The call was refused for lack of permission: `errorCode` `AccessDenied*` or
+    /// `*UnauthorizedOperation` (EC2's spelling).
+    pub fn is_denied(&self) -> bool {
+        self.error_code
+            .as_deref()
+            .is_some_and(|c| c.starts_with("AccessDenied") || c.ends_with("UnauthorizedOperation"))
+    }
+
     /// `Some(true)` for a successful console login, `Some(false)` for a failed one, `None` when
     /// the record is not a console login or does not say.
     pub fn console_login_outcome(&self) -> Option<bool> {
@@ -320,7 +328,7 @@ impl<'a> CloudTrailRecord<'a> {
         related.ip.extend(source_ip);
         let id = &self.user_identity;
         EcsEvent {
-            timestamp: &self.event_time,
+            timestamp: rfc3339(&self.event_time),
             event: Event {
                 kind: "event",
                 category,
@@ -411,6 +419,17 @@ impl<'a> CloudTrailRecord<'a> {
     }
 }
 
+/// The time as RFC 3339, borrowed when it already is (always, for CloudTrail's own files).
+fn rfc3339(t: &str) -> Cow<'_, str> {
+    if t.contains('T') {
+        return Cow::Borrowed(t);
+    }
+    match crate::timefmt::parse_rfc3339(t) {
+        Some(secs) => Cow::Owned(crate::timefmt::format_rfc3339(secs)),
+        None => Cow::Borrowed(t),
+    }
+}
+
 /// `aws.cloudtrail.*`, named as Elastic's AWS integration names them.
 #[derive(Debug, Serialize)]
 pub struct CloudTrailFields<'r> {
@@ -496,10 +515,7 @@ type Categorization = (&'static [&'static str], &'static [&'static str]);
 /// returned is allowed for one of the categories returned (checked by a test over ECS's list).
 fn categorize(r: &CloudTrailRecord<'_>) -> Categorization {
     let name: &str = &r.event_name;
-    let denied = r
-        .error_code
-        .as_deref()
-        .is_some_and(|c| c.starts_with("AccessDenied") || c.ends_with("UnauthorizedOperation"));
+    let denied = r.is_denied();
     match &*r.event_source {
         "signin.amazonaws.com" => match name {
             "ConsoleLogin" => (&["authentication"], &["start"]),
