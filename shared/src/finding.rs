@@ -309,7 +309,7 @@ impl FindingBuilder {
     ) -> FindingBuilder {
         let ecs = record.to_ecs(None);
         FindingBuilder {
-            message: cloudtrail_message(&meta, record, &entity),
+            message: cloudtrail_message(record, &entity),
             category: ecs.event.category.iter().map(|s| s.to_string()).collect(),
             kind_types: ecs.event.kind_types.iter().map(|s| s.to_string()).collect(),
             meta,
@@ -470,50 +470,102 @@ pub fn cloudtrail_actor(r: &CloudTrailRecord<'_>) -> String {
     }
 }
 
-/// One sentence for a CloudTrail finding: actor, action, target, account and region.
-fn cloudtrail_message(meta: &RuleMeta, r: &CloudTrailRecord<'_>, entity: &Entity) -> String {
+/// One sentence for a CloudTrail finding: actor and account, action, target, region, source:
+/// "Root user of account 111122223333 stopped logging (cloudtrail:StopLogging) on org-trail in
+/// us-east-1 from 203.0.113.66".
+fn cloudtrail_message(r: &CloudTrailRecord<'_>, entity: &Entity) -> String {
     let service = r
         .event_source
         .strip_suffix(".amazonaws.com")
         .unwrap_or(&r.event_source);
-    let mut s = format!("{}: {} ", meta.title, cloudtrail_actor(r));
-    match (r.console_login_outcome(), r.error_code.as_deref()) {
+    let mut s = cloudtrail_actor(r);
+    if let Some(acct) = r.account_id() {
+        s.push_str(" of account ");
+        s.push_str(acct);
+    }
+    s.push(' ');
+    match (r.console_login_outcome(), r.is_success()) {
         (Some(true), _) => s.push_str("signed in to the console"),
         (Some(false), _) => s.push_str("failed to sign in to the console"),
-        (None, None) if r.is_success() => {
-            s.push_str("called ");
-            s.push_str(service);
-            s.push(':');
-            s.push_str(&r.event_name);
+        (None, true) => {
+            s.push_str(&describe_call(&r.event_name));
+            s.push_str(&format!(" ({service}:{})", r.event_name));
         }
-        (None, code) => {
-            s.push_str("tried ");
-            s.push_str(service);
-            s.push(':');
-            s.push_str(&r.event_name);
-            s.push_str(" (");
-            s.push_str(code.unwrap_or("failed"));
-            s.push(')');
+        (None, false) => {
+            let code = r.error_code.as_deref().unwrap_or("failed");
+            s.push_str(&format!("tried {service}:{} ({code})", r.event_name));
         }
     }
     if entity.kind == crate::detect::EntityKind::Resource {
         s.push_str(" on ");
         s.push_str(&entity.id);
     }
-    if let Some(acct) = r.account_id() {
-        s.push_str(" in account ");
-        s.push_str(acct);
-    }
     if let Some(region) = r.aws_region.as_deref() {
-        s.push_str(" (");
+        s.push_str(" in ");
         s.push_str(region);
-        s.push(')');
     }
     if let Some(ip) = r.source_ip_address.as_deref() {
         s.push_str(" from ");
         s.push_str(ip);
     }
     s
+}
+
+/// An API call in words: `StopLogging` -> "stopped logging", `AttachUserPolicy` -> "attached
+/// user policy", `UpdateFunctionCode20150331v2` -> "updated function code".
+fn describe_call(event_name: &str) -> String {
+    // API versions suffixed by Lambda and others.
+    let name = event_name.trim_end_matches(|c: char| c.is_ascii_digit() || c == 'v');
+    let name = if name.is_empty() { event_name } else { name };
+    let mut words: Vec<String> = Vec::new();
+    for (i, c) in name.char_indices() {
+        let new_word = i == 0
+            || (c.is_ascii_uppercase()
+                && !name[..i].ends_with(|p: char| p.is_ascii_uppercase())
+                    | name[i + c.len_utf8()..].starts_with(|n: char| n.is_ascii_lowercase()));
+        if new_word {
+            words.push(String::new());
+        }
+        if let Some(w) = words.last_mut() {
+            w.push(c);
+        }
+    }
+    const PAST: &[(&str, &str)] = &[
+        ("Add", "added"),
+        ("Attach", "attached"),
+        ("Authorize", "authorized"),
+        ("Batch", "batch"),
+        ("Create", "created"),
+        ("Deactivate", "deactivated"),
+        ("Delete", "deleted"),
+        ("Detach", "detached"),
+        ("Disable", "disabled"),
+        ("Disassociate", "disassociated"),
+        ("Enable", "enabled"),
+        ("Get", "got"),
+        ("Leave", "left"),
+        ("Modify", "modified"),
+        ("Put", "set"),
+        ("Remove", "removed"),
+        ("Replace", "replaced"),
+        ("Revoke", "revoked"),
+        ("Run", "ran"),
+        ("Schedule", "scheduled"),
+        ("Send", "sent"),
+        ("Start", "started"),
+        ("Stop", "stopped"),
+        ("Update", "updated"),
+    ];
+    let mut out = Vec::with_capacity(words.len());
+    for (i, w) in words.iter().enumerate() {
+        match PAST.iter().find(|(verb, _)| i == 0 && verb == w) {
+            Some((_, past)) => out.push((*past).to_owned()),
+            None if i == 0 => return format!("called {event_name}"),
+            None if w.len() > 1 && w.chars().all(|c| c.is_ascii_uppercase()) => out.push(w.clone()),
+            None => out.push(w.to_ascii_lowercase()),
+        }
+    }
+    out.join(" ")
 }
 
 #[cfg(test)]
@@ -537,6 +589,36 @@ mod tests {
             id: "alice".into(),
         };
         assert_ne!(a, finding_id("r", &e2, None, 3600));
+    }
+
+    #[test]
+    fn calls_in_words() {
+        assert_eq!(describe_call("StopLogging"), "stopped logging");
+        assert_eq!(describe_call("AttachUserPolicy"), "attached user policy");
+        assert_eq!(
+            describe_call("UpdateFunctionCode20150331v2"),
+            "updated function code"
+        );
+        assert_eq!(
+            describe_call("DisableEbsEncryptionByDefault"),
+            "disabled ebs encryption by default"
+        );
+        assert_eq!(describe_call("CreateDBSnapshot"), "created DB snapshot");
+        assert_eq!(describe_call("ListBuckets"), "called ListBuckets");
+    }
+
+    #[test]
+    fn message_names_actor_account_action_target_region() {
+        let raw = r#"{"eventTime":"2026-11-01T10:00:00Z","eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","awsRegion":"us-east-1","userIdentity":{"type":"Root","accountId":"111122223333"},"requestParameters":{"name":"org-trail"}}"#;
+        let r = CloudTrailRecord::parse(raw).unwrap();
+        let e = Entity {
+            kind: EntityKind::Resource,
+            id: "org-trail".into(),
+        };
+        assert_eq!(
+            cloudtrail_message(&r, &e),
+            "Root user of account 111122223333 stopped logging (cloudtrail:StopLogging) on org-trail in us-east-1"
+        );
     }
 
     #[test]

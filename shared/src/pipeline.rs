@@ -254,7 +254,7 @@ struct Detect<'c> {
 impl CloudTrailHandler for Detect<'_> {
     fn handle(&mut self, record: &CloudTrailRecord<'_>, ts: i64) {
         for rule in &self.catalogue.cloudtrail {
-            let Some(verdict) = (rule.matcher)(record) else {
+            let Some(verdict) = (rule.matcher)(record, &self.catalogue.settings) else {
                 continue;
             };
             let meta = rule.meta;

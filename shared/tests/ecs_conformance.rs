@@ -2,7 +2,8 @@
 //! ECS (`../shared/reference/ecs/fields.csv`) with a compatible type, and the categorization
 //! values are allowed ones (`allowed_values.json`), each `event.type` allowed by one of the
 //! event's categories. Checked over every CloudTrail record we have: our samples, AWS's
-//! documentation examples and Panther's test logs, as ECS events and as findings.
+//! documentation examples, Panther's and StreamAlert's test logs, as ECS events and as findings,
+//! through the whole catalogue; no well-formed record may be rejected.
 
 mod common;
 
@@ -185,7 +186,12 @@ fn cloudtrail_inputs() -> Vec<(String, String)> {
     {
         for line in std::fs::read_to_string(p).expect("aws docs").lines() {
             let v: Value = serde_json::from_str(line).expect("json");
-            out.push((v["heading"].to_string(), v["record"].to_string()));
+            let r = &v["record"];
+            // Insights events name their call in insightDetails; some entries are fragments.
+            let insight = r["eventType"] == "AwsCloudTrailInsight" && r["eventTime"].is_string();
+            if well_formed(r) || insight {
+                out.push((v["heading"].to_string(), r.to_string()));
+            }
         }
     }
     if let Some(p) = common::shared_path("corpora/panther/panther_aws_test_cases.jsonl") {
@@ -194,11 +200,46 @@ fn cloudtrail_inputs() -> Vec<(String, String)> {
             if v["log_type"] == "AWS.CloudTrail" {
                 let mut log = v["log"].clone();
                 common::strip_panther_fields(&mut log);
-                out.push((format!("panther {}", v["test_name"]), log.to_string()));
+                if well_formed(&log) {
+                    out.push((format!("panther {}", v["test_name"]), log.to_string()));
+                }
+            }
+        }
+    }
+    if let Some(p) = common::shared_path("corpora/streamalert/streamalert_aws_test_events.jsonl") {
+        for line in std::fs::read_to_string(p).expect("streamalert").lines() {
+            let v: Value = serde_json::from_str(line).expect("json");
+            let data = &v["data"];
+            let records: Vec<&Value> = match (data.get("Records"), data.get("detail")) {
+                (Some(Value::Array(r)), _) => r.iter().collect(),
+                (_, Some(d)) => vec![d],
+                _ => vec![],
+            };
+            for (i, r) in records.into_iter().enumerate() {
+                if well_formed(r) {
+                    out.push((
+                        format!("streamalert {}#{}/{i}", v["file"], v["index"]),
+                        r.to_string(),
+                    ));
+                }
             }
         }
     }
     out
+}
+
+/// A record CloudTrail could have written: the fields every record has, as strings with a real
+/// value (the corpora also hold partial logs, and placeholders such as "...").
+fn well_formed(r: &Value) -> bool {
+    let real = |k: &str| {
+        r[k].as_str()
+            .is_some_and(|v| !v.is_empty() && v != "..." && v != k)
+    };
+    real("eventSource")
+        && real("eventName")
+        && r["eventTime"]
+            .as_str()
+            .is_some_and(|t| cloudsec::timefmt::parse_rfc3339(t).is_some())
 }
 
 #[test]
@@ -222,6 +263,12 @@ fn ecs_events_and_findings_use_ecs_fields_and_allowed_values() {
             }
         });
         bad += report.bad;
+        assert_eq!(
+            report.bad, 0,
+            "{name}: a well-formed record was rejected: {:?}",
+            report.bad_records
+        );
+        assert!(report.error.is_none(), "{name}: {:?}", report.error);
         for f in pipeline
             .scan(text.as_bytes(), name, LogSource::CloudTrail)
             .findings
@@ -239,7 +286,10 @@ fn ecs_events_and_findings_use_ecs_fields_and_allowed_values() {
             }
         }
     }
-    println!("checked {events} ECS events and {findings} findings ({bad} records not CloudTrail)");
+    println!(
+        "checked {events} ECS events and {findings} findings from {} inputs ({bad} bad)",
+        inputs.len()
+    );
     assert!(
         events > 400 && findings > 20,
         "{events} events, {findings} findings"

@@ -20,6 +20,10 @@ fn expected_rules() -> BTreeMap<String, usize> {
         ("config.lambda-persistence", 1),
         ("user.console-login-failed", 2),
         ("config.iam-policy-change", 1),
+        ("config.admin-policy-attached", 1),
+        ("config.access-key-for-other-user", 2),
+        ("config.cloudtrail-change", 1),
+        ("user.unauthorized-api-call", 1),
     ] {
         m.insert(rule.to_owned(), n);
     }
@@ -109,7 +113,7 @@ async fn every_envelope_shape_delivers_the_findings_with_attributes() {
         assert!(stopped.0["message"]
             .as_str()
             .unwrap()
-            .contains("PutEventSelectors on security-trail"));
+            .contains("(cloudtrail:PutEventSelectors) on security-trail"));
     }
 }
 
@@ -254,7 +258,8 @@ async fn bad_objects_fail_only_their_own_message_and_bad_records_are_kept() {
         HashSet::from([
             "user.root-login",
             "user.root-activity",
-            "config.cloudtrail-stopped"
+            "config.cloudtrail-stopped",
+            "config.cloudtrail-change"
         ])
     );
     // AND the bad records are kept with their location

@@ -255,21 +255,38 @@ pub struct CloudTrailRule {
     /// The rule's data.
     pub meta: RuleMeta,
     /// Decides on one record.
-    pub matcher: fn(&CloudTrailRecord<'_>) -> Option<Verdict>,
+    pub matcher: fn(&CloudTrailRecord<'_>, &Settings) -> Option<Verdict>,
 }
 
-/// The rules the pipeline runs.
+/// What the organization tells the rules about itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Settings {
+    /// Accounts of the organization (and trusted partners): sharing with them is not a finding.
+    pub known_accounts: std::collections::HashSet<String>,
+    /// Instance type prefixes to flag besides the accelerated and very large ones (`x2`, `hpc`).
+    pub unusual_instance_types: Vec<String>,
+}
+
+/// The rules the pipeline runs, and their settings.
 #[derive(Debug, Clone)]
 pub struct Catalogue {
     /// Single-event CloudTrail rules.
     pub cloudtrail: Vec<CloudTrailRule>,
+    /// Settings every matcher sees.
+    pub settings: Settings,
 }
 
 impl Catalogue {
-    /// Every built-in rule.
+    /// Every built-in rule, with default settings.
     pub fn builtin() -> Catalogue {
+        Catalogue::with_settings(Settings::default())
+    }
+
+    /// Every built-in rule, with `settings`.
+    pub fn with_settings(settings: Settings) -> Catalogue {
         Catalogue {
-            cloudtrail: cloudtrail::RULES.to_vec(),
+            cloudtrail: cloudtrail::rules(),
+            settings,
         }
     }
 

@@ -26,7 +26,7 @@ pub const HIDDEN_USER: &str = "HIDDEN_DUE_TO_SECURITY_REASONS";
 #[serde(rename_all = "camelCase")]
 pub struct CloudTrailRecord<'a> {
     /// `eventVersion`.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
     pub event_version: Option<Cow<'a, str>>,
     /// `userIdentity`; absent on some service and Insights events.
     #[serde(borrow, default)]
@@ -34,26 +34,35 @@ pub struct CloudTrailRecord<'a> {
     /// `eventTime`, RFC 3339.
     #[serde(borrow)]
     pub event_time: Cow<'a, str>,
-    /// `eventSource`, e.g. `iam.amazonaws.com`.
-    #[serde(borrow)]
-    pub event_source: Cow<'a, str>,
-    /// `eventName`, e.g. `CreateUser`.
-    #[serde(borrow)]
-    pub event_name: Cow<'a, str>,
-    /// `awsRegion`.
+    /// `eventSource`, e.g. `iam.amazonaws.com` (for Insights events, the source the insight is
+    /// about).
     #[serde(borrow, default)]
+    pub event_source: Cow<'a, str>,
+    /// `eventName`, e.g. `CreateUser` (for Insights events, the call the insight is about).
+    #[serde(borrow, default)]
+    pub event_name: Cow<'a, str>,
+    /// `insightDetails` of a CloudTrail Insights event.
+    #[serde(borrow, default)]
+    pub insight_details: Option<InsightDetails<'a>>,
+    /// `awsRegion`.
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
     pub aws_region: Option<Cow<'a, str>>,
     /// `sourceIPAddress`: an IP, or a service name such as `cloudtrail.amazonaws.com`.
-    #[serde(borrow, default, rename = "sourceIPAddress")]
+    #[serde(
+        borrow,
+        default,
+        rename = "sourceIPAddress",
+        deserialize_with = "lenient_str"
+    )]
     pub source_ip_address: Option<Cow<'a, str>>,
     /// `userAgent`.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
     pub user_agent: Option<Cow<'a, str>>,
     /// `errorCode`: present when the call failed.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
     pub error_code: Option<Cow<'a, str>>,
     /// `errorMessage`.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
     pub error_message: Option<Cow<'a, str>>,
     /// `requestParameters`, raw.
     #[serde(borrow, default)]
@@ -65,16 +74,21 @@ pub struct CloudTrailRecord<'a> {
     #[serde(borrow, default)]
     pub additional_event_data: Option<&'a RawValue>,
     /// `requestID`.
-    #[serde(borrow, default, rename = "requestID")]
+    #[serde(
+        borrow,
+        default,
+        rename = "requestID",
+        deserialize_with = "lenient_str"
+    )]
     pub request_id: Option<Cow<'a, str>>,
     /// `eventID`.
-    #[serde(borrow, default, rename = "eventID")]
+    #[serde(borrow, default, rename = "eventID", deserialize_with = "lenient_str")]
     pub event_id: Option<Cow<'a, str>>,
     /// `eventType`: `AwsApiCall`, `AwsConsoleSignIn`, `AwsServiceEvent`, ...
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
     pub event_type: Option<Cow<'a, str>>,
     /// `eventCategory`: `Management`, `Data`, `Insight`.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
     pub event_category: Option<Cow<'a, str>>,
     /// `readOnly` (some producers write it as a string).
     #[serde(default, deserialize_with = "lenient_bool")]
@@ -83,13 +97,21 @@ pub struct CloudTrailRecord<'a> {
     #[serde(default, deserialize_with = "lenient_bool")]
     pub management_event: Option<bool>,
     /// `recipientAccountId`: the account whose trail logged it.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
     pub recipient_account_id: Option<Cow<'a, str>>,
     /// `sharedEventID`.
-    #[serde(borrow, default, rename = "sharedEventID")]
+    #[serde(
+        borrow,
+        default,
+        rename = "sharedEventID",
+        deserialize_with = "lenient_str"
+    )]
     pub shared_event_id: Option<Cow<'a, str>>,
+    /// `sessionCredentialFromConsole`: the session's credentials came from a console sign-in.
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub session_credential_from_console: Option<bool>,
     /// `vpcEndpointId`.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
     pub vpc_endpoint_id: Option<Cow<'a, str>>,
     #[serde(skip)]
     request: OnceCell<Value>,
@@ -99,30 +121,42 @@ pub struct CloudTrailRecord<'a> {
     additional: OnceCell<Value>,
 }
 
+/// `insightDetails`: what an Insights event is about.
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct InsightDetails<'a> {
+    /// The service of the unusual calls.
+    #[serde(borrow, default)]
+    pub event_source: Cow<'a, str>,
+    /// The unusual call.
+    #[serde(borrow, default)]
+    pub event_name: Cow<'a, str>,
+}
+
 /// `userIdentity`.
 #[derive(Debug, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct UserIdentity<'a> {
     /// `Root`, `IAMUser`, `AssumedRole`, `FederatedUser`, `AWSService`, `AWSAccount`, ...
-    #[serde(borrow, default, rename = "type")]
+    #[serde(borrow, default, rename = "type", deserialize_with = "lenient_str")]
     pub kind: Option<Cow<'a, str>>,
     /// `principalId`.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
     pub principal_id: Option<Cow<'a, str>>,
     /// `arn`.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
     pub arn: Option<Cow<'a, str>>,
     /// `accountId`: the caller's account.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
     pub account_id: Option<Cow<'a, str>>,
     /// `accessKeyId`.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
     pub access_key_id: Option<Cow<'a, str>>,
     /// `userName`.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
     pub user_name: Option<Cow<'a, str>>,
     /// `invokedBy`: the service that made the call on the principal's behalf.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
     pub invoked_by: Option<Cow<'a, str>>,
     /// `sessionContext`.
     #[serde(borrow, default)]
@@ -146,19 +180,19 @@ pub struct SessionContext<'a> {
 #[serde(rename_all = "camelCase")]
 pub struct SessionIssuer<'a> {
     /// `Role`, `IAMUser`, `Root`.
-    #[serde(borrow, default, rename = "type")]
+    #[serde(borrow, default, rename = "type", deserialize_with = "lenient_str")]
     pub kind: Option<Cow<'a, str>>,
     /// `principalId`.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
     pub principal_id: Option<Cow<'a, str>>,
     /// The role ARN.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
     pub arn: Option<Cow<'a, str>>,
     /// `accountId`.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
     pub account_id: Option<Cow<'a, str>>,
     /// The role's name.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
     pub user_name: Option<Cow<'a, str>>,
 }
 
@@ -170,8 +204,68 @@ pub struct SessionAttributes<'a> {
     #[serde(default, deserialize_with = "lenient_bool")]
     pub mfa_authenticated: Option<bool>,
     /// `creationDate`.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
     pub creation_date: Option<Cow<'a, str>>,
+}
+
+/// An optional string that tolerates a value of another type (a list, a number) as absent:
+/// the field is lost, not the record. Borrows when the text has no escapes.
+fn lenient_str<'de: 'a, 'a, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'a, str>>, D::Error> {
+    struct V;
+    impl<'de> serde::de::Visitor<'de> for V {
+        type Value = Option<Cow<'de, str>>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Borrowed(v)))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v.to_owned())))
+        }
+        fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v)))
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(V)
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut a: A,
+        ) -> Result<Self::Value, A::Error> {
+            while a.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut a: A,
+        ) -> Result<Self::Value, A::Error> {
+            while a
+                .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                .is_some()
+            {}
+            Ok(None)
+        }
+    }
+    d.deserialize_option(V)
 }
 
 /// Accepts `true`, `"true"`, `"TRUE"`, and null; anything else is `None` rather than an error, as
@@ -195,9 +289,29 @@ fn parse_raw(raw: Option<&RawValue>) -> Value {
 }
 
 impl<'a> CloudTrailRecord<'a> {
-    /// Parses one record from its JSON text.
+    /// Parses one record from its JSON text. Every record names a source and a call: at the
+    /// top, or for an Insights event in its `insightDetails`.
     pub fn parse(raw: &'a str) -> Result<Self, serde_json::Error> {
-        serde_json::from_str(raw)
+        let mut r: CloudTrailRecord<'a> = serde_json::from_str(raw)?;
+        if let Some(insight) = r.insight_details.take() {
+            if r.event_source.is_empty() {
+                r.event_source = insight.event_source;
+            }
+            if r.event_name.is_empty() {
+                r.event_name = insight.event_name;
+            }
+        }
+        for (field, value) in [
+            ("eventSource", &r.event_source),
+            ("eventName", &r.event_name),
+        ] {
+            if value.is_empty() {
+                return Err(serde::de::Error::custom(format_args!(
+                    "missing field `{field}`"
+                )));
+            }
+        }
+        Ok(r)
     }
 
     /// `userIdentity.type`.
@@ -655,9 +769,36 @@ mod tests {
     }
 
     #[test]
+    fn insights_events_name_their_call_in_insight_details() {
+        let raw = r#"{"eventVersion":"1.07","eventTime":"2019-11-14T00:51:00Z","awsRegion":"us-east-1","eventID":"e","eventType":"AwsCloudTrailInsight","recipientAccountId":"123456789012","sharedEventID":"s","insightDetails":{"state":"Start","eventSource":"ssm.amazonaws.com","eventName":"UpdateInstanceInformation","insightType":"ApiCallRateInsight"},"eventCategory":"Insight"}"#;
+        let r = CloudTrailRecord::parse(raw).unwrap();
+        assert_eq!(r.event_source, "ssm.amazonaws.com");
+        assert_eq!(r.event_name, "UpdateInstanceInformation");
+        let e = CloudTrailRecord::parse(
+            r#"{"eventTime":"2019-11-14T00:51:00Z","eventSource":"s3.amazonaws.com"}"#,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("missing field `eventName`"), "{e}");
+    }
+
+    #[test]
     fn missing_event_name_is_a_shape_error() {
         assert!(CloudTrailRecord::parse(r#"{"eventTime":"x","eventSource":"s"}"#).is_err());
         assert!(CloudTrailRecord::parse(r#"[1,2]"#).is_err());
+    }
+
+    #[test]
+    fn a_mistyped_optional_field_costs_the_field_not_the_record() {
+        let raw = r#"{"eventTime":"2026-11-01T10:05:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","userAgent":["x"],"awsRegion":7,"errorCode":null,"userIdentity":{"arn":{"a":1}}}"#;
+        let r = CloudTrailRecord::parse(raw).unwrap();
+        assert_eq!(r.user_agent, None);
+        assert_eq!(r.aws_region, None);
+        assert_eq!(r.arn(), None);
+        assert!(
+            CloudTrailRecord::parse(r#"{"eventTime":"t","eventSource":["s"],"eventName":"n"}"#)
+                .is_err(),
+            "required fields stay strict"
+        );
     }
 
     #[test]
