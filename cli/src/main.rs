@@ -8,10 +8,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use cloudsec::detect::{Catalogue, Severity};
+use cloudsec::detect::evaluate::{evaluate, settle, StateConfig};
+use cloudsec::detect::{Catalogue, Settings, Severity};
 use cloudsec::finding::Finding;
 use cloudsec::pipeline::{InputReport, Pipeline, PipelineConfig};
 use cloudsec::sources::{classify_key, KeyVerdict, LogSource};
+use cloudsec::state::memory::MemoryStore;
 
 #[derive(Parser)]
 #[command(
@@ -40,6 +42,9 @@ enum Command {
         /// Write records that could not be used to this file, as JSON lines with their location.
         #[arg(long)]
         bad_records: Option<PathBuf>,
+        /// An account of your organization (repeat): sharing with it is not a finding.
+        #[arg(long = "known-account", value_name = "ACCOUNT_ID")]
+        known_accounts: Vec<String>,
     },
     /// Print the ECS event of every record, one JSON document per line.
     Normalize {
@@ -77,7 +82,20 @@ fn main() -> ExitCode {
             format,
             min_severity,
             bad_records,
-        } => scan(&paths, format, min_severity, bad_records.as_deref()),
+            known_accounts,
+        } => {
+            let settings = Settings {
+                known_accounts: known_accounts.into_iter().collect(),
+                ..Settings::default()
+            };
+            scan(
+                &paths,
+                format,
+                min_severity,
+                bad_records.as_deref(),
+                settings,
+            )
+        }
         Command::Normalize { paths } => normalize(&paths),
         Command::Rules { format } => rules(format),
     };
@@ -156,9 +174,19 @@ fn scan(
     format: Option<Format>,
     min_severity: Severity,
     bad_path: Option<&Path>,
+    settings: Settings,
 ) -> Result<ExitCode, String> {
     let files = collect_files(paths).map_err(|e| e.to_string())?;
-    let pipeline = Pipeline::new(Catalogue::builtin(), PipelineConfig::default());
+    let pipeline = Pipeline::new(
+        Catalogue::with_settings(settings),
+        PipelineConfig::default(),
+    );
+    // The embedded state: the same evaluation as the Lambda's, over an in-memory store.
+    let store = MemoryStore::new();
+    let state = StateConfig::default();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .map_err(|e| e.to_string())?;
     let max_evidence = pipeline.config().max_evidence;
     let mut bad_out = match bad_path {
         Some(p) => Some(BufWriter::new(
@@ -167,7 +195,7 @@ fn scan(
         None => None,
     };
     let mut totals = Totals::default();
-    // The embedded state: findings of every file, merged by their deterministic id.
+    // Findings by their deterministic id, as the latest file left them.
     let mut findings: Vec<Finding> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     for path in &files {
@@ -186,12 +214,21 @@ fn scan(
                 writeln!(out, "{line}").map_err(|e| e.to_string())?;
             }
         }
-        for f in report.findings {
-            match index.get(&f.finding.id) {
-                Some(&i) => findings[i].merge(f, max_evidence),
+        // One process, one pass: every claim is settled before the next file, so the clock
+        // plays no part.
+        let fired = runtime
+            .block_on(async {
+                let fired = evaluate(&store, &display, report.groups, 0, &state).await?;
+                settle(&store, &fired).await?;
+                Ok::<_, cloudsec::detect::evaluate::EvaluateError>(fired)
+            })
+            .map_err(|e| format!("{display}: {e}"))?;
+        for f in fired {
+            match index.get(&f.finding.finding.id) {
+                Some(&i) => findings[i].update_from(f.finding, max_evidence),
                 None => {
-                    index.insert(f.finding.id.clone(), findings.len());
-                    findings.push(f);
+                    index.insert(f.finding.finding.id.clone(), findings.len());
+                    findings.push(f.finding);
                 }
             }
         }

@@ -19,6 +19,12 @@ pub const ENV_MAX_DECOMPRESSED_BYTES: &str = "MAX_DECOMPRESSED_BYTES";
 pub const ENV_QUARANTINE_BUCKET: &str = "QUARANTINE_BUCKET";
 /// Key prefix of kept bad records. Default `quarantine/`.
 pub const ENV_QUARANTINE_PREFIX: &str = "QUARANTINE_PREFIX";
+/// DynamoDB table of the state (counters, ledger, findings). Required.
+pub const ENV_STATE_TABLE: &str = "STATE_TABLE_NAME";
+/// Days a window's counters are kept after the window ends. Default 2.
+pub const ENV_STATE_RETENTION_DAYS: &str = "STATE_RETENTION_DAYS";
+/// Days the slices of anomaly baselines are kept. Default 30.
+pub const ENV_BASELINE_RETENTION_DAYS: &str = "BASELINE_RETENTION_DAYS";
 /// Evidence events kept per finding. Default 5.
 pub const ENV_MAX_EVIDENCE: &str = "MAX_EVIDENCE_EVENTS";
 
@@ -47,6 +53,10 @@ pub struct LogIngestConfig {
     pub quarantine_prefix: String,
     /// Evidence events kept per finding.
     pub max_evidence: usize,
+    /// The state table.
+    pub state_table: String,
+    /// Timing of the state.
+    pub state: crate::detect::evaluate::StateConfig,
 }
 
 impl LogIngestConfig {
@@ -81,8 +91,34 @@ impl LogIngestConfig {
                 .unwrap_or("quarantine/")
                 .to_owned(),
             max_evidence: parse(get(ENV_MAX_EVIDENCE), ENV_MAX_EVIDENCE, 5)?,
+            state_table: get(ENV_STATE_TABLE)
+                .ok_or(ConfigError {
+                    name: ENV_STATE_TABLE,
+                    reason: "required: the DynamoDB table of the detection state".into(),
+                })?
+                .to_owned(),
+            state: crate::detect::evaluate::StateConfig {
+                retention_secs: days(get(ENV_STATE_RETENTION_DAYS), ENV_STATE_RETENTION_DAYS, 2)?,
+                series_retention_secs: days(
+                    get(ENV_BASELINE_RETENTION_DAYS),
+                    ENV_BASELINE_RETENTION_DAYS,
+                    30,
+                )?,
+                ..Default::default()
+            },
         })
     }
+}
+
+fn days(value: Option<&str>, name: &'static str, default: u32) -> Result<i64, ConfigError> {
+    let d: u32 = parse(value, name, default)?;
+    if d == 0 || d > 3650 {
+        return Err(ConfigError {
+            name,
+            reason: format!("{d} days: expected 1 to 3650"),
+        });
+    }
+    Ok(i64::from(d) * 24 * 3600)
 }
 
 fn parse<T: FromStr>(value: Option<&str>, name: &'static str, default: T) -> Result<T, ConfigError>
@@ -111,11 +147,15 @@ mod tests {
 
     #[test]
     fn defaults_and_required() {
-        let c = LogIngestConfig::from_map(&env(&[(
-            ENV_FINDINGS_TOPIC_ARN,
-            "arn:aws:sns:us-east-1:111122223333:findings",
-        )]))
+        let c = LogIngestConfig::from_map(&env(&[
+            (
+                ENV_FINDINGS_TOPIC_ARN,
+                "arn:aws:sns:us-east-1:111122223333:findings",
+            ),
+            (ENV_STATE_TABLE, "state"),
+        ]))
         .unwrap();
+        assert_eq!(c.state.retention_secs, 2 * 86400);
         assert_eq!(c.min_severity, Severity::Low);
         assert_eq!(c.max_evidence, 5);
         let e = LogIngestConfig::from_map(&env(&[])).unwrap_err();

@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
-use crate::detect::{Entity, RuleMeta, Severity};
+use std::collections::BTreeSet;
+
+use crate::detect::{Entity, Observation, RuleKind, RuleMeta, Severity};
 use crate::sources::cloudtrail::CloudTrailRecord;
+use crate::state::{CounterKey, CounterState, CounterUpdate, MAX_DISTINCT_PER_INPUT};
 use crate::timefmt::format_rfc3339;
 
 /// The ECS alert document of one finding.
@@ -182,6 +185,12 @@ pub struct FindingBody {
     /// Events left out of `evidence` (over the sample size, or trimmed to fit SNS's size limit).
     #[serde(default)]
     pub evidence_omitted: u64,
+    /// Distinct values counted by a windowed rule (user names sprayed, secrets read, ...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub distinct: Vec<Vec<String>>,
+    /// The z-score of an anomaly finding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub z_score: Option<f64>,
 }
 
 /// The entity of a finding, owned and deserializable.
@@ -195,42 +204,36 @@ pub struct FindingEntity {
 }
 
 impl Finding {
-    /// Folds `other`, a finding with the same id from another input, into this one: counts add
-    /// up, the time span widens, evidence fills up to `max_evidence`.
-    pub fn merge(&mut self, other: Finding, max_evidence: usize) {
-        debug_assert_eq!(self.finding.id, other.finding.id);
-        let body = &mut self.finding;
-        body.count += other.finding.count;
-        body.severity = body.severity.max(other.finding.severity);
-        let mut omitted = other.finding.evidence_omitted;
-        for e in other.finding.evidence {
-            if body.evidence.len() < max_evidence {
-                body.evidence.push(e);
+    /// Takes in `later`, the same finding as a later input left it: its counts, times,
+    /// severity and distinct values replace these (they are cumulative); its evidence is added
+    /// up to `max_evidence`.
+    pub fn update_from(&mut self, mut later: Finding, max_evidence: usize) {
+        debug_assert_eq!(self.finding.id, later.finding.id);
+        let mut omitted = later.finding.evidence_omitted;
+        let mut evidence = std::mem::take(&mut self.finding.evidence);
+        for e in std::mem::take(&mut later.finding.evidence) {
+            if evidence.len() < max_evidence {
+                evidence.push(e);
             } else {
                 omitted += 1;
             }
         }
-        body.evidence_omitted += omitted;
-        // RFC 3339 UTC strings of one format order as the times they stand for.
-        if other.event.start < self.event.start {
-            self.event.start = other.event.start;
-        }
-        if other.event.end > self.event.end {
-            self.event.end = other.event.end.clone();
-            self.timestamp = other.event.end;
-        }
-        self.event.severity = i64::from(body.severity.score());
-        self.event.risk_score = f64::from(body.severity.score());
+        let previous_omitted = self.finding.evidence_omitted;
+        let mut related = std::mem::take(&mut self.related);
         for (mine, theirs) in [
-            (&mut self.related.user, other.related.user),
-            (&mut self.related.ip, other.related.ip),
+            (&mut related.user, &later.related.user),
+            (&mut related.ip, &later.related.ip),
         ] {
             for v in theirs {
-                if mine.len() < MAX_RELATED && !mine.contains(&v) {
-                    mine.push(v);
+                if mine.len() < MAX_RELATED && !mine.contains(v) {
+                    mine.push(v.clone());
                 }
             }
         }
+        *self = later;
+        self.related = related;
+        self.finding.evidence = evidence;
+        self.finding.evidence_omitted = previous_omitted + omitted;
     }
 }
 
@@ -264,11 +267,15 @@ pub fn window_start(ts: i64, dedup_minutes: u32) -> i64 {
 }
 
 /// Gathers the hits of one finding within one input.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct FindingBuilder {
     meta: RuleMeta,
+    kind: RuleKind,
     id: String,
     entity: Entity,
+    discriminator: Option<String>,
+    distinct: [BTreeSet<String>; 2],
+    immediate: bool,
     severity: Severity,
     window_start: i64,
     first_seen: i64,
@@ -299,8 +306,10 @@ impl FindingBuilder {
     #[allow(clippy::too_many_arguments)]
     pub fn from_cloudtrail(
         meta: RuleMeta,
+        kind: RuleKind,
         id: String,
         entity: Entity,
+        discriminator: Option<String>,
         severity: Severity,
         window_start: i64,
         ts: i64,
@@ -313,8 +322,12 @@ impl FindingBuilder {
             category: ecs.event.category.iter().map(|s| s.to_string()).collect(),
             kind_types: ecs.event.kind_types.iter().map(|s| s.to_string()).collect(),
             meta,
+            kind,
             id,
             entity,
+            discriminator,
+            distinct: Default::default(),
+            immediate: false,
             severity,
             window_start,
             first_seen: ts,
@@ -371,12 +384,106 @@ impl FindingBuilder {
         }
     }
 
+    /// Adds the distinct values and flags of an observation of a windowed rule.
+    pub fn observe(&mut self, o: &Observation) {
+        for (set, value) in self.distinct.iter_mut().zip(&o.distinct) {
+            if let Some(v) = value {
+                if set.len() < MAX_DISTINCT_PER_INPUT {
+                    set.insert(v.clone());
+                }
+            }
+        }
+        self.immediate |= o.immediate;
+    }
+
     /// The finding id.
     pub fn id(&self) -> &str {
         &self.id
     }
 
-    /// The finished document.
+    /// The rule's kind.
+    pub fn kind(&self) -> RuleKind {
+        self.kind
+    }
+
+    /// The rule's data.
+    pub fn meta(&self) -> &RuleMeta {
+        &self.meta
+    }
+
+    /// Whether an observation asked to fire whatever the counts.
+    pub fn immediate(&self) -> bool {
+        self.immediate
+    }
+
+    /// The counter this group adds to.
+    pub fn key(&self) -> CounterKey {
+        CounterKey {
+            rule: self.meta.id.to_owned(),
+            entity: format!("{}:{}", self.entity.kind.as_str(), self.entity.id),
+            discriminator: self.discriminator.clone().unwrap_or_default(),
+            window_start: self.window_start,
+        }
+    }
+
+    /// What this input adds to the counter; it may be forgotten `retention_secs` after its
+    /// window ends.
+    pub fn update(&self, retention_secs: i64) -> CounterUpdate {
+        let window_secs = i64::from(self.kind.window_minutes(&self.meta)) * 60;
+        CounterUpdate {
+            key: self.key(),
+            count: self.count,
+            distinct: self.distinct.clone(),
+            first_seen: self.first_seen,
+            last_seen: self.last_seen,
+            expires_at: self.window_start + window_secs + retention_secs,
+        }
+    }
+
+    /// The finished document, as the counter stands after this input was committed.
+    pub fn build_with(
+        mut self,
+        state: &CounterState,
+        severity: Severity,
+        z_score: Option<f64>,
+    ) -> Finding {
+        if state.count > 0 {
+            self.count = state.count;
+            self.first_seen = state.first_seen;
+            self.last_seen = state.last_seen;
+            self.distinct = state.distinct.clone();
+        }
+        self.severity = self.severity.max(severity);
+        if self.kind != RuleKind::Single {
+            self.message = self.window_message(z_score);
+        }
+        let mut f = self.build();
+        f.finding.z_score = z_score.map(|z| (z * 100.0).round() / 100.0);
+        f
+    }
+
+    fn window_message(&self, z_score: Option<f64>) -> String {
+        let mut s = format!(
+            "{} for {} {}: {} events between {} and {}",
+            self.meta.title,
+            self.entity.kind.as_str().replace('_', " "),
+            self.entity.id,
+            self.count,
+            format_rfc3339(self.first_seen),
+            format_rfc3339(self.last_seen),
+        );
+        for set in self.distinct.iter().filter(|d| !d.is_empty()) {
+            s.push_str(&format!(", {} distinct", set.len()));
+        }
+        if let Some(z) = z_score {
+            s.push_str(&format!(" (z-score {z:.1})"));
+        }
+        s.push_str(". Latest: ");
+        s.push_str(&self.message);
+        s
+    }
+
+    /// The finished document, from this input alone.
     pub fn build(self) -> Finding {
         let m = self.meta;
         Finding {
@@ -436,6 +543,13 @@ impl FindingBuilder {
                 action_plan: m.action_plan.iter().map(|s| s.to_string()).collect(),
                 evidence: self.evidence,
                 evidence_omitted: self.evidence_omitted,
+                distinct: self
+                    .distinct
+                    .into_iter()
+                    .filter(|d| !d.is_empty())
+                    .map(|d| d.into_iter().collect())
+                    .collect(),
+                z_score: None,
             },
         }
     }

@@ -15,20 +15,26 @@ use serde_json::Value;
 use tokio_util::io::SyncIoBridge;
 
 use crate::config::LogIngestConfig;
+use crate::detect::evaluate::{evaluate, settle, StateConfig};
 use crate::envelope::{self, Input, Notice, ObjectRef, Trigger};
 use crate::error::{chain, InputError};
 use crate::metrics;
 use crate::pipeline::{InputReport, Pipeline};
 use crate::publish::FindingSink;
 use crate::sources::{classify_key, KeyVerdict, LogSource};
+use crate::state::StateStore;
 
 /// Everything the handler needs, built once per cold start.
 #[derive(Debug)]
-pub struct LogIngest<P> {
+pub struct LogIngest<P, S> {
     /// Reads the log objects and writes the quarantine.
     pub s3: aws_sdk_s3::Client,
     /// Receives the findings.
     pub sink: P,
+    /// Counters, ledger and published findings.
+    pub store: S,
+    /// Timing of the state.
+    pub state: StateConfig,
     /// The detections.
     pub pipeline: Arc<Pipeline>,
     /// The function's configuration.
@@ -80,7 +86,7 @@ impl From<InvocationError> for Diagnostic {
     }
 }
 
-impl<P: FindingSink> LogIngest<P> {
+impl<P: FindingSink, S: StateStore> LogIngest<P, S> {
     /// Handles one invocation, whatever its trigger.
     pub async fn handle(&self, event: Value) -> Result<Value, InvocationError> {
         let (trigger, inputs) = envelope::unwrap(&event).map_err(|e| InvocationError {
@@ -184,22 +190,45 @@ impl<P: FindingSink> LogIngest<P> {
         if response.content_length() == Some(0) {
             return Ok(skipped(summary, "empty_object"));
         }
+        // The same object is the same input however it is announced (S3, SNS, EventBridge) and
+        // however often: its counters are committed once under this id.
+        let input_id = format!("{uri}@{}", response.e_tag().unwrap_or("-"));
         let report = self.scan_body(response.body, &uri, source).await?;
         summary.records = report.records;
         summary.bad = report.bad;
-        summary.findings = report.findings.len() as u64;
+        if let Some(e) = report.error {
+            // Nothing is counted from an object that could not be read to its end: counting
+            // part of it now would make a retry that reads further count it short.
+            tracing::error!(
+                object = %uri, records_read = report.records, hits = report.groups.len(),
+                error = %e, "object not read to its end; nothing counted, input retried"
+            );
+            return Err(e);
+        }
         if report.bad > 0 {
             self.quarantine(obj, &report).await?;
         }
-        let publish: Vec<_> = report
-            .findings
-            .into_iter()
-            .filter(|f| f.finding.severity >= self.config.min_severity)
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        let fired = evaluate(&self.store, &input_id, report.groups, now, &self.state)
+            .await
+            .map_err(|e| InputError::State(e.to_string()))?;
+        summary.findings = fired.len() as u64;
+        let publish: Vec<_> = fired
+            .iter()
+            .filter(|f| f.publish && f.finding.finding.severity >= self.config.min_severity)
+            .map(|f| f.finding.clone())
             .collect();
         self.sink
             .publish(&publish)
             .await
             .map_err(|e| InputError::Deliver(e.to_string()))?;
+        // Findings under the publishing threshold are settled too: they are not to be sent.
+        settle(&self.store, &fired)
+            .await
+            .map_err(|e| InputError::State(e.to_string()))?;
         summary.published = publish.len() as u64;
         let duration_ms = started.elapsed().as_millis() as u64;
         tracing::info!(
@@ -213,12 +242,7 @@ impl<P: FindingSink> LogIngest<P> {
             "object processed"
         );
         metrics::emit_object(source, &summary, duration_ms);
-        // A broken stream fails the input after the findings of what was read went out; the
-        // retry publishes them again under the same ids.
-        match report.error {
-            Some(e) => Err(e),
-            None => Ok(summary),
-        }
+        Ok(summary)
     }
 
     async fn scan_body(

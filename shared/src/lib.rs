@@ -20,4 +20,5 @@ pub mod pipeline;
 pub mod publish;
 pub mod read;
 pub mod sources;
+pub mod state;
 pub mod timefmt;

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::io::Read;
 
-use crate::detect::{cloudtrail_entity, Catalogue, Severity};
+use crate::detect::{cloudtrail_entity, Catalogue, Observation, RuleKind, Severity};
 use crate::ecs::EcsEvent;
 use crate::error::{InputError, Location, RecordError, RecordPosition};
 use crate::finding::{finding_id, window_start, Finding, FindingBuilder};
@@ -60,8 +60,10 @@ pub struct InputReport {
     pub bad_records: Vec<BadRecord>,
     /// Whether some bad records were counted but not kept.
     pub bad_records_truncated: bool,
-    /// Findings, one per (rule, entity, window), in a stable order.
-    pub findings: Vec<Finding>,
+    /// Hits grouped per (rule, entity, window), in a stable order: what the state store
+    /// counts, and what becomes findings once thresholds are reached
+    /// ([`crate::detect::evaluate`]).
+    pub groups: Vec<FindingBuilder>,
     /// Set when the input could not be read to its end; everything above is what was read
     /// before.
     pub error: Option<InputError>,
@@ -70,6 +72,16 @@ pub struct InputReport {
 }
 
 impl InputReport {
+    /// The findings of the single-event rules of this input alone, without state: what a
+    /// stateless run would report (tests and tools that look at one input).
+    pub fn single_event_findings(&self) -> Vec<Finding> {
+        self.groups
+            .iter()
+            .filter(|g| g.kind() == RuleKind::Single)
+            .map(|g| g.clone().build())
+            .collect()
+    }
+
     /// Findings at or above `min`, by severity.
     pub fn count_by_severity(findings: &[Finding]) -> [u64; 5] {
         let mut out = [0; 5];
@@ -116,14 +128,15 @@ impl Pipeline {
             max_evidence: self.config.max_evidence,
             findings: HashMap::new(),
             order: Vec::new(),
+            fired: Vec::new(),
+            observations: Vec::new(),
         };
         let mut report = self.run(raw, uri, &mut detect);
         let mut builders = detect.findings;
-        report.findings = detect
+        report.groups = detect
             .order
             .iter()
             .filter_map(|id| builders.remove(id))
-            .map(FindingBuilder::build)
             .collect();
         report
     }
@@ -249,11 +262,52 @@ struct Detect<'c> {
     max_evidence: usize,
     findings: HashMap<String, FindingBuilder>,
     order: Vec<String>,
+    // Scratch space reused across records.
+    fired: Vec<&'static str>,
+    observations: Vec<Observation>,
+}
+
+impl Detect<'_> {
+    #[allow(clippy::too_many_arguments)]
+    fn hit(
+        &mut self,
+        meta: crate::detect::RuleMeta,
+        kind: RuleKind,
+        entity: crate::detect::Entity,
+        discriminator: Option<String>,
+        severity: Severity,
+        record: &CloudTrailRecord<'_>,
+        ts: i64,
+    ) -> &mut FindingBuilder {
+        let window = window_start(ts, kind.window_minutes(&meta));
+        let id = finding_id(meta.id, &entity, discriminator.as_deref(), window);
+        let max_evidence = self.max_evidence;
+        let order = &mut self.order;
+        let builder = self.findings.entry(id.clone()).or_insert_with(|| {
+            order.push(id.clone());
+            FindingBuilder::from_cloudtrail(
+                meta,
+                kind,
+                id,
+                entity,
+                discriminator,
+                severity,
+                window,
+                ts,
+                record,
+                max_evidence,
+            )
+        });
+        builder.add_cloudtrail(ts, severity, record, self.uri);
+        builder
+    }
 }
 
 impl CloudTrailHandler for Detect<'_> {
     fn handle(&mut self, record: &CloudTrailRecord<'_>, ts: i64) {
-        for rule in &self.catalogue.cloudtrail {
+        let catalogue = self.catalogue;
+        self.fired.clear();
+        for rule in &catalogue.cloudtrail {
             let Some(verdict) = (rule.matcher)(record, &self.catalogue.settings) else {
                 continue;
             };
@@ -262,22 +316,35 @@ impl CloudTrailHandler for Detect<'_> {
             let entity = verdict
                 .entity
                 .unwrap_or_else(|| cloudtrail_entity(meta.entity, record));
-            let window = window_start(ts, meta.dedup_minutes);
-            let id = finding_id(meta.id, &entity, verdict.discriminator.as_deref(), window);
-            let builder = self.findings.entry(id.clone()).or_insert_with(|| {
-                self.order.push(id.clone());
-                FindingBuilder::from_cloudtrail(
+            self.fired.push(meta.id);
+            self.hit(
+                meta,
+                RuleKind::Single,
+                entity,
+                verdict.discriminator,
+                severity,
+                record,
+                ts,
+            );
+        }
+        for rule in &catalogue.cloudtrail_windows {
+            let mut observations = std::mem::take(&mut self.observations);
+            observations.clear();
+            (rule.observe)(record, &catalogue.settings, &self.fired, &mut observations);
+            for o in &observations {
+                let meta = rule.meta;
+                self.hit(
                     meta,
-                    id,
-                    entity,
-                    severity,
-                    window,
-                    ts,
+                    rule.kind,
+                    o.entity.clone(),
+                    None,
+                    meta.severity,
                     record,
-                    self.max_evidence,
+                    ts,
                 )
-            });
-            builder.add_cloudtrail(ts, severity, record, self.uri);
+                .observe(o);
+            }
+            self.observations = observations;
         }
     }
 }
@@ -320,7 +387,11 @@ mod tests {
     }
 
     fn rules(report: &InputReport) -> Vec<String> {
-        let mut r: Vec<String> = report.findings.iter().map(|f| f.rule.id.clone()).collect();
+        let mut r: Vec<String> = report
+            .single_event_findings()
+            .iter()
+            .map(|f| f.rule.id.clone())
+            .collect();
         r.sort();
         r
     }
@@ -354,7 +425,8 @@ mod tests {
             vec!["user.root-activity", "user.root-login"]
         );
         assert_eq!(
-            report.findings[0].finding.count, 2,
+            report.single_event_findings()[0].finding.count,
+            2,
             "same window, same finding"
         );
     }
@@ -369,7 +441,7 @@ mod tests {
         assert!(report.error.is_none());
         assert_eq!(report.records, 0);
         assert_eq!(report.bad, 2);
-        assert!(report.findings.is_empty());
+        assert!(report.groups.is_empty());
     }
 
     #[test]
@@ -403,7 +475,7 @@ mod tests {
         assert!(err.is_retryable());
         assert!(err.to_string().contains("s3://b/cut.json.gz"), "{err}");
         assert!(report.records > 0 && report.records < 500);
-        assert!(!report.findings.is_empty());
+        assert!(!report.groups.is_empty());
     }
 
     #[test]
@@ -427,7 +499,7 @@ mod tests {
         assert_eq!(report.records, 1);
         assert!(!lines[0].contains('\n'));
         let scan = pipeline().scan(pretty.as_bytes(), "f", LogSource::CloudTrail);
-        let doc = serde_json::to_string(&scan.findings[0]).unwrap();
+        let doc = serde_json::to_string(&scan.single_event_findings()[0]).unwrap();
         assert!(!doc.contains('\n'));
         let back: serde_json::Value = serde_json::from_str(&doc).unwrap();
         assert_eq!(

@@ -11,9 +11,11 @@ use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
 use std::path::Path;
 
+use cloudsec::detect::evaluate::{evaluate, settle, StateConfig};
 use cloudsec::detect::Catalogue;
 use cloudsec::pipeline::{Pipeline, PipelineConfig};
 use cloudsec::sources::LogSource;
+use cloudsec::state::memory::MemoryStore;
 use serde_json::Value;
 
 struct Ecs {
@@ -246,6 +248,12 @@ fn well_formed(r: &Value) -> bool {
 fn ecs_events_and_findings_use_ecs_fields_and_allowed_values() {
     let Some(ecs) = Ecs::load() else { return };
     let pipeline = Pipeline::new(Catalogue::builtin(), PipelineConfig::default());
+    // Findings as the product makes them: every input through the state store, so windowed and
+    // anomaly findings are checked too.
+    let store = MemoryStore::new();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
     let mut problems: BTreeSet<String> = BTreeSet::new();
     let (mut events, mut findings, mut bad) = (0, 0, 0);
     let inputs = cloudtrail_inputs();
@@ -269,10 +277,17 @@ fn ecs_events_and_findings_use_ecs_fields_and_allowed_values() {
             report.bad_records
         );
         assert!(report.error.is_none(), "{name}: {:?}", report.error);
-        for f in pipeline
+        let groups = pipeline
             .scan(text.as_bytes(), name, LogSource::CloudTrail)
-            .findings
-        {
+            .groups;
+        let fired = runtime
+            .block_on(async {
+                let fired = evaluate(&store, name, groups, 0, &StateConfig::default()).await?;
+                settle(&store, &fired).await?;
+                Ok::<_, cloudsec::detect::evaluate::EvaluateError>(fired)
+            })
+            .expect("evaluate");
+        for f in fired.into_iter().map(|f| f.finding) {
             findings += 1;
             let doc = serde_json::to_value(&f).expect("serialize");
             for p in ecs.check(&doc, &["finding"]) {

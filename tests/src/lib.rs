@@ -11,10 +11,12 @@ use std::sync::Arc;
 
 use aws_sdk_sqs::types::QueueAttributeName;
 use cloudsec::config::LogIngestConfig;
+use cloudsec::detect::evaluate::StateConfig;
 use cloudsec::detect::{Catalogue, Severity};
 use cloudsec::ingest::LogIngest;
 use cloudsec::pipeline::{Pipeline, PipelineConfig};
 use cloudsec::publish::sns::SnsSink;
+use cloudsec::state::dynamodb::DynamoStore;
 use serde_json::Value;
 
 /// The project root (the workspace).
@@ -67,6 +69,10 @@ pub struct Env {
     pub sns: aws_sdk_sns::Client,
     /// SQS.
     pub sqs: aws_sdk_sqs::Client,
+    /// DynamoDB.
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    /// The state table.
+    pub table: String,
     /// The log bucket.
     pub bucket: String,
     /// The quarantine bucket.
@@ -85,6 +91,9 @@ impl Env {
         let s3 = aws_sdk_s3::Client::new(&aws);
         let sns = aws_sdk_sns::Client::new(&aws);
         let sqs = aws_sdk_sqs::Client::new(&aws);
+        let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
+        let table = unique("state");
+        create_state_table(&dynamodb, &table).await;
         let bucket = unique("logs");
         let quarantine_bucket = unique("quarantine");
         for b in [&bucket, &quarantine_bucket] {
@@ -106,6 +115,8 @@ impl Env {
             s3,
             sns,
             sqs,
+            dynamodb,
+            table,
             bucket,
             quarantine_bucket,
             topic_arn,
@@ -152,7 +163,7 @@ impl Env {
     }
 
     /// The handler as the function's `main` builds it, publishing to this test's topic.
-    pub fn handler(&self, min_severity: Severity) -> LogIngest<SnsSink> {
+    pub fn handler(&self, min_severity: Severity) -> LogIngest<SnsSink, DynamoStore> {
         let config = LogIngestConfig {
             findings_topic_arn: self.topic_arn.clone(),
             min_severity,
@@ -160,10 +171,14 @@ impl Env {
             quarantine_bucket: Some(self.quarantine_bucket.clone()),
             quarantine_prefix: "quarantine/".into(),
             max_evidence: 5,
+            state_table: self.table.clone(),
+            state: StateConfig::default(),
         };
         LogIngest {
             s3: self.s3.clone(),
             sink: SnsSink::new(self.sns.clone(), &self.topic_arn),
+            store: self.store(),
+            state: config.state,
             pipeline: Arc::new(Pipeline::new(
                 Catalogue::builtin(),
                 PipelineConfig {
@@ -173,6 +188,11 @@ impl Env {
             )),
             config,
         }
+    }
+
+    /// The state store over this test's table.
+    pub fn store(&self) -> DynamoStore {
+        DynamoStore::new(self.dynamodb.clone(), &self.table)
     }
 
     /// Uploads `body` to the log bucket.
@@ -271,4 +291,67 @@ pub fn gzip(data: &[u8]) -> Vec<u8> {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     enc.write_all(data).expect("gzip");
     enc.finish().expect("gzip")
+}
+
+/// Creates the state table as the SAM template does: `pk` (S) and `sk` (N), on-demand, TTL on
+/// `expires_at`.
+pub async fn create_state_table(client: &aws_sdk_dynamodb::Client, table: &str) {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+        TimeToLiveSpecification,
+    };
+    let attr = |name: &str, t: ScalarAttributeType| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(t)
+            .build()
+            .expect("attribute")
+    };
+    let key = |name: &str, t: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(t)
+            .build()
+            .expect("key")
+    };
+    client
+        .create_table()
+        .table_name(table)
+        .attribute_definitions(attr("pk", ScalarAttributeType::S))
+        .attribute_definitions(attr("sk", ScalarAttributeType::N))
+        .key_schema(key("pk", KeyType::Hash))
+        .key_schema(key("sk", KeyType::Range))
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .expect("create table");
+    client
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .enabled(true)
+                .attribute_name("expires_at")
+                .build()
+                .expect("ttl"),
+        )
+        .send()
+        .await
+        .expect("ttl");
+}
+
+/// The findings of `object` through the pipeline and the in-memory store, as the CLI makes
+/// them: what the Lambda must match.
+pub async fn local_findings(object: &[u8]) -> Vec<cloudsec::finding::Finding> {
+    use cloudsec::detect::evaluate::evaluate;
+    use cloudsec::sources::LogSource;
+    let pipeline = Pipeline::new(Catalogue::builtin(), PipelineConfig::default());
+    let groups = pipeline.scan(object, "local", LogSource::CloudTrail).groups;
+    let store = cloudsec::state::memory::MemoryStore::new();
+    evaluate(&store, "local", groups, 0, &StateConfig::default())
+        .await
+        .expect("evaluate")
+        .into_iter()
+        .map(|f| f.finding)
+        .collect()
 }

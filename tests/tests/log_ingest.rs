@@ -3,10 +3,8 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use cloudsec::detect::{Catalogue, Severity};
-use cloudsec::pipeline::{Pipeline, PipelineConfig};
-use cloudsec::sources::LogSource;
-use cloudsec_integration_tests::{gzip, sample_object, Env, EXAMPLE_KEY};
+use cloudsec::detect::Severity;
+use cloudsec_integration_tests::{gzip, local_findings, sample_object, Env, EXAMPLE_KEY};
 use serde_json::{json, Value};
 
 /// The findings of the sample object, as rule id -> count of findings.
@@ -43,16 +41,9 @@ fn rule_counts(
 
 #[tokio::test]
 async fn every_envelope_shape_delivers_the_findings_with_attributes() {
-    let local = Pipeline::new(Catalogue::builtin(), PipelineConfig::default()).scan(
-        &sample_object()[..],
-        "local",
-        LogSource::CloudTrail,
-    );
-    let local_ids: HashSet<String> = local
-        .findings
-        .iter()
-        .map(|f| f.finding.id.clone())
-        .collect();
+    // The same object through the in-memory store, as the CLI runs it.
+    let local = local_findings(&sample_object()).await;
+    let local_ids: HashSet<String> = local.iter().map(|f| f.finding.id.clone()).collect();
     for event_file in [
         "s3-object-created.json",
         "sqs-s3-object-created.json",

@@ -10,6 +10,7 @@ use cloudsec::detect::Catalogue;
 use cloudsec::ingest::LogIngest;
 use cloudsec::pipeline::{Pipeline, PipelineConfig};
 use cloudsec::publish::sns::SnsSink;
+use cloudsec::state::dynamodb::DynamoStore;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
 
@@ -38,6 +39,8 @@ async fn main() -> Result<(), Error> {
     let deps = LogIngest {
         s3: aws_sdk_s3::Client::new(&aws),
         sink: SnsSink::new(aws_sdk_sns::Client::new(&aws), &config.findings_topic_arn),
+        store: DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), &config.state_table),
+        state: config.state,
         pipeline: Arc::new(pipeline),
         config,
     };

@@ -5,7 +5,9 @@
 //! entry in a catalogue table and one small function. Matchers are synchronous and pure, so
 //! every rule is tested without AWS.
 
+pub mod anomaly;
 pub mod cloudtrail;
+pub mod evaluate;
 
 use std::fmt;
 
@@ -249,6 +251,82 @@ impl Verdict {
     }
 }
 
+/// How a rule turns events into a finding.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RuleKind {
+    /// One event decides; later events of the dedup period join the same finding.
+    Single,
+    /// A count, and up to two distinct counts, per entity in a window: fires once when every
+    /// threshold is reached; later events of the window join the finding.
+    Window {
+        /// Window length.
+        window_minutes: u32,
+        /// Events needed (at least).
+        min_count: u64,
+        /// Distinct values needed per dimension (at least; 0 when the dimension is unused).
+        min_distinct: [u64; 2],
+    },
+    /// A z-score of the entity's count in a slice against its previous non-empty slices:
+    /// z = (count - mean) / (std + 0.1).
+    Anomaly {
+        /// Slice length.
+        slice_minutes: u32,
+        /// Events needed in the slice (at least).
+        min_count: u64,
+        /// z above which it fires.
+        z: f64,
+        /// z above which it is raised one severity band.
+        z_raise: f64,
+        /// Previous slices in the baseline (at most).
+        history: usize,
+    },
+}
+
+impl RuleKind {
+    /// Length of the window (or slice, or dedup period) in minutes.
+    pub fn window_minutes(&self, meta: &RuleMeta) -> u32 {
+        match *self {
+            RuleKind::Single => meta.dedup_minutes,
+            RuleKind::Window { window_minutes, .. } => window_minutes,
+            RuleKind::Anomaly { slice_minutes, .. } => slice_minutes,
+        }
+    }
+}
+
+/// What one record contributes to a windowed or anomaly rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Observation {
+    /// Whose counter it adds to.
+    pub entity: Entity,
+    /// Values of the rule's distinct-count dimensions.
+    pub distinct: [Option<String>; 2],
+    /// Fires whatever the counts (BatchGetSecretValue reads many secrets in one call).
+    pub immediate: bool,
+}
+
+impl Observation {
+    /// An observation of `entity` with no distinct values.
+    pub fn of(entity: Entity) -> Observation {
+        Observation {
+            entity,
+            distinct: [None, None],
+            immediate: false,
+        }
+    }
+}
+
+/// A CloudTrail rule over many records: windowed or anomaly.
+#[derive(Debug, Clone, Copy)]
+pub struct CloudTrailWindowRule {
+    /// The rule's data.
+    pub meta: RuleMeta,
+    /// Its thresholds.
+    pub kind: RuleKind,
+    /// What a record adds (nothing for most records). `fired` lists the single-event rules that
+    /// fired on the record.
+    pub observe: fn(&CloudTrailRecord<'_>, &Settings, fired: &[&str], out: &mut Vec<Observation>),
+}
+
 /// A single-event CloudTrail rule.
 #[derive(Debug, Clone, Copy)]
 pub struct CloudTrailRule {
@@ -272,6 +350,8 @@ pub struct Settings {
 pub struct Catalogue {
     /// Single-event CloudTrail rules.
     pub cloudtrail: Vec<CloudTrailRule>,
+    /// Windowed and anomaly CloudTrail rules.
+    pub cloudtrail_windows: Vec<CloudTrailWindowRule>,
     /// Settings every matcher sees.
     pub settings: Settings,
 }
@@ -286,13 +366,28 @@ impl Catalogue {
     pub fn with_settings(settings: Settings) -> Catalogue {
         Catalogue {
             cloudtrail: cloudtrail::rules(),
+            cloudtrail_windows: cloudtrail::windows::RULES.to_vec(),
             settings,
         }
     }
 
     /// The metadata of every rule, for listing.
     pub fn metas(&self) -> impl Iterator<Item = &RuleMeta> {
-        self.cloudtrail.iter().map(|r| &r.meta)
+        self.cloudtrail
+            .iter()
+            .map(|r| &r.meta)
+            .chain(self.cloudtrail_windows.iter().map(|r| &r.meta))
+    }
+
+    /// The kind of rule `id`.
+    pub fn kind(&self, id: &str) -> Option<RuleKind> {
+        if self.cloudtrail.iter().any(|r| r.meta.id == id) {
+            return Some(RuleKind::Single);
+        }
+        self.cloudtrail_windows
+            .iter()
+            .find(|r| r.meta.id == id)
+            .map(|r| r.kind)
     }
 
     /// Looks a rule up by id.

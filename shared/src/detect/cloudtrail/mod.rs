@@ -6,6 +6,7 @@
 pub mod config;
 pub mod execution;
 pub mod user;
+pub mod windows;
 
 use serde_json::Value;
 
