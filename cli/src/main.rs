@@ -218,9 +218,10 @@ fn scan(
         // plays no part.
         let fired = runtime
             .block_on(async {
-                let fired = evaluate(&store, &display, report.groups, 0, &state).await?;
-                settle(&store, &fired).await?;
-                Ok::<_, cloudsec::detect::evaluate::EvaluateError>(fired)
+                let evaluation = evaluate(&store, &display, report.groups, 0, &state).await?;
+                settle(&store, &evaluation.fired).await?;
+                evaluation.check_busy()?;
+                Ok::<_, cloudsec::detect::evaluate::EvaluateError>(evaluation.fired)
             })
             .map_err(|e| format!("{display}: {e}"))?;
         for f in fired {

@@ -165,7 +165,7 @@ impl<P: FindingSink, S: StateStore> LogIngest<P, S> {
     pub async fn process_object(&self, obj: &ObjectRef) -> Result<ObjectSummary, InputError> {
         let started = Instant::now();
         let uri = obj.uri();
-        let mut summary = ObjectSummary {
+        let summary = ObjectSummary {
             object: uri.clone(),
             ..Default::default()
         };
@@ -194,8 +194,26 @@ impl<P: FindingSink, S: StateStore> LogIngest<P, S> {
         // however often: its counters are committed once under this id.
         let input_id = format!("{uri}@{}", response.e_tag().unwrap_or("-"));
         let report = self.scan_body(response.body, &uri, source).await?;
-        summary.records = report.records;
-        summary.bad = report.bad;
+        self.deliver(&input_id, obj, source, report, started).await
+    }
+
+    /// The second half of an input, once read: quarantine, state, publish, settle. An input
+    /// delivered again, concurrently or after a crash anywhere in here, comes out the same.
+    pub async fn deliver(
+        &self,
+        input_id: &str,
+        obj: &ObjectRef,
+        source: LogSource,
+        report: InputReport,
+        started: Instant,
+    ) -> Result<ObjectSummary, InputError> {
+        let uri = obj.uri();
+        let mut summary = ObjectSummary {
+            object: uri.clone(),
+            records: report.records,
+            bad: report.bad,
+            ..Default::default()
+        };
         if let Some(e) = report.error {
             // Nothing is counted from an object that could not be read to its end: counting
             // part of it now would make a retry that reads further count it short.
@@ -212,9 +230,10 @@ impl<P: FindingSink, S: StateStore> LogIngest<P, S> {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
             .unwrap_or(0);
-        let fired = evaluate(&self.store, &input_id, report.groups, now, &self.state)
+        let evaluation = evaluate(&self.store, input_id, report.groups, now, &self.state)
             .await
             .map_err(|e| InputError::State(e.to_string()))?;
+        let fired = &evaluation.fired;
         summary.findings = fired.len() as u64;
         let publish: Vec<_> = fired
             .iter()
@@ -226,8 +245,11 @@ impl<P: FindingSink, S: StateStore> LogIngest<P, S> {
             .await
             .map_err(|e| InputError::Deliver(e.to_string()))?;
         // Findings under the publishing threshold are settled too: they are not to be sent.
-        settle(&self.store, &fired)
+        settle(&self.store, fired)
             .await
+            .map_err(|e| InputError::State(e.to_string()))?;
+        evaluation
+            .check_busy()
             .map_err(|e| InputError::State(e.to_string()))?;
         summary.published = publish.len() as u64;
         let duration_ms = started.elapsed().as_millis() as u64;

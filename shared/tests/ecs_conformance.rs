@@ -282,9 +282,10 @@ fn ecs_events_and_findings_use_ecs_fields_and_allowed_values() {
             .groups;
         let fired = runtime
             .block_on(async {
-                let fired = evaluate(&store, name, groups, 0, &StateConfig::default()).await?;
-                settle(&store, &fired).await?;
-                Ok::<_, cloudsec::detect::evaluate::EvaluateError>(fired)
+                let evaluation = evaluate(&store, name, groups, 0, &StateConfig::default()).await?;
+                settle(&store, &evaluation.fired).await?;
+                evaluation.check_busy()?;
+                Ok::<_, cloudsec::detect::evaluate::EvaluateError>(evaluation.fired)
             })
             .expect("evaluate");
         for f in fired.into_iter().map(|f| f.finding) {

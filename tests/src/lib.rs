@@ -4,6 +4,8 @@
 //! The emulator's address comes from `AWS_ENDPOINT_URL`, as it would for any SDK user. Without
 //! it the tests say so and skip, except under CI, where they fail.
 
+pub mod faults;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -351,7 +353,105 @@ pub async fn local_findings(object: &[u8]) -> Vec<cloudsec::finding::Finding> {
     evaluate(&store, "local", groups, 0, &StateConfig::default())
         .await
         .expect("evaluate")
+        .fired
         .into_iter()
         .map(|f| f.finding)
         .collect()
+}
+
+/// A CloudTrail record: `name` on `source` at `time` by `identity`, with `extra` fields.
+pub fn ct(time: &str, source: &str, name: &str, identity: Value, extra: Value) -> Value {
+    let mut r = serde_json::json!({
+        "eventVersion": "1.09", "eventTime": time, "eventSource": source, "eventName": name,
+        "awsRegion": "us-east-1", "sourceIPAddress": "198.51.100.7", "userAgent": "aws-cli/2.15.0",
+        "userIdentity": identity, "eventType": "AwsApiCall", "recipientAccountId": "111122223333"
+    });
+    if let (Some(r), Some(e)) = (r.as_object_mut(), extra.as_object()) {
+        r.extend(e.clone());
+    }
+    r
+}
+
+/// An IAM user of account 111122223333.
+pub fn iam_user(name: &str) -> Value {
+    serde_json::json!({"type": "IAMUser", "userName": name, "accountId": "111122223333",
+        "arn": format!("arn:aws:iam::111122223333:user/{name}"), "principalId": format!("AIDA{name}")})
+}
+
+/// The root user of account 111122223333.
+pub fn root_user() -> Value {
+    serde_json::json!({"type": "Root", "accountId": "111122223333",
+        "arn": "arn:aws:iam::111122223333:root", "principalId": "111122223333"})
+}
+
+/// A failed console login of `identity`.
+pub fn failed_login(time: &str, identity: Value, mfa: bool) -> Value {
+    ct(
+        time,
+        "signin.amazonaws.com",
+        "ConsoleLogin",
+        identity,
+        serde_json::json!({
+        "eventType": "AwsConsoleSignIn", "errorMessage": "Failed authentication",
+        "responseElements": {"ConsoleLogin": "Failure"},
+        "additionalEventData": {"MFAUsed": if mfa { "Yes" } else { "No" }}}),
+    )
+}
+
+/// Records as a CloudTrail file.
+pub fn trail_file(records: &[Value]) -> Vec<u8> {
+    serde_json::json!({ "Records": records })
+        .to_string()
+        .into_bytes()
+}
+
+/// What one run of inputs produced.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Finding ids published, with how often each was published.
+    pub published: std::collections::BTreeMap<String, u32>,
+    /// Every finding that fired, latest version per id.
+    pub findings: std::collections::BTreeMap<String, cloudsec::finding::Finding>,
+}
+
+/// Runs one input as the handler does after reading it: scan, evaluate against `store`,
+/// publish through `sink` what is to be published, settle.
+pub async fn run_input<S, P>(
+    store: &S,
+    sink: &P,
+    input_id: &str,
+    object: &[u8],
+    outcome: &mut Outcome,
+) -> Result<(), String>
+where
+    S: cloudsec::state::StateStore,
+    P: cloudsec::publish::FindingSink,
+{
+    use cloudsec::detect::evaluate::{evaluate, settle};
+    let pipeline = Pipeline::new(Catalogue::builtin(), PipelineConfig::default());
+    let report = pipeline.scan(object, input_id, cloudsec::sources::LogSource::CloudTrail);
+    assert!(
+        report.error.is_none() && report.bad == 0,
+        "test input must be clean"
+    );
+    let evaluation = evaluate(store, input_id, report.groups, 0, &StateConfig::default())
+        .await
+        .map_err(|e| e.to_string())?;
+    let fired = evaluation.fired.clone();
+    let publish: Vec<_> = fired
+        .iter()
+        .filter(|f| f.publish)
+        .map(|f| f.finding.clone())
+        .collect();
+    sink.publish(&publish).await.map_err(|e| e.to_string())?;
+    settle(store, &fired).await.map_err(|e| e.to_string())?;
+    for f in &publish {
+        *outcome.published.entry(f.finding.id.clone()).or_default() += 1;
+    }
+    for f in fired {
+        outcome
+            .findings
+            .insert(f.finding.finding.id.clone(), f.finding);
+    }
+    evaluation.check_busy().map_err(|e| e.to_string())
 }

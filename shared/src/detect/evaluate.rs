@@ -34,6 +34,19 @@ pub struct Fired {
     pub finding: Finding,
     /// Whether this input publishes it (it was not published before).
     pub publish: bool,
+    /// When the finding's state may be forgotten.
+    pub expires_at: i64,
+}
+
+/// What an input's evaluation produced.
+#[derive(Debug, Clone, Default)]
+pub struct Evaluation {
+    /// Findings whose thresholds are reached.
+    pub fired: Vec<Fired>,
+    /// Findings another input has claimed and not yet published. The caller publishes and
+    /// settles its own first, then fails the input so that it is retried: holding its claims
+    /// while waiting for another's would let two inputs wait on each other.
+    pub busy: Vec<String>,
 }
 
 /// Evaluation failed; the input is retried.
@@ -47,6 +60,17 @@ pub enum EvaluateError {
     Busy(Vec<String>),
 }
 
+impl Evaluation {
+    /// `Err(Busy)` when some findings were claimed by another input.
+    pub fn check_busy(&self) -> Result<(), EvaluateError> {
+        if self.busy.is_empty() {
+            Ok(())
+        } else {
+            Err(EvaluateError::Busy(self.busy.clone()))
+        }
+    }
+}
+
 /// Commits `groups` for `input_id`, and returns the findings whose thresholds are reached.
 pub async fn evaluate<S: StateStore>(
     store: &S,
@@ -54,7 +78,7 @@ pub async fn evaluate<S: StateStore>(
     groups: Vec<FindingBuilder>,
     now: i64,
     config: &StateConfig,
-) -> Result<Vec<Fired>, EvaluateError> {
+) -> Result<Evaluation, StateError> {
     let updates: Vec<_> = groups
         .iter()
         .map(|g| {
@@ -66,8 +90,9 @@ pub async fn evaluate<S: StateStore>(
         })
         .collect();
     let states = store.commit(input_id, &updates).await?;
-    let mut fired = Vec::new();
-    let mut busy = Vec::new();
+    // Decide what fires first, then ask once which of those were published already: a
+    // redelivered input then costs no claim per finding.
+    let mut firing = Vec::new();
     for ((group, state), update) in groups.into_iter().zip(states).zip(&updates) {
         let meta = *group.meta();
         let (fires, severity, z) = match group.kind() {
@@ -91,12 +116,12 @@ pub async fn evaluate<S: StateStore>(
                 z_raise,
                 history,
                 ..
-            } => {
+            } if state.count >= min_count => {
                 let baseline = store
                     .history(&update.key.series(), update.key.window_start, history)
                     .await?;
                 match z_score(state.count, &baseline) {
-                    Some(z) if state.count >= min_count && z > threshold => {
+                    Some(z) if z > threshold => {
                         let sev = if z > z_raise {
                             meta.severity.raised()
                         } else {
@@ -107,43 +132,61 @@ pub async fn evaluate<S: StateStore>(
                     _ => (false, Severity::Info, None),
                 }
             }
+            RuleKind::Anomaly { .. } => (false, Severity::Info, None),
         };
-        if !fires {
+        if fires {
+            firing.push((group.build_with(&state, severity, z), update.expires_at));
+        }
+    }
+    let ids: Vec<String> = firing.iter().map(|(f, _)| f.finding.id.clone()).collect();
+    let published = store.published(&ids).await?;
+    let mut fired = Vec::new();
+    let mut busy = Vec::new();
+    for (finding, expires_at) in firing {
+        if published.contains(&finding.finding.id) {
+            fired.push(Fired {
+                finding,
+                publish: false,
+                expires_at,
+            });
             continue;
         }
-        let finding = group.build_with(&state, severity, z);
         let claim = store
             .claim(
                 &finding.finding.id,
                 input_id,
                 now,
                 config.lease_secs,
-                update.expires_at,
+                expires_at,
             )
             .await?;
         match claim {
             Claim::Granted => fired.push(Fired {
                 finding,
                 publish: true,
+                expires_at,
             }),
             Claim::Published => fired.push(Fired {
                 finding,
                 publish: false,
+                expires_at,
             }),
             Claim::Busy => busy.push(finding.finding.id),
         }
     }
-    if !busy.is_empty() {
-        return Err(EvaluateError::Busy(busy));
-    }
-    Ok(fired)
+    Ok(Evaluation { fired, busy })
 }
 
 /// Records that the findings this input was to publish are published (or deliberately not
 /// sent): call it once they are delivered.
 pub async fn settle<S: StateStore>(store: &S, fired: &[Fired]) -> Result<(), StateError> {
-    for f in fired.iter().filter(|f| f.publish) {
-        store.mark_published(&f.finding.finding.id).await?;
+    let done: Vec<(String, i64)> = fired
+        .iter()
+        .filter(|f| f.publish)
+        .map(|f| (f.finding.finding.id.clone(), f.expires_at))
+        .collect();
+    if done.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    store.mark_all_published(&done).await
 }

@@ -17,8 +17,8 @@ use std::time::Duration;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, KeysAndAttributes, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
-    Update,
+    AttributeValue, KeysAndAttributes, Put, PutRequest, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
 use sha2::{Digest, Sha256};
@@ -250,45 +250,93 @@ impl DynamoStore {
     }
 
     /// `first`/`last` hold the earliest and latest event time. An update expression cannot take
-    /// a minimum, so inputs delivered out of order are corrected here: min and max are
-    /// idempotent, and need no ledger.
+    /// a minimum, so inputs delivered out of order are corrected here, all items in one
+    /// transaction: min and max are idempotent and need no ledger. If a concurrent writer moved
+    /// a time meanwhile (a condition fails), each item is corrected on its own.
     async fn widen_times(
         &self,
-        u: &CounterUpdate,
-        state: &mut CounterState,
+        updates: &[CounterUpdate],
+        states: &mut [CounterState],
     ) -> Result<(), StateError> {
-        for (attr, value, op, wider) in [
-            ("first", u.first_seen, ">", u.first_seen < state.first_seen),
-            ("last", u.last_seen, "<", u.last_seen > state.last_seen),
-        ] {
-            if !wider {
-                continue;
-            }
-            let r = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(key(Self::counter_pk(u), u.key.window_start)))
-                .update_expression("SET #a = :v")
-                .condition_expression(format!("#a {op} :v"))
-                .expression_attribute_names("#a", attr)
-                .expression_attribute_values(":v", n(value))
-                .send()
-                .await;
-            match r {
-                Ok(_) => {}
-                Err(e)
-                    if e.as_service_error()
-                        .is_some_and(|s| s.is_conditional_check_failed_exception()) => {}
-                Err(e) => return Err(err("widen counter times", &e)),
-            }
-            if attr == "first" {
-                state.first_seen = value;
-            } else {
-                state.last_seen = value;
+        let mut actions = Vec::new();
+        for (u, state) in updates.iter().zip(states.iter()) {
+            if let Some(update) = self.widen_action(u, state)? {
+                actions.push((u, update));
             }
         }
+        for chunk in actions.chunks(MAX_COUNTERS_PER_TRANSACTION + 1) {
+            let items = chunk
+                .iter()
+                .map(|(_, a)| TransactWriteItem::builder().update(a.clone()).build())
+                .collect();
+            let batch = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items))
+                .send()
+                .await;
+            if batch.is_err() {
+                for (_, a) in chunk {
+                    let r = self
+                        .client
+                        .update_item()
+                        .table_name(&self.table)
+                        .set_key(Some(a.key().clone()))
+                        .update_expression(a.update_expression())
+                        .set_condition_expression(a.condition_expression().map(str::to_owned))
+                        .set_expression_attribute_names(a.expression_attribute_names().cloned())
+                        .set_expression_attribute_values(a.expression_attribute_values().cloned())
+                        .send()
+                        .await;
+                    match r {
+                        Ok(_) => {}
+                        Err(e)
+                            if e.as_service_error()
+                                .is_some_and(|s| s.is_conditional_check_failed_exception()) => {}
+                        Err(e) => return Err(err("widen counter times", &e)),
+                    }
+                }
+            }
+        }
+        for (u, state) in updates.iter().zip(states.iter_mut()) {
+            state.first_seen = state.first_seen.min(u.first_seen);
+            state.last_seen = state.last_seen.max(u.last_seen);
+        }
         Ok(())
+    }
+
+    /// The update that widens one counter's times, when this input widens them.
+    fn widen_action(
+        &self,
+        u: &CounterUpdate,
+        state: &CounterState,
+    ) -> Result<Option<Update>, StateError> {
+        let (earlier, later) = (
+            u.first_seen < state.first_seen,
+            u.last_seen > state.last_seen,
+        );
+        let (set, cond) = match (earlier, later) {
+            (false, false) => return Ok(None),
+            (true, false) => ("SET #first = :f", "#first > :f"),
+            (false, true) => ("SET #last = :l", "#last < :l"),
+            (true, true) => ("SET #first = :f, #last = :l", "#first > :f AND #last < :l"),
+        };
+        let mut b = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(Self::counter_pk(u), u.key.window_start)))
+            .update_expression(set)
+            .condition_expression(cond);
+        if earlier {
+            b = b
+                .expression_attribute_names("#first", "first")
+                .expression_attribute_values(":f", n(u.first_seen));
+        }
+        if later {
+            b = b
+                .expression_attribute_names("#last", "last")
+                .expression_attribute_values(":l", n(u.last_seen));
+        }
+        b.build().map(Some).map_err(|e| err("build widen", &e))
     }
 }
 
@@ -308,9 +356,7 @@ impl StateStore for DynamoStore {
                 .await?;
         }
         let mut states = self.read(updates).await?;
-        for (u, state) in updates.iter().zip(states.iter_mut()) {
-            self.widen_times(u, state).await?;
-        }
+        self.widen_times(updates, &mut states).await?;
         Ok(states)
     }
 
@@ -387,6 +433,103 @@ impl StateStore for DynamoStore {
                 _ => Err(err(&format!("claim finding {finding_id}"), &e)),
             },
         }
+    }
+
+    async fn published(
+        &self,
+        finding_ids: &[String],
+    ) -> Result<std::collections::HashSet<String>, StateError> {
+        let mut out = std::collections::HashSet::new();
+        let mut ids: Vec<&String> = finding_ids.iter().collect();
+        ids.sort();
+        ids.dedup();
+        for chunk in ids.chunks(MAX_BATCH_GET) {
+            let keys: Vec<_> = chunk.iter().map(|id| key(format!("F#{id}"), 0)).collect();
+            let mut request = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(keys))
+                    .consistent_read(true)
+                    .projection_expression("pk, published")
+                    .build()
+                    .map_err(|e| err("build batch get", &e))?,
+            );
+            while let Some(keys) = request.take() {
+                let result = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, keys)
+                    .send()
+                    .await
+                    .map_err(|e| err("read findings", &e))?;
+                for item in result
+                    .responses()
+                    .and_then(|r| r.get(&self.table))
+                    .into_iter()
+                    .flatten()
+                {
+                    let published = item
+                        .get("published")
+                        .and_then(|v| v.as_bool().ok())
+                        .copied()
+                        == Some(true);
+                    if let (true, Some(pk)) =
+                        (published, item.get("pk").and_then(|v| v.as_s().ok()))
+                    {
+                        out.insert(pk.trim_start_matches("F#").to_owned());
+                    }
+                }
+                request = result
+                    .unprocessed_keys()
+                    .and_then(|u| u.get(&self.table))
+                    .filter(|k| !k.keys().is_empty())
+                    .cloned();
+                if request.is_some() {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn mark_all_published(&self, findings: &[(String, i64)]) -> Result<(), StateError> {
+        // Once published, a finding's owner and lease no longer matter: the item is written
+        // whole, 25 to a BatchWriteItem call (its limit).
+        for chunk in findings.chunks(25) {
+            let mut requests: Vec<WriteRequest> = chunk
+                .iter()
+                .map(|(id, expires)| {
+                    let put = PutRequest::builder()
+                        .set_item(Some(HashMap::from([
+                            ("pk".to_owned(), s(format!("F#{id}"))),
+                            ("sk".to_owned(), n(0)),
+                            ("published".to_owned(), AttributeValue::Bool(true)),
+                            ("expires_at".to_owned(), n(*expires)),
+                        ])))
+                        .build()
+                        .map_err(|e| err("build put", &e))?;
+                    Ok(WriteRequest::builder().put_request(put).build())
+                })
+                .collect::<Result<_, StateError>>()?;
+            while !requests.is_empty() {
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, requests)
+                    .send()
+                    .await
+                    .map_err(|e| err("mark findings published", &e))?;
+                // Unprocessed items (throttling) are written again.
+                requests = out
+                    .unprocessed_items()
+                    .and_then(|u| u.get(&self.table))
+                    .cloned()
+                    .unwrap_or_default();
+                if !requests.is_empty() {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn mark_published(&self, finding_id: &str) -> Result<(), StateError> {

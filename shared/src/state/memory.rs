@@ -116,6 +116,15 @@ impl StateStore for MemoryStore {
         }
     }
 
+    async fn published(&self, finding_ids: &[String]) -> Result<HashSet<String>, StateError> {
+        let inner = self.lock()?;
+        Ok(finding_ids
+            .iter()
+            .filter(|id| inner.findings.get(*id).is_some_and(|f| f.0))
+            .cloned()
+            .collect())
+    }
+
     async fn mark_published(&self, finding_id: &str) -> Result<(), StateError> {
         let mut inner = self.lock()?;
         if let Some(entry) = inner.findings.get_mut(finding_id) {

@@ -118,11 +118,30 @@ pub trait StateStore: Send + Sync {
         expires_at: i64,
     ) -> impl Future<Output = Result<Claim, StateError>> + Send;
 
+    /// Which of `finding_ids` were published already: those need no claim.
+    fn published(
+        &self,
+        finding_ids: &[String],
+    ) -> impl Future<Output = Result<std::collections::HashSet<String>, StateError>> + Send;
+
     /// Records that `finding_id` was published.
     fn mark_published(
         &self,
         finding_id: &str,
     ) -> impl Future<Output = Result<(), StateError>> + Send;
+
+    /// Records that each finding was published; `(id, expires_at)`. Stores may batch this.
+    fn mark_all_published(
+        &self,
+        findings: &[(String, i64)],
+    ) -> impl Future<Output = Result<(), StateError>> + Send {
+        async move {
+            for (id, _) in findings {
+                self.mark_published(id).await?;
+            }
+            Ok(())
+        }
+    }
 }
 
 /// Adds what one update says to a state: the merge both stores implement.
