@@ -384,10 +384,15 @@ fn rules(format: Format) -> Result<ExitCode, String> {
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     for m in catalogue.metas() {
+        let kind = match catalogue.kind(m.id) {
+            Some(cloudsec::detect::RuleKind::Window { .. }) => "window",
+            Some(cloudsec::detect::RuleKind::Anomaly { .. }) => "anomaly",
+            _ => "single",
+        };
         let r = match format {
             Format::Json => {
                 let doc = serde_json::json!({
-                    "id": m.id, "title": m.title, "description": m.description,
+                    "id": m.id, "kind": kind, "title": m.title, "description": m.description,
                     "severity": m.severity, "category": m.category.as_str(),
                     "dashboard": m.category.title(), "entity": m.entity.as_str(),
                     "attack": m.attack, "dedup_minutes": m.dedup_minutes,
@@ -397,8 +402,9 @@ fn rules(format: Format) -> Result<ExitCode, String> {
             }
             Format::Table => writeln!(
                 out,
-                "{:<36} {:<9} {:<18} {}",
+                "{:<36} {:<8} {:<9} {:<18} {}",
                 m.id,
+                kind,
                 m.severity.as_str(),
                 m.category.as_str(),
                 m.title
