@@ -177,19 +177,24 @@ impl DynamoStore {
         )))
     }
 
-    async fn read(&self, updates: &[CounterUpdate]) -> Result<Vec<CounterState>, StateError> {
-        let mut found: HashMap<(String, i64), CounterState> = HashMap::new();
-        for chunk in updates.chunks(MAX_BATCH_GET) {
-            let mut keys: Vec<_> = chunk
-                .iter()
-                .map(|u| key(Self::counter_pk(u), u.key.window_start))
-                .collect();
-            keys.sort_by_key(|k| format!("{:?}", k.get("pk")) + &format!("{:?}", k.get("sk")));
-            keys.dedup();
+    /// Every item of `keys` that exists, read consistently, 100 keys a call, asking again for
+    /// the keys DynamoDB left unprocessed (throttling).
+    async fn batch_get(
+        &self,
+        mut keys: Vec<HashMap<String, AttributeValue>>,
+        projection: Option<&str>,
+        what: &str,
+    ) -> Result<Vec<HashMap<String, AttributeValue>>, StateError> {
+        // The same key twice in one call is an error for DynamoDB.
+        keys.sort_by_key(|k| format!("{:?}{:?}", k.get("pk"), k.get("sk")));
+        keys.dedup();
+        let mut items = Vec::new();
+        for chunk in keys.chunks(MAX_BATCH_GET) {
             let mut request = Some(
                 KeysAndAttributes::builder()
-                    .set_keys(Some(keys))
+                    .set_keys(Some(chunk.to_vec()))
                     .consistent_read(true)
+                    .set_projection_expression(projection.map(str::to_owned))
                     .build()
                     .map_err(|e| err("build batch get", &e))?,
             );
@@ -200,35 +205,14 @@ impl DynamoStore {
                     .request_items(&self.table, keys)
                     .send()
                     .await
-                    .map_err(|e| err("read counters", &e))?;
-                for item in out
-                    .responses()
-                    .and_then(|r| r.get(&self.table))
-                    .into_iter()
-                    .flatten()
-                {
-                    let pk = item
-                        .get("pk")
-                        .and_then(|v| v.as_s().ok())
-                        .cloned()
-                        .unwrap_or_default();
-                    let set = |name: &str| {
-                        item.get(name)
-                            .and_then(|v| v.as_ss().ok())
-                            .map(|v| v.iter().cloned().collect())
-                            .unwrap_or_default()
-                    };
-                    found.insert(
-                        (pk, num(item, "sk")),
-                        CounterState {
-                            count: num(item, "n").max(0) as u64,
-                            distinct: [set("d0"), set("d1")],
-                            first_seen: num(item, "first"),
-                            last_seen: num(item, "last"),
-                        },
-                    );
-                }
-                // Unprocessed keys (throttling) are asked for again.
+                    .map_err(|e| err(what, &e))?;
+                items.extend(
+                    out.responses()
+                        .and_then(|r| r.get(&self.table))
+                        .into_iter()
+                        .flatten()
+                        .cloned(),
+                );
                 request = out
                     .unprocessed_keys()
                     .and_then(|u| u.get(&self.table))
@@ -238,6 +222,37 @@ impl DynamoStore {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
             }
+        }
+        Ok(items)
+    }
+
+    async fn read(&self, updates: &[CounterUpdate]) -> Result<Vec<CounterState>, StateError> {
+        let keys = updates
+            .iter()
+            .map(|u| key(Self::counter_pk(u), u.key.window_start))
+            .collect();
+        let mut found: HashMap<(String, i64), CounterState> = HashMap::new();
+        for item in self.batch_get(keys, None, "read counters").await? {
+            let pk = item
+                .get("pk")
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default();
+            let set = |name: &str| {
+                item.get(name)
+                    .and_then(|v| v.as_ss().ok())
+                    .map(|v| v.iter().cloned().collect())
+                    .unwrap_or_default()
+            };
+            found.insert(
+                (pk, num(&item, "sk")),
+                CounterState {
+                    count: num(&item, "n").max(0) as u64,
+                    distinct: [set("d0"), set("d1")],
+                    first_seen: num(&item, "first"),
+                    last_seen: num(&item, "last"),
+                },
+            );
         }
         Ok(updates
             .iter()
@@ -439,56 +454,19 @@ impl StateStore for DynamoStore {
         &self,
         finding_ids: &[String],
     ) -> Result<std::collections::HashSet<String>, StateError> {
-        let mut out = std::collections::HashSet::new();
-        let mut ids: Vec<&String> = finding_ids.iter().collect();
-        ids.sort();
-        ids.dedup();
-        for chunk in ids.chunks(MAX_BATCH_GET) {
-            let keys: Vec<_> = chunk.iter().map(|id| key(format!("F#{id}"), 0)).collect();
-            let mut request = Some(
-                KeysAndAttributes::builder()
-                    .set_keys(Some(keys))
-                    .consistent_read(true)
-                    .projection_expression("pk, published")
-                    .build()
-                    .map_err(|e| err("build batch get", &e))?,
-            );
-            while let Some(keys) = request.take() {
-                let result = self
-                    .client
-                    .batch_get_item()
-                    .request_items(&self.table, keys)
-                    .send()
-                    .await
-                    .map_err(|e| err("read findings", &e))?;
-                for item in result
-                    .responses()
-                    .and_then(|r| r.get(&self.table))
-                    .into_iter()
-                    .flatten()
-                {
-                    let published = item
-                        .get("published")
-                        .and_then(|v| v.as_bool().ok())
-                        .copied()
-                        == Some(true);
-                    if let (true, Some(pk)) =
-                        (published, item.get("pk").and_then(|v| v.as_s().ok()))
-                    {
-                        out.insert(pk.trim_start_matches("F#").to_owned());
-                    }
-                }
-                request = result
-                    .unprocessed_keys()
-                    .and_then(|u| u.get(&self.table))
-                    .filter(|k| !k.keys().is_empty())
-                    .cloned();
-                if request.is_some() {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            }
-        }
-        Ok(out)
+        let keys = finding_ids
+            .iter()
+            .map(|id| key(format!("F#{id}"), 0))
+            .collect();
+        let items = self
+            .batch_get(keys, Some("pk, published"), "read findings")
+            .await?;
+        Ok(items
+            .iter()
+            .filter(|i| i.get("published").and_then(|v| v.as_bool().ok()).copied() == Some(true))
+            .filter_map(|i| i.get("pk").and_then(|v| v.as_s().ok()))
+            .map(|pk| pk.trim_start_matches("F#").to_owned())
+            .collect())
     }
 
     async fn mark_all_published(&self, findings: &[(String, i64)]) -> Result<(), StateError> {
