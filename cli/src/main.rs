@@ -19,7 +19,7 @@ use cloudsec::state::memory::MemoryStore;
 #[command(
     name = "cloudsec",
     version,
-    about = "Cloud Infrastructure Security for AWS: detections over CloudTrail logs"
+    about = "Cloud Infrastructure Security for AWS: detections over CloudTrail, WAF and Network Firewall logs and GuardDuty and Security Hub findings"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -30,7 +30,9 @@ struct Cli {
 enum Command {
     /// Run every detection over log files and folders; findings on stdout, a summary on stderr.
     Scan {
-        /// Files (.json, .json.gz, .jsonl) or folders, read recursively.
+        /// Files (.json, .json.gz, .jsonl, .log.gz) or folders, read recursively: CloudTrail, WAF
+        /// and Network Firewall logs, GuardDuty and Security Hub findings (raw or as
+        /// EventBridge events).
         #[arg(required = true)]
         paths: Vec<PathBuf>,
         /// `table` (default on a terminal) or `json` (one finding per line; default otherwise).
@@ -45,12 +47,19 @@ enum Command {
         /// An account of your organization (repeat): sharing with it is not a finding.
         #[arg(long = "known-account", value_name = "ACCOUNT_ID")]
         known_accounts: Vec<String>,
+        /// Read every file as this source (cloudtrail, waf, network-firewall, guardduty,
+        /// securityhub) instead of telling it from the path and the records.
+        #[arg(long)]
+        source: Option<LogSource>,
     },
     /// Print the ECS event of every record, one JSON document per line.
     Normalize {
         /// Files or folders.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// Read every file as this source instead of telling it from the path and the records.
+        #[arg(long)]
+        source: Option<LogSource>,
     },
     /// List the detection catalogue.
     Rules {
@@ -83,6 +92,7 @@ fn main() -> ExitCode {
             min_severity,
             bad_records,
             known_accounts,
+            source,
         } => {
             let settings = Settings {
                 known_accounts: known_accounts.into_iter().collect(),
@@ -94,9 +104,10 @@ fn main() -> ExitCode {
                 min_severity,
                 bad_records.as_deref(),
                 settings,
+                source,
             )
         }
-        Command::Normalize { paths } => normalize(&paths),
+        Command::Normalize { paths, source } => normalize(&paths, source),
         Command::Rules { format } => rules(format),
     };
     match result {
@@ -153,10 +164,14 @@ fn is_log_file(p: &Path) -> bool {
     .any(|ext| name.ends_with(ext))
 }
 
-fn source_of(path: &Path) -> Option<LogSource> {
+/// The source of a file: `None` to skip it (a CloudTrail digest), `Some(None)` when its records
+/// tell.
+fn source_of(path: &Path, forced: Option<LogSource>) -> Option<Option<LogSource>> {
     match classify_key(&path.to_string_lossy()) {
-        KeyVerdict::Read(s) => Some(s),
         KeyVerdict::SkipDigest => None,
+        _ if forced.is_some() => Some(forced),
+        KeyVerdict::Read(s) => Some(Some(s)),
+        KeyVerdict::Sniff => Some(None),
     }
 }
 
@@ -175,6 +190,7 @@ fn scan(
     min_severity: Severity,
     bad_path: Option<&Path>,
     settings: Settings,
+    forced: Option<LogSource>,
 ) -> Result<ExitCode, String> {
     let files = collect_files(paths).map_err(|e| e.to_string())?;
     let pipeline = Pipeline::new(
@@ -200,12 +216,12 @@ fn scan(
     let mut index: HashMap<String, usize> = HashMap::new();
     for path in &files {
         let display = path.display().to_string();
-        let Some(source) = source_of(path) else {
+        let Some(source) = source_of(path, forced) else {
             totals.skipped_files += 1;
             continue;
         };
         let file = File::open(path).map_err(|e| format!("{display}: {e}"))?;
-        let report = pipeline.scan(file, &display, source);
+        let report = pipeline.scan_any(file, &display, source);
         totals.files += 1;
         account(&mut totals, &report, &display);
         if let Some(out) = bad_out.as_mut() {
@@ -335,7 +351,7 @@ fn print_summary(t: &Totals, findings: &[Finding]) {
     );
 }
 
-fn normalize(paths: &[PathBuf]) -> Result<ExitCode, String> {
+fn normalize(paths: &[PathBuf], forced: Option<LogSource>) -> Result<ExitCode, String> {
     let files = collect_files(paths).map_err(|e| e.to_string())?;
     let pipeline = Pipeline::new(Catalogue::builtin(), PipelineConfig::default());
     let stdout = io::stdout();
@@ -343,7 +359,7 @@ fn normalize(paths: &[PathBuf]) -> Result<ExitCode, String> {
     let mut totals = Totals::default();
     let mut write_error: Option<io::Error> = None;
     for path in &files {
-        let Some(source) = source_of(path) else {
+        let Some(source) = source_of(path, forced) else {
             totals.skipped_files += 1;
             continue;
         };

@@ -28,6 +28,29 @@ pub const ENV_BASELINE_RETENTION_DAYS: &str = "BASELINE_RETENTION_DAYS";
 /// Evidence events kept per finding. Default 5.
 pub const ENV_MAX_EVIDENCE: &str = "MAX_EVIDENCE_EVENTS";
 
+/// Key prefixes read as CloudTrail, besides AWS's layout (comma-separated).
+pub const ENV_CLOUDTRAIL_PREFIXES: &str = "CLOUDTRAIL_PREFIXES";
+/// Key prefixes read as WAF logs, besides AWS's layouts (comma-separated).
+pub const ENV_WAF_PREFIXES: &str = "WAF_PREFIXES";
+/// Key prefixes read as Network Firewall logs, besides AWS's layout (comma-separated).
+pub const ENV_NETWORK_FIREWALL_PREFIXES: &str = "NETWORK_FIREWALL_PREFIXES";
+
+/// Every variable the functions read, for the template check.
+pub const ALL_ENV: &[&str] = &[
+    ENV_FINDINGS_TOPIC_ARN,
+    ENV_MIN_SEVERITY,
+    ENV_MAX_DECOMPRESSED_BYTES,
+    ENV_QUARANTINE_BUCKET,
+    ENV_QUARANTINE_PREFIX,
+    ENV_STATE_TABLE,
+    ENV_STATE_RETENTION_DAYS,
+    ENV_BASELINE_RETENTION_DAYS,
+    ENV_MAX_EVIDENCE,
+    ENV_CLOUDTRAIL_PREFIXES,
+    ENV_WAF_PREFIXES,
+    ENV_NETWORK_FIREWALL_PREFIXES,
+];
+
 /// A configuration value was missing or wrong.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("configuration: {name}: {reason}")]
@@ -57,6 +80,8 @@ pub struct LogIngestConfig {
     pub state_table: String,
     /// Timing of the state.
     pub state: crate::detect::evaluate::StateConfig,
+    /// Which keys are which source.
+    pub layouts: crate::sources::KeyLayouts,
 }
 
 impl LogIngestConfig {
@@ -106,8 +131,25 @@ impl LogIngestConfig {
                 )?,
                 ..Default::default()
             },
+            layouts: crate::sources::KeyLayouts {
+                cloudtrail: list(get(ENV_CLOUDTRAIL_PREFIXES)),
+                waf: list(get(ENV_WAF_PREFIXES)),
+                network_firewall: list(get(ENV_NETWORK_FIREWALL_PREFIXES)),
+            },
         })
     }
+}
+
+fn list(value: Option<&str>) -> Vec<String> {
+    value
+        .map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn days(value: Option<&str>, name: &'static str, default: u32) -> Result<i64, ConfigError> {
@@ -158,6 +200,17 @@ mod tests {
         assert_eq!(c.state.retention_secs, 2 * 86400);
         assert_eq!(c.min_severity, Severity::Low);
         assert_eq!(c.max_evidence, 5);
+        assert!(c.layouts.waf.is_empty());
+        let c = LogIngestConfig::from_map(&env(&[
+            (
+                ENV_FINDINGS_TOPIC_ARN,
+                "arn:aws:sns:us-east-1:111122223333:findings",
+            ),
+            (ENV_STATE_TABLE, "state"),
+            (ENV_WAF_PREFIXES, "waf/, edge/ ,"),
+        ]))
+        .unwrap();
+        assert_eq!(c.layouts.waf, vec!["waf/".to_owned(), "edge/".to_owned()]);
         let e = LogIngestConfig::from_map(&env(&[])).unwrap_err();
         assert_eq!(e.name, ENV_FINDINGS_TOPIC_ARN);
     }

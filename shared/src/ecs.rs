@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 /// One normalized event.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Default)]
 pub struct EcsEvent<'r> {
     /// When the event happened (the source's own time, RFC 3339).
     #[serde(rename = "@timestamp")]
@@ -37,12 +37,34 @@ pub struct EcsEvent<'r> {
     /// `log.*`: the object the record was read from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log: Option<Log<'r>>,
+    /// `destination.*`, for network sources.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination: Option<Endpoint<'r>>,
+    /// `network.*`, for network and web sources.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network: Option<Network>,
+    /// `url.*`, for web sources.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<Url<'r>>,
+    /// `http.*`, for web sources.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http: Option<Http<'r>>,
+    /// `rule.*`: the rule of the observer (a WAF rule, a firewall signature, a control) that
+    /// matched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<ObserverRule<'r>>,
+    /// `observer.*`: the appliance that logged it (a firewall, a WAF).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub observer: Option<Observer<'r>>,
+    /// `message`: the source's own description (a GuardDuty or Security Hub finding's title).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<&'r str>,
     /// `aws.*`: source-specific fields.
     pub aws: Aws<'r>,
 }
 
 /// `event.*`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Default)]
 pub struct Event<'r> {
     /// `event`, `alert`, ... (ECS allowed values).
     pub kind: &'static str,
@@ -51,8 +73,9 @@ pub struct Event<'r> {
     /// ECS types (allowed values, each allowed by one of the categories).
     #[serde(rename = "type")]
     pub kind_types: &'static [&'static str],
-    /// `success`, `failure` or `unknown`.
-    pub outcome: &'static str,
+    /// `success`, `failure` or `unknown`, where the source tells.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<&'static str>,
     /// The API call or action (`eventName`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub action: Option<&'r str>,
@@ -66,6 +89,13 @@ pub struct Event<'r> {
     /// The source's own id of the event.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<&'r str>,
+    /// The source's own severity, as a number (a firewall alert's 1-3, a GuardDuty finding's
+    /// 1-10 scaled to 0-100).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub severity: Option<i64>,
+    /// Where the source explains the event (a Security Hub control's remediation page).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<&'r str>,
 }
 
 /// `cloud.*`.
@@ -79,6 +109,38 @@ pub struct Cloud<'r> {
     /// `cloud.account.id`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account: Option<Account<'r>>,
+    /// `cloud.availability_zone`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<&'r str>,
+    /// `cloud.service.name` (`wafv2`, `guardduty`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<Service>,
+}
+
+/// `cloud.service.*`.
+#[derive(Debug, Serialize)]
+pub struct Service {
+    /// The service's name.
+    pub name: &'static str,
+}
+
+impl Default for Cloud<'_> {
+    fn default() -> Self {
+        Cloud::aws()
+    }
+}
+
+impl<'r> Cloud<'r> {
+    /// `cloud.*` with a provider only.
+    pub fn aws() -> Cloud<'r> {
+        Cloud {
+            provider: "aws",
+            region: None,
+            account: None,
+            availability_zone: None,
+            service: None,
+        }
+    }
 }
 
 /// `cloud.account.*`.
@@ -99,6 +161,128 @@ pub struct Endpoint<'r> {
     /// Port, for network sources.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub port: Option<u16>,
+    /// `*.geo.*`, where the source names a country (WAF does).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub geo: Option<Geo<'r>>,
+}
+
+impl<'r> Endpoint<'r> {
+    /// An endpoint at `address`, with `ip` set when the address is an IP.
+    pub fn at(address: &'r str) -> Endpoint<'r> {
+        Endpoint {
+            address,
+            ip: address
+                .parse::<std::net::IpAddr>()
+                .is_ok()
+                .then_some(address),
+            ..Endpoint::default()
+        }
+    }
+}
+
+/// `*.geo.*`.
+#[derive(Debug, Serialize, Default)]
+pub struct Geo<'r> {
+    /// ISO 3166-1 alpha-2 code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country_iso_code: Option<&'r str>,
+}
+
+/// `network.*`.
+#[derive(Debug, Serialize, Default)]
+pub struct Network {
+    /// `tcp`, `udp`, `icmp` (lowercase, as ECS asks).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transport: Option<String>,
+    /// Application protocol (`http`, `tls`, `dns`), lowercase.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    /// `ipv4` or `ipv6`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type")]
+    pub kind: Option<&'static str>,
+    /// Bytes in both directions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
+    /// Packets in both directions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub packets: Option<u64>,
+}
+
+/// `url.*`.
+#[derive(Debug, Serialize)]
+pub struct Url<'r> {
+    /// The path, without the query.
+    pub path: &'r str,
+    /// The query, without `?`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query: Option<&'r str>,
+    /// The host the request named, for sources that log it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain: Option<&'r str>,
+}
+
+/// `http.*`.
+#[derive(Debug, Serialize, Default)]
+pub struct Http<'r> {
+    /// `http.request.*`.
+    pub request: HttpRequest<'r>,
+    /// `http.response.*`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response: Option<HttpResponse>,
+    /// `1.1`, `2.0`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<&'r str>,
+}
+
+/// `http.request.*`.
+#[derive(Debug, Serialize, Default)]
+pub struct HttpRequest<'r> {
+    /// The method.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<&'r str>,
+    /// The request id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<&'r str>,
+}
+
+/// `http.response.*`.
+#[derive(Debug, Serialize)]
+pub struct HttpResponse {
+    /// The status code sent.
+    pub status_code: u16,
+}
+
+/// `rule.*` of an event (not of a finding: that is the product's rule).
+#[derive(Debug, Serialize, Default)]
+pub struct ObserverRule<'r> {
+    /// The rule's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<std::borrow::Cow<'r, str>>,
+    /// The rule's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<&'r str>,
+    /// The rule's category.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<&'r str>,
+    /// The set of rules it belongs to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ruleset: Option<&'r str>,
+}
+
+/// `observer.*`.
+#[derive(Debug, Serialize)]
+pub struct Observer<'r> {
+    /// The appliance's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<&'r str>,
+    /// `AWS`.
+    pub vendor: &'static str,
+    /// `Network Firewall`, `WAF`.
+    pub product: &'static str,
+    /// `firewall`, `waf`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
 }
 
 /// `user.*`.
@@ -152,11 +336,14 @@ pub struct Related<'r> {
     /// Every IP the event names.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ip: Vec<&'r str>,
+    /// Every other identifier the event names (instance ids, access keys, ARNs).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<&'r str>,
 }
 
 impl Related<'_> {
     fn is_empty(&self) -> bool {
-        self.user.is_empty() && self.ip.is_empty()
+        self.user.is_empty() && self.ip.is_empty() && self.hosts.is_empty()
     }
 }
 
@@ -181,6 +368,18 @@ pub struct Aws<'r> {
     /// `aws.cloudtrail.*`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cloudtrail: Option<crate::sources::cloudtrail::CloudTrailFields<'r>>,
+    /// `aws.waf.*`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waf: Option<crate::sources::waf::WafFields<'r>>,
+    /// `aws.firewall.*` (the `aws.firewall_logs` dataset, named as Elastic names it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub firewall: Option<crate::sources::firewall::FirewallFields<'r>>,
+    /// `aws.guardduty.*`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guardduty: Option<crate::sources::guardduty::GuardDutyFields<'r>>,
+    /// `aws.securityhub_findings.*`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub securityhub_findings: Option<crate::sources::securityhub::SecurityHubFields<'r>>,
 }
 
 /// Serializes a raw JSON fragment (`requestParameters` and the like) as it was read, unless it

@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 
 use crate::detect::{Entity, Observation, RuleKind, RuleMeta, Severity};
 use crate::sources::cloudtrail::CloudTrailRecord;
+use crate::sources::Record;
 use crate::state::{CounterKey, CounterState, CounterUpdate, MAX_DISTINCT_PER_INPUT};
 use crate::timefmt::format_rfc3339;
 
@@ -180,6 +181,9 @@ pub struct FindingBody {
     pub count: u64,
     /// The steps a responder should take.
     pub action_plan: Vec<String>,
+    /// A finer grouping within the rule (GuardDuty: `api`, `resource` or `storage`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subcategory: Option<String>,
     /// A bounded sample of the events, as ECS documents.
     pub evidence: Vec<Box<RawValue>>,
     /// Events left out of `evidence` (over the sample size, or trimmed to fit SNS's size limit).
@@ -260,6 +264,25 @@ pub fn finding_id(
     hex::encode(&h.finalize()[..16])
 }
 
+/// The window a hit falls in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// Its start, Unix seconds.
+    pub start: i64,
+    /// Its length.
+    pub minutes: u32,
+}
+
+impl Window {
+    /// The window of `minutes` that `ts` falls in.
+    pub fn of(ts: i64, minutes: u32) -> Window {
+        Window {
+            start: window_start(ts, minutes),
+            minutes: minutes.max(1),
+        }
+    }
+}
+
 /// Start of the window of `dedup_minutes` that `ts` falls in.
 pub fn window_start(ts: i64, dedup_minutes: u32) -> i64 {
     let len = i64::from(dedup_minutes.max(1)) * 60;
@@ -276,8 +299,11 @@ pub struct FindingBuilder {
     discriminator: Option<String>,
     distinct: [BTreeSet<String>; 2],
     immediate: bool,
+    completes: (i64, bool),
+    subcategory: Option<&'static str>,
     severity: Severity,
     window_start: i64,
+    window_minutes: u32,
     first_seen: i64,
     last_seen: i64,
     count: u64,
@@ -302,23 +328,23 @@ pub struct FindingBuilder {
 const MAX_RELATED: usize = 20;
 
 impl FindingBuilder {
-    /// Starts a finding from its first CloudTrail hit.
+    /// Starts a finding from its first hit.
     #[allow(clippy::too_many_arguments)]
-    pub fn from_cloudtrail(
+    pub fn start(
         meta: RuleMeta,
         kind: RuleKind,
         id: String,
         entity: Entity,
         discriminator: Option<String>,
         severity: Severity,
-        window_start: i64,
+        window: Window,
         ts: i64,
-        record: &CloudTrailRecord<'_>,
+        record: &Record<'_>,
         max_evidence: usize,
     ) -> FindingBuilder {
         let ecs = record.to_ecs(None);
         FindingBuilder {
-            message: cloudtrail_message(record, &entity),
+            message: record_message(record, &entity),
             category: ecs.event.category.iter().map(|s| s.to_string()).collect(),
             kind_types: ecs.event.kind_types.iter().map(|s| s.to_string()).collect(),
             meta,
@@ -328,20 +354,23 @@ impl FindingBuilder {
             discriminator,
             distinct: Default::default(),
             immediate: false,
+            completes: (i64::MIN, true),
+            subcategory: None,
             severity,
-            window_start,
+            window_start: window.start,
+            window_minutes: window.minutes,
             first_seen: ts,
             last_seen: ts,
             count: 0,
-            dataset: "aws.cloudtrail",
-            action: Some(record.event_name.to_string()),
-            provider: Some(record.event_source.to_string()),
-            account: record.account_id().map(str::to_owned),
-            region: record.aws_region.as_deref().map(str::to_owned),
-            user: record.user_name().map(str::to_owned),
-            source: record.source_ip_address.as_deref().map(|a| FindingSource {
-                address: a.to_owned(),
-                ip: record.source_ip().map(str::to_owned),
+            dataset: ecs.event.dataset,
+            action: ecs.event.action.map(str::to_owned),
+            provider: ecs.event.provider.map(str::to_owned),
+            account: ecs.cloud.account.as_ref().map(|a| a.id.to_owned()),
+            region: ecs.cloud.region.map(str::to_owned),
+            user: ecs.user.as_ref().and_then(|u| u.name).map(str::to_owned),
+            source: ecs.source.as_ref().map(|s| FindingSource {
+                address: s.address.to_owned(),
+                ip: s.ip.map(str::to_owned),
             }),
             related: FindingRelated::default(),
             evidence: Vec::new(),
@@ -352,13 +381,7 @@ impl FindingBuilder {
 
     /// Adds one event: its time, its severity, and its ECS document as evidence while there is
     /// room (serialized only then).
-    pub fn add_cloudtrail(
-        &mut self,
-        ts: i64,
-        severity: Severity,
-        record: &CloudTrailRecord<'_>,
-        path: &str,
-    ) {
+    pub fn add(&mut self, ts: i64, severity: Severity, record: &Record<'_>, path: &str) {
         self.count += 1;
         self.first_seen = self.first_seen.min(ts);
         self.last_seen = self.last_seen.max(ts);
@@ -381,6 +404,29 @@ impl FindingBuilder {
             }
         } else {
             self.evidence_omitted += 1;
+        }
+    }
+
+    /// Records whether the event at `ts` may complete a sequence rule's pattern: the latest
+    /// event of the input decides (PASSED then FAILED completes "newly failing"; FAILED then
+    /// PASSED does not).
+    pub fn sequence(&mut self, ts: i64, completes: bool) {
+        if ts >= self.completes.0 {
+            self.completes = (ts, completes);
+        }
+    }
+
+    /// Whether the latest event of this input may complete the rule's pattern (always, for
+    /// rules that are not sequences).
+    pub fn completes(&self) -> bool {
+        self.completes.1
+    }
+
+    /// Sets the finer grouping a detection gives its findings (GuardDuty's api, resource or
+    /// storage).
+    pub fn set_subcategory(&mut self, subcategory: Option<&'static str>) {
+        if subcategory.is_some() {
+            self.subcategory = subcategory;
         }
     }
 
@@ -429,7 +475,7 @@ impl FindingBuilder {
     /// What this input adds to the counter; it may be forgotten `retention_secs` after its
     /// window ends.
     pub fn update(&self, retention_secs: i64) -> CounterUpdate {
-        let window_secs = i64::from(self.kind.window_minutes(&self.meta)) * 60;
+        let window_secs = i64::from(self.window_minutes) * 60;
         CounterUpdate {
             key: self.key(),
             count: self.count,
@@ -541,6 +587,7 @@ impl FindingBuilder {
                 window_start: format_rfc3339(self.window_start),
                 count: self.count,
                 action_plan: m.action_plan.iter().map(|s| s.to_string()).collect(),
+                subcategory: self.subcategory.map(str::to_owned),
                 evidence: self.evidence,
                 evidence_omitted: self.evidence_omitted,
                 distinct: self
@@ -551,6 +598,121 @@ impl FindingBuilder {
                     .collect(),
                 z_score: None,
             },
+        }
+    }
+}
+
+/// One sentence for a finding's triggering event.
+fn record_message(record: &Record<'_>, entity: &Entity) -> String {
+    match record {
+        Record::CloudTrail(r) => cloudtrail_message(r, entity),
+        Record::Waf(r) => {
+            let mut s = format!(
+                "WAF web ACL {} {} {} {}",
+                r.web_acl_name().unwrap_or("(unknown)"),
+                match r.action() {
+                    "BLOCK" => "blocked",
+                    "ALLOW" => "allowed",
+                    "COUNT" => "counted",
+                    "CAPTCHA" => "sent a CAPTCHA to",
+                    "CHALLENGE" => "challenged",
+                    other => other,
+                },
+                r.http_request.http_method.as_deref().unwrap_or("a request"),
+                r.http_request.uri.as_deref().unwrap_or(""),
+            );
+            if let Some(ip) = r.client_ip() {
+                s.push_str(&format!(" from {ip}"));
+                if let Some(c) = r.http_request.country.as_deref() {
+                    s.push_str(&format!(" ({c})"));
+                }
+            }
+            if let Some(rule) = r.terminating_rule_id.as_deref() {
+                s.push_str(&format!("; terminating rule {rule}"));
+            }
+            s
+        }
+        Record::NetworkFirewall(r) => {
+            let e = &r.event;
+            let endpoint = |ip: Option<&str>, port: Option<u64>| match (ip, port) {
+                (Some(ip), Some(p)) => format!("{ip}:{p}"),
+                (Some(ip), None) => ip.to_owned(),
+                _ => "?".to_owned(),
+            };
+            let mut s = format!(
+                "Network Firewall {}",
+                r.firewall_name.as_deref().unwrap_or("(unknown)")
+            );
+            match r.alert() {
+                Some(a) => s.push_str(&format!(
+                    " {} traffic matching \"{}\" (signature {}, severity {})",
+                    a.action.as_deref().unwrap_or("saw"),
+                    a.signature
+                        .as_deref()
+                        .filter(|x| !x.is_empty())
+                        .unwrap_or("(no message)"),
+                    a.signature_id.map_or("?".to_owned(), |i| i.to_string()),
+                    a.severity.map_or("?".to_owned(), |i| i.to_string()),
+                )),
+                None => s.push_str(&format!(" logged {} traffic", r.event_type())),
+            }
+            s.push_str(&format!(
+                " from {} to {}",
+                endpoint(r.src_ip(), e.src_port),
+                endpoint(r.dest_ip(), e.dest_port)
+            ));
+            if let Some(p) = e.proto.as_deref() {
+                s.push_str(&format!("/{p}"));
+            }
+            s
+        }
+        Record::GuardDuty(f) => {
+            let mut s = format!(
+                "GuardDuty {} (severity {})",
+                f.kind,
+                f.severity.map_or("?".to_owned(), |v| format!("{v:.1}"))
+            );
+            if let Some(acct) = f.account_id.as_deref() {
+                s.push_str(&format!(" in account {acct}"));
+            }
+            if let Some(region) = f.region.as_deref() {
+                s.push_str(&format!(" {region}"));
+            }
+            if let Some(id) = f.resource_id() {
+                s.push_str(&format!(
+                    " on {} {id}",
+                    f.resource_type().unwrap_or("resource")
+                ));
+            }
+            if let Some(ip) = f.remote_ip() {
+                s.push_str(&format!(" from {ip}"));
+            }
+            if let Some(t) = f.title.as_deref() {
+                s.push_str(": ");
+                s.push_str(t);
+            }
+            s
+        }
+        Record::SecurityHub(f) => {
+            let mut s = format!(
+                "Security Hub control {} is {}",
+                f.control_id().unwrap_or("(unknown)"),
+                f.compliance_status().unwrap_or("reported")
+            );
+            if let Some(r) = f.resource_id() {
+                s.push_str(&format!(" for {r}"));
+            }
+            if let Some(acct) = f.aws_account_id.as_deref() {
+                s.push_str(&format!(" in account {acct}"));
+            }
+            if let Some(region) = f.region.as_deref() {
+                s.push_str(&format!(" {region}"));
+            }
+            if let Some(t) = f.title.as_deref() {
+                s.push_str(": ");
+                s.push_str(t);
+            }
+            s
         }
     }
 }

@@ -21,7 +21,7 @@ use crate::error::{chain, InputError};
 use crate::metrics;
 use crate::pipeline::{InputReport, Pipeline};
 use crate::publish::FindingSink;
-use crate::sources::{classify_key, KeyVerdict, LogSource};
+use crate::sources::{KeyVerdict, LogSource};
 use crate::state::StateStore;
 
 /// Everything the handler needs, built once per cold start.
@@ -169,9 +169,10 @@ impl<P: FindingSink, S: StateStore> LogIngest<P, S> {
             object: uri.clone(),
             ..Default::default()
         };
-        let source = match classify_key(&obj.key) {
+        let source = match self.config.layouts.classify(&obj.key) {
             KeyVerdict::SkipDigest => return Ok(skipped(summary, "cloudtrail_digest")),
-            KeyVerdict::Read(source) => source,
+            KeyVerdict::Read(source) => Some(source),
+            KeyVerdict::Sniff => None,
         };
         if obj.size == Some(0) || obj.key.ends_with('/') {
             return Ok(skipped(summary, "empty_object"));
@@ -203,11 +204,12 @@ impl<P: FindingSink, S: StateStore> LogIngest<P, S> {
         &self,
         input_id: &str,
         obj: &ObjectRef,
-        source: LogSource,
+        source: Option<LogSource>,
         report: InputReport,
         started: Instant,
     ) -> Result<ObjectSummary, InputError> {
         let uri = obj.uri();
+        let source = report.source.or(source);
         let mut summary = ObjectSummary {
             object: uri.clone(),
             records: report.records,
@@ -255,7 +257,7 @@ impl<P: FindingSink, S: StateStore> LogIngest<P, S> {
         let duration_ms = started.elapsed().as_millis() as u64;
         tracing::info!(
             object = %uri,
-            source = source.dataset(),
+            source = source.map_or("unknown", LogSource::dataset),
             records = summary.records,
             bad = summary.bad,
             findings = summary.findings,
@@ -271,12 +273,12 @@ impl<P: FindingSink, S: StateStore> LogIngest<P, S> {
         &self,
         body: aws_sdk_s3::primitives::ByteStream,
         uri: &str,
-        source: LogSource,
+        source: Option<LogSource>,
     ) -> Result<InputReport, InputError> {
         let reader = SyncIoBridge::new(body.into_async_read());
         let pipeline = Arc::clone(&self.pipeline);
         let uri_owned = uri.to_owned();
-        tokio::task::spawn_blocking(move || pipeline.scan(reader, &uri_owned, source))
+        tokio::task::spawn_blocking(move || pipeline.scan_any(reader, &uri_owned, source))
             .await
             .map_err(|e| InputError::Read {
                 uri: uri.to_owned(),

@@ -22,7 +22,7 @@ fn enabled() -> bool {
 }
 
 /// Counts of one processed object.
-pub fn emit_object(source: LogSource, s: &ObjectSummary, duration_ms: u64) {
+pub fn emit_object(source: Option<LogSource>, s: &ObjectSummary, duration_ms: u64) {
     if !enabled() {
         return;
     }
@@ -33,7 +33,7 @@ pub fn emit_object(source: LogSource, s: &ObjectSummary, duration_ms: u64) {
                 {"Name": "Records", "Unit": "Count"}, {"Name": "BadRecords", "Unit": "Count"},
                 {"Name": "Findings", "Unit": "Count"}, {"Name": "Published", "Unit": "Count"},
                 {"Name": "DurationMs", "Unit": "Milliseconds"}]}]},
-        "Dataset": source.dataset(), "Records": s.records, "BadRecords": s.bad,
+        "Dataset": source.map_or("unknown", LogSource::dataset), "Records": s.records, "BadRecords": s.bad,
         "Findings": s.findings, "Published": s.published, "DurationMs": duration_ms,
     });
     println!("{line}");

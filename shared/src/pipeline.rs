@@ -7,14 +7,12 @@
 use std::collections::HashMap;
 use std::io::Read;
 
-use crate::detect::{cloudtrail_entity, Catalogue, Observation, RuleKind, Severity};
+use crate::detect::{cloudtrail_entity, Catalogue, Hit, Observation, RuleKind, Severity};
 use crate::ecs::EcsEvent;
 use crate::error::{InputError, Location, RecordError, RecordPosition};
-use crate::finding::{finding_id, window_start, Finding, FindingBuilder};
+use crate::finding::{finding_id, Finding, FindingBuilder, Window};
 use crate::read::{self, Framing, RecordVisitor};
-use crate::sources::cloudtrail::CloudTrailRecord;
-use crate::sources::LogSource;
-use crate::timefmt::parse_rfc3339;
+use crate::sources::{unwrap_eventbridge, LogSource, Record};
 
 /// Tuning of the pipeline.
 #[derive(Debug, Clone)]
@@ -69,6 +67,8 @@ pub struct InputReport {
     pub error: Option<InputError>,
     /// How the records were laid out, when known.
     pub framing: Option<Framing>,
+    /// The source the records were read as (told by the content when the caller did not say).
+    pub source: Option<LogSource>,
 }
 
 impl InputReport {
@@ -121,7 +121,12 @@ impl Pipeline {
     /// Runs every detection over the records of `raw` (gzip or plain) and returns the findings.
     /// `uri` names the input in errors and evidence.
     pub fn scan<R: Read>(&self, raw: R, uri: &str, source: LogSource) -> InputReport {
-        let LogSource::CloudTrail = source;
+        self.scan_any(raw, uri, Some(source))
+    }
+
+    /// As [`Pipeline::scan`]; without a source, the records tell it
+    /// ([`LogSource::sniff`]).
+    pub fn scan_any<R: Read>(&self, raw: R, uri: &str, source: Option<LogSource>) -> InputReport {
         let mut detect = Detect {
             catalogue: &self.catalogue,
             uri,
@@ -130,8 +135,10 @@ impl Pipeline {
             order: Vec::new(),
             fired: Vec::new(),
             observations: Vec::new(),
+            hits: Vec::new(),
+            latest_securityhub: HashMap::new(),
         };
-        let mut report = self.run(raw, uri, &mut detect);
+        let mut report = self.run(raw, uri, source, &mut detect);
         let mut builders = detect.findings;
         report.groups = detect
             .order
@@ -146,22 +153,23 @@ impl Pipeline {
         &self,
         raw: R,
         uri: &str,
-        source: LogSource,
+        source: Option<LogSource>,
         out: &mut dyn FnMut(&EcsEvent<'_>),
     ) -> InputReport {
-        let LogSource::CloudTrail = source;
         let mut normalize = Normalize { uri, out };
-        self.run(raw, uri, &mut normalize)
+        self.run(raw, uri, source, &mut normalize)
     }
 
-    fn run<R: Read, H: CloudTrailHandler>(
+    fn run<R: Read, H: RecordHandler>(
         &self,
         raw: R,
         uri: &str,
+        source: Option<LogSource>,
         handler: &mut H,
     ) -> InputReport {
         let mut visitor = Parse {
             uri,
+            source,
             handler,
             report: InputReport::default(),
             kept_bad_bytes: 0,
@@ -173,7 +181,9 @@ impl Pipeline {
                 reason: e.to_string(),
             })
             .and_then(|reader| read::read_records(reader, uri, &mut visitor));
+        visitor.handler.finish();
         let mut report = visitor.report;
+        report.source = visitor.source;
         match result {
             Ok(framing) => report.framing = Some(framing),
             Err(e) => report.error = Some(e),
@@ -190,45 +200,122 @@ impl Pipeline {
     }
 }
 
-/// What is done with each parsed CloudTrail record.
-trait CloudTrailHandler {
-    fn handle(&mut self, record: &CloudTrailRecord<'_>, ts: i64);
+/// What is done with each parsed record.
+trait RecordHandler {
+    /// One record, its time (Unix seconds) and its text.
+    fn handle(&mut self, record: &Record<'_>, ts: i64, raw: &str);
+    /// Called once the input is read.
+    fn finish(&mut self) {}
 }
 
 /// Parses records, keeps the bad ones, and hands the good ones on.
 struct Parse<'h, H> {
     uri: &'h str,
+    source: Option<LogSource>,
     handler: &'h mut H,
     report: InputReport,
     kept_bad_bytes: usize,
     max_kept_bad_bytes: usize,
 }
 
-impl<H: CloudTrailHandler> RecordVisitor for Parse<'_, H> {
-    fn record(&mut self, position: RecordPosition, raw: &str) {
-        let record = match CloudTrailRecord::parse(raw) {
+impl<H: RecordHandler> Parse<'_, H> {
+    /// Parses one record of `source` (one finding, for the findings sources) and hands it on.
+    fn one(&mut self, position: RecordPosition, raw: &str, source: LogSource) {
+        let record = match Record::parse(source, raw) {
             Ok(r) => r,
-            Err(e) => {
-                let error = if e.is_syntax() || e.is_eof() {
-                    RecordError::Syntax(e.to_string())
-                } else {
-                    RecordError::Shape {
-                        source_name: "CloudTrail",
-                        reason: e.to_string(),
+            Err(e) if e.to_string().starts_with("duplicate field") => {
+                // Suricata writes some keys twice; the last value wins, as in most JSON readers.
+                match serde_json::from_str::<serde_json::Value>(raw) {
+                    Ok(v) => {
+                        let text = v.to_string();
+                        return self.one_parsed(position, raw, &text, source);
                     }
-                };
-                return self.malformed(position, raw, error);
+                    Err(e) => {
+                        return self.malformed(position, raw, RecordError::Syntax(e.to_string()))
+                    }
+                }
+            }
+            Err(e) => return self.rejected(position, raw, source, &e),
+        };
+        self.accept(position, raw, &record, raw);
+    }
+
+    fn one_parsed(&mut self, position: RecordPosition, raw: &str, text: &str, source: LogSource) {
+        match Record::parse(source, text) {
+            Ok(record) => self.accept(position, raw, &record, text),
+            Err(e) => self.rejected(position, raw, source, &e),
+        }
+    }
+
+    fn rejected(
+        &mut self,
+        position: RecordPosition,
+        raw: &str,
+        source: LogSource,
+        e: &serde_json::Error,
+    ) {
+        let error = if e.is_syntax() || e.is_eof() {
+            RecordError::Syntax(e.to_string())
+        } else {
+            RecordError::Shape {
+                source_name: source.name(),
+                reason: e.to_string(),
             }
         };
-        let Some(ts) = parse_rfc3339(&record.event_time) else {
+        self.malformed(position, raw, error);
+    }
+
+    fn accept(&mut self, position: RecordPosition, raw: &str, record: &Record<'_>, text: &str) {
+        let Some(ts) = record.time() else {
+            let Record::CloudTrail(r) = record else {
+                unreachable!("only CloudTrail times are checked after parsing")
+            };
             let error = RecordError::Shape {
                 source_name: "CloudTrail",
-                reason: format!("eventTime {:?} is not an RFC 3339 time", record.event_time),
+                reason: format!("eventTime {:?} is not an RFC 3339 time", r.event_time),
             };
             return self.malformed(position, raw, error);
         };
         self.report.records += 1;
-        self.handler.handle(&record, ts);
+        self.handler.handle(record, ts, text);
+    }
+}
+
+impl<H: RecordHandler> RecordVisitor for Parse<'_, H> {
+    fn record(&mut self, position: RecordPosition, raw: &str) {
+        let source = match self.source {
+            Some(s) => s,
+            None => match LogSource::sniff(raw) {
+                Some(s) => {
+                    self.source = Some(s);
+                    s
+                }
+                None => {
+                    let error = RecordError::Shape {
+                        source_name: "any source",
+                        reason: "not a record of CloudTrail, WAF, Network Firewall, GuardDuty or Security Hub".into(),
+                    };
+                    return self.malformed(position, raw, error);
+                }
+            },
+        };
+        match source {
+            LogSource::GuardDuty | LogSource::SecurityHub => match unwrap_eventbridge(raw) {
+                Ok(findings) => {
+                    for finding in findings {
+                        self.one(position, finding, source);
+                    }
+                }
+                Err(reason) => {
+                    let error = RecordError::Shape {
+                        source_name: source.name(),
+                        reason,
+                    };
+                    self.malformed(position, raw, error);
+                }
+            },
+            _ => self.one(position, raw, source),
+        }
     }
 
     fn malformed(&mut self, position: RecordPosition, raw: &str, error: RecordError) {
@@ -255,7 +342,7 @@ impl<H: CloudTrailHandler> RecordVisitor for Parse<'_, H> {
     }
 }
 
-/// Runs the single-event rules and aggregates hits per finding id.
+/// Runs the rules and aggregates hits per finding id.
 struct Detect<'c> {
     catalogue: &'c Catalogue,
     uri: &'c str,
@@ -265,6 +352,10 @@ struct Detect<'c> {
     // Scratch space reused across records.
     fired: Vec<&'static str>,
     observations: Vec<Observation>,
+    hits: Vec<(usize, Hit)>,
+    /// Security Hub findings by id: the newest version's time and text. Only the latest
+    /// version of a finding is judged, once the input is read.
+    latest_securityhub: HashMap<String, (i64, String)>,
 }
 
 impl Detect<'_> {
@@ -276,16 +367,17 @@ impl Detect<'_> {
         entity: crate::detect::Entity,
         discriminator: Option<String>,
         severity: Severity,
-        record: &CloudTrailRecord<'_>,
+        window_minutes: u32,
+        record: &Record<'_>,
         ts: i64,
     ) -> &mut FindingBuilder {
-        let window = window_start(ts, kind.window_minutes(&meta));
-        let id = finding_id(meta.id, &entity, discriminator.as_deref(), window);
+        let window = Window::of(ts, window_minutes);
+        let id = finding_id(meta.id, &entity, discriminator.as_deref(), window.start);
         let max_evidence = self.max_evidence;
         let order = &mut self.order;
         let builder = self.findings.entry(id.clone()).or_insert_with(|| {
             order.push(id.clone());
-            FindingBuilder::from_cloudtrail(
+            FindingBuilder::start(
                 meta,
                 kind,
                 id,
@@ -298,24 +390,27 @@ impl Detect<'_> {
                 max_evidence,
             )
         });
-        builder.add_cloudtrail(ts, severity, record, self.uri);
+        builder.add(ts, severity, record, self.uri);
         builder
     }
-}
 
-impl CloudTrailHandler for Detect<'_> {
-    fn handle(&mut self, record: &CloudTrailRecord<'_>, ts: i64) {
+    fn cloudtrail(
+        &mut self,
+        record: &Record<'_>,
+        r: &crate::sources::cloudtrail::CloudTrailRecord<'_>,
+        ts: i64,
+    ) {
         let catalogue = self.catalogue;
         self.fired.clear();
         for rule in &catalogue.cloudtrail {
-            let Some(verdict) = (rule.matcher)(record, &self.catalogue.settings) else {
+            let Some(verdict) = (rule.matcher)(r, &catalogue.settings) else {
                 continue;
             };
             let meta = rule.meta;
             let severity: Severity = verdict.severity.unwrap_or(meta.severity);
             let entity = verdict
                 .entity
-                .unwrap_or_else(|| cloudtrail_entity(meta.entity, record));
+                .unwrap_or_else(|| cloudtrail_entity(meta.entity, r));
             self.fired.push(meta.id);
             self.hit(
                 meta,
@@ -323,6 +418,7 @@ impl CloudTrailHandler for Detect<'_> {
                 entity,
                 verdict.discriminator,
                 severity,
+                RuleKind::Single.window_minutes(&meta),
                 record,
                 ts,
             );
@@ -330,7 +426,7 @@ impl CloudTrailHandler for Detect<'_> {
         for rule in &catalogue.cloudtrail_windows {
             let mut observations = std::mem::take(&mut self.observations);
             observations.clear();
-            (rule.observe)(record, &catalogue.settings, &self.fired, &mut observations);
+            (rule.observe)(r, &catalogue.settings, &self.fired, &mut observations);
             for o in &observations {
                 let meta = rule.meta;
                 self.hit(
@@ -339,12 +435,82 @@ impl CloudTrailHandler for Detect<'_> {
                     o.entity.clone(),
                     None,
                     meta.severity,
+                    rule.kind.window_minutes(&meta),
                     record,
                     ts,
                 )
                 .observe(o);
             }
             self.observations = observations;
+        }
+    }
+
+    /// Runs the rules of a source other than CloudTrail: `hits` were collected by
+    /// [`Catalogue::check`] as (rule index, hit).
+    fn source_hits(&mut self, record: &Record<'_>, ts: i64) {
+        let mut hits = std::mem::take(&mut self.hits);
+        hits.clear();
+        self.catalogue.check(record, &mut hits);
+        for (index, hit) in hits.drain(..) {
+            let Some((meta, kind)) = self.catalogue.rule_at(record.source(), index) else {
+                continue;
+            };
+            let severity = hit.severity.unwrap_or(meta.severity);
+            let minutes = hit
+                .window_minutes
+                .unwrap_or_else(|| kind.window_minutes(&meta));
+            let observation = Observation {
+                entity: hit.entity.clone(),
+                distinct: hit.distinct.clone(),
+                immediate: false,
+            };
+            let builder = self.hit(
+                meta,
+                kind,
+                hit.entity,
+                hit.discriminator,
+                severity,
+                minutes,
+                record,
+                ts,
+            );
+            builder.observe(&observation);
+            builder.set_subcategory(hit.subcategory);
+            builder.sequence(ts, hit.completes);
+        }
+        self.hits = hits;
+    }
+}
+
+impl RecordHandler for Detect<'_> {
+    fn handle(&mut self, record: &Record<'_>, ts: i64, raw: &str) {
+        match record {
+            Record::CloudTrail(r) => self.cloudtrail(record, r, ts),
+            Record::SecurityHub(f) => {
+                let millis = f.millis();
+                match self.latest_securityhub.get(f.id.as_ref()) {
+                    Some((newest, _)) if *newest > millis => {}
+                    _ => {
+                        self.latest_securityhub
+                            .insert(f.id.to_string(), (millis, raw.to_owned()));
+                    }
+                }
+            }
+            _ => self.source_hits(record, ts),
+        }
+    }
+
+    fn finish(&mut self) {
+        let mut latest: Vec<(String, (i64, String))> = self.latest_securityhub.drain().collect();
+        // In the order the findings were written, so that the finding's first and last events
+        // read naturally.
+        latest.sort_by(|a, b| (a.1 .0, &a.0).cmp(&(b.1 .0, &b.0)));
+        for (_, (_, text)) in latest {
+            if let Ok(record) = Record::parse(LogSource::SecurityHub, &text) {
+                if let Some(ts) = record.time() {
+                    self.source_hits(&record, ts);
+                }
+            }
         }
     }
 }
@@ -354,8 +520,8 @@ struct Normalize<'o> {
     out: &'o mut dyn FnMut(&EcsEvent<'_>),
 }
 
-impl CloudTrailHandler for Normalize<'_> {
-    fn handle(&mut self, record: &CloudTrailRecord<'_>, _ts: i64) {
+impl RecordHandler for Normalize<'_> {
+    fn handle(&mut self, record: &Record<'_>, _ts: i64, _raw: &str) {
         (self.out)(&record.to_ecs(Some(self.uri)));
     }
 }
@@ -492,10 +658,14 @@ mod tests {
             serde_json::from_str(&root_login("2026-11-01T10:00:00Z")).unwrap();
         let pretty = serde_json::to_string_pretty(&v).unwrap();
         let mut lines = Vec::new();
-        let report =
-            pipeline().normalize(pretty.as_bytes(), "f", LogSource::CloudTrail, &mut |e| {
+        let report = pipeline().normalize(
+            pretty.as_bytes(),
+            "f",
+            Some(LogSource::CloudTrail),
+            &mut |e| {
                 lines.push(serde_json::to_string(e).unwrap());
-            });
+            },
+        );
         assert_eq!(report.records, 1);
         assert!(!lines[0].contains('\n'));
         let scan = pipeline().scan(pretty.as_bytes(), "f", LogSource::CloudTrail);

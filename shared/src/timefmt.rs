@@ -29,6 +29,49 @@ pub fn format_rfc3339(secs: i64) -> String {
         .unwrap_or_else(|| secs.to_string())
 }
 
+/// Formats Unix milliseconds as RFC 3339 in UTC, with milliseconds when there are any
+/// (`2019-12-13T23:40:12.771Z`).
+pub fn format_rfc3339_millis(ms: i64) -> String {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_else(|| ms.to_string())
+}
+
+/// Parses the times the network and findings sources write: RFC 3339, the `+0000` offset form
+/// of Suricata (`2021-11-08T14:22:12.637611+0000`), or Unix seconds or milliseconds as digits.
+/// Returns Unix milliseconds.
+pub fn parse_any_millis(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        return s.parse::<i64>().ok().map(epoch_to_millis);
+    }
+    let fixed;
+    let mut text = s;
+    // `+0000` -> `+00:00`
+    let b = s.as_bytes();
+    if b.len() > 5
+        && (b[b.len() - 5] == b'+' || b[b.len() - 5] == b'-')
+        && b[b.len() - 4..].iter().all(u8::is_ascii_digit)
+    {
+        fixed = format!("{}:{}", &s[..s.len() - 2], &s[s.len() - 2..]);
+        text = &fixed;
+    }
+    if let Ok(t) = OffsetDateTime::parse(text, &Rfc3339) {
+        return i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok();
+    }
+    parse_rfc3339(text).map(|secs| secs * 1000)
+}
+
+/// Unix seconds or milliseconds (told apart by size) to milliseconds.
+pub fn epoch_to_millis(n: i64) -> i64 {
+    if n.abs() >= 100_000_000_000 {
+        n
+    } else {
+        n * 1000
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -42,6 +85,26 @@ mod tests {
             Some(s - 3600)
         );
         assert_eq!(parse_rfc3339("yesterday"), None);
+    }
+
+    #[test]
+    fn millis_and_network_forms() {
+        assert_eq!(
+            format_rfc3339_millis(1576280412771),
+            "2019-12-13T23:40:12.771Z"
+        );
+        assert_eq!(format_rfc3339_millis(1576280412000), "2019-12-13T23:40:12Z");
+        assert_eq!(
+            parse_any_millis("2021-11-08T14:22:12.637611+0000"),
+            Some(1636381332637)
+        );
+        assert_eq!(parse_any_millis("1636381332"), Some(1636381332000));
+        assert_eq!(parse_any_millis("1636381332637"), Some(1636381332637));
+        assert_eq!(
+            parse_any_millis("2024-03-20T10:30:00.000Z"),
+            Some(1710930600000)
+        );
+        assert_eq!(parse_any_millis("soon"), None);
     }
 
     #[test]

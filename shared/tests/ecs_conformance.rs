@@ -263,13 +263,18 @@ fn ecs_events_and_findings_use_ecs_fields_and_allowed_values() {
         inputs.len()
     );
     for (name, text) in &inputs {
-        let report = pipeline.normalize(text.as_bytes(), name, LogSource::CloudTrail, &mut |e| {
-            events += 1;
-            let doc = serde_json::to_value(e).expect("serialize");
-            for p in ecs.check(&doc, &[]) {
-                problems.insert(format!("event: {p}"));
-            }
-        });
+        let report = pipeline.normalize(
+            text.as_bytes(),
+            name,
+            Some(LogSource::CloudTrail),
+            &mut |e| {
+                events += 1;
+                let doc = serde_json::to_value(e).expect("serialize");
+                for p in ecs.check(&doc, &[]) {
+                    problems.insert(format!("event: {p}"));
+                }
+            },
+        );
         bad += report.bad;
         assert_eq!(
             report.bad, 0,

@@ -175,6 +175,7 @@ impl Env {
             max_evidence: 5,
             state_table: self.table.clone(),
             state: StateConfig::default(),
+            layouts: Default::default(),
         };
         LogIngest {
             s3: self.s3.clone(),

@@ -108,7 +108,12 @@ pub async fn evaluate<S: StateStore>(
                         .iter()
                         .zip(min_distinct)
                         .all(|(d, min)| d.len() as u64 >= min);
-                (reached || group.immediate(), meta.severity, None)
+                // A sequence rule fires only on an input whose latest event completes it.
+                (
+                    (reached && group.completes()) || group.immediate(),
+                    meta.severity,
+                    None,
+                )
             }
             RuleKind::Anomaly {
                 min_count,

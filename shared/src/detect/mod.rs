@@ -8,12 +8,21 @@
 pub mod anomaly;
 pub mod cloudtrail;
 pub mod evaluate;
+pub mod firewall;
+pub mod guardduty;
+pub mod securityhub;
+pub mod waf;
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
 use crate::sources::cloudtrail::CloudTrailRecord;
+use crate::sources::firewall::FirewallRecord;
+use crate::sources::guardduty::GuardDutyFinding;
+use crate::sources::securityhub::SecurityHubFinding;
+use crate::sources::waf::WafRecord;
+use crate::sources::{LogSource, Record};
 
 /// Severity of a finding, in the order responders triage.
 #[derive(
@@ -336,6 +345,78 @@ pub struct CloudTrailRule {
     pub matcher: fn(&CloudTrailRecord<'_>, &Settings) -> Option<Verdict>,
 }
 
+/// What a rule over WAF, Network Firewall, GuardDuty or Security Hub records says about one
+/// record: whose finding it adds to, and how.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    /// The entity.
+    pub entity: Entity,
+    /// A severity other than the rule's default, for this hit.
+    pub severity: Option<Severity>,
+    /// A finer grouping than the entity.
+    pub discriminator: Option<String>,
+    /// A window (or dedup period) other than the rule's, for this hit (GuardDuty's, by band).
+    pub window_minutes: Option<u32>,
+    /// A finer grouping within the rule, reported in the finding.
+    pub subcategory: Option<&'static str>,
+    /// Values of the rule's distinct-count dimensions.
+    pub distinct: [Option<String>; 2],
+    /// For a sequence rule: whether this event may complete the pattern. Always true for other
+    /// rules.
+    pub completes: bool,
+}
+
+impl Hit {
+    /// A plain hit about the entity `kind`:`id`.
+    pub fn on(kind: EntityKind, id: impl Into<String>) -> Hit {
+        Hit {
+            entity: Entity {
+                kind,
+                id: id.into(),
+            },
+            severity: None,
+            discriminator: None,
+            window_minutes: None,
+            subcategory: None,
+            distinct: [None, None],
+            completes: true,
+        }
+    }
+
+    /// The same hit with another severity.
+    pub fn severity(mut self, severity: Severity) -> Hit {
+        self.severity = Some(severity);
+        self
+    }
+
+    /// The same hit with a discriminator.
+    pub fn within(mut self, discriminator: impl Into<String>) -> Hit {
+        self.discriminator = Some(discriminator.into());
+        self
+    }
+}
+
+/// A rule over one source other than CloudTrail: data, kind and a check. `F` is the check's
+/// function type, over the source's record.
+#[derive(Debug, Clone, Copy)]
+pub struct SourceRule<F> {
+    /// The rule's data.
+    pub meta: RuleMeta,
+    /// Single, window or anomaly.
+    pub kind: RuleKind,
+    /// Decides on one record.
+    pub check: F,
+}
+
+/// A rule over WAF records.
+pub type WafRule = SourceRule<fn(&WafRecord<'_>, &Settings) -> Option<Hit>>;
+/// A rule over Network Firewall records.
+pub type FirewallRule = SourceRule<fn(&FirewallRecord<'_>, &Settings) -> Option<Hit>>;
+/// A rule over GuardDuty findings.
+pub type GuardDutyRule = SourceRule<fn(&GuardDutyFinding<'_>, &Settings) -> Option<Hit>>;
+/// A rule over Security Hub findings.
+pub type SecurityHubRule = SourceRule<fn(&SecurityHubFinding<'_>, &Settings) -> Option<Hit>>;
+
 /// What the organization tells the rules about itself.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Settings {
@@ -352,6 +433,14 @@ pub struct Catalogue {
     pub cloudtrail: Vec<CloudTrailRule>,
     /// Windowed and anomaly CloudTrail rules.
     pub cloudtrail_windows: Vec<CloudTrailWindowRule>,
+    /// WAF rules.
+    pub waf: Vec<WafRule>,
+    /// Network Firewall rules.
+    pub firewall: Vec<FirewallRule>,
+    /// GuardDuty rules.
+    pub guardduty: Vec<GuardDutyRule>,
+    /// Security Hub rules.
+    pub securityhub: Vec<SecurityHubRule>,
     /// Settings every matcher sees.
     pub settings: Settings,
 }
@@ -367,8 +456,62 @@ impl Catalogue {
         Catalogue {
             cloudtrail: cloudtrail::rules(),
             cloudtrail_windows: cloudtrail::windows::RULES.to_vec(),
+            waf: waf::RULES.to_vec(),
+            firewall: firewall::RULES.to_vec(),
+            guardduty: guardduty::RULES.to_vec(),
+            securityhub: securityhub::RULES.to_vec(),
             settings,
         }
+    }
+
+    /// Runs the rules of the record's source (other than CloudTrail) and pushes what they hit,
+    /// with the rule's index in its source's list.
+    pub fn check(&self, record: &Record<'_>, out: &mut Vec<(usize, Hit)>) {
+        let s = &self.settings;
+        match record {
+            Record::CloudTrail(_) => {}
+            Record::Waf(r) => {
+                for (i, rule) in self.waf.iter().enumerate() {
+                    out.extend((rule.check)(r, s).map(|h| (i, h)));
+                }
+            }
+            Record::NetworkFirewall(r) => {
+                for (i, rule) in self.firewall.iter().enumerate() {
+                    out.extend((rule.check)(r, s).map(|h| (i, h)));
+                }
+            }
+            Record::GuardDuty(r) => {
+                for (i, rule) in self.guardduty.iter().enumerate() {
+                    out.extend((rule.check)(r, s).map(|h| (i, h)));
+                }
+            }
+            Record::SecurityHub(r) => {
+                for (i, rule) in self.securityhub.iter().enumerate() {
+                    out.extend((rule.check)(r, s).map(|h| (i, h)));
+                }
+            }
+        }
+    }
+
+    /// The data and kind of rule `index` of `source`'s list.
+    pub fn rule_at(&self, source: LogSource, index: usize) -> Option<(RuleMeta, RuleKind)> {
+        match source {
+            LogSource::CloudTrail => None,
+            LogSource::Waf => self.waf.get(index).map(|r| (r.meta, r.kind)),
+            LogSource::NetworkFirewall => self.firewall.get(index).map(|r| (r.meta, r.kind)),
+            LogSource::GuardDuty => self.guardduty.get(index).map(|r| (r.meta, r.kind)),
+            LogSource::SecurityHub => self.securityhub.get(index).map(|r| (r.meta, r.kind)),
+        }
+    }
+
+    /// The data and kind of every rule over a source other than CloudTrail.
+    fn source_rules(&self) -> impl Iterator<Item = (&RuleMeta, RuleKind)> {
+        self.waf
+            .iter()
+            .map(|r| (&r.meta, r.kind))
+            .chain(self.firewall.iter().map(|r| (&r.meta, r.kind)))
+            .chain(self.guardduty.iter().map(|r| (&r.meta, r.kind)))
+            .chain(self.securityhub.iter().map(|r| (&r.meta, r.kind)))
     }
 
     /// The metadata of every rule, for listing.
@@ -377,6 +520,7 @@ impl Catalogue {
             .iter()
             .map(|r| &r.meta)
             .chain(self.cloudtrail_windows.iter().map(|r| &r.meta))
+            .chain(self.source_rules().map(|(m, _)| m))
     }
 
     /// The kind of rule `id`.
@@ -388,6 +532,11 @@ impl Catalogue {
             .iter()
             .find(|r| r.meta.id == id)
             .map(|r| r.kind)
+            .or_else(|| {
+                self.source_rules()
+                    .find(|(m, _)| m.id == id)
+                    .map(|(_, k)| k)
+            })
     }
 
     /// Looks a rule up by id.

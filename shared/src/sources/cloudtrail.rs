@@ -210,7 +210,9 @@ pub struct SessionAttributes<'a> {
 
 /// An optional string that tolerates a value of another type (a list, a number) as absent:
 /// the field is lost, not the record. Borrows when the text has no escapes.
-fn lenient_str<'de: 'a, 'a, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'a, str>>, D::Error> {
+pub(crate) fn lenient_str<'de: 'a, 'a, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Cow<'a, str>>, D::Error> {
     struct V;
     impl<'de> serde::de::Visitor<'de> for V {
         type Value = Option<Cow<'de, str>>;
@@ -270,7 +272,7 @@ fn lenient_str<'de: 'a, 'a, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'a,
 
 /// Accepts `true`, `"true"`, `"TRUE"`, and null; anything else is `None` rather than an error, as
 /// a flag of the wrong type should not cost the whole record.
-fn lenient_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+pub(crate) fn lenient_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
     Ok(match Value::deserialize(d)? {
         Value::Bool(b) => Some(b),
         Value::String(s) if s.eq_ignore_ascii_case("true") => Some(true),
@@ -447,22 +449,23 @@ impl<'a> CloudTrailRecord<'a> {
                 kind: "event",
                 category,
                 kind_types,
-                outcome,
+                outcome: Some(outcome),
                 action: Some(&self.event_name),
                 provider: Some(&self.event_source),
                 dataset: "aws.cloudtrail",
                 module: "aws",
                 id: opt(&self.event_id),
+                ..Event::default()
             },
             cloud: Cloud {
-                provider: "aws",
                 region: opt(&self.aws_region),
                 account: self.account_id().map(|id| Account { id }),
+                ..Cloud::aws()
             },
             source: self.source_ip_address.as_deref().map(|address| Endpoint {
                 address,
                 ip: source_ip,
-                port: None,
+                ..Endpoint::default()
             }),
             user: has_user.then_some(user),
             user_agent: opt(&self.user_agent).map(|original| UserAgent { original }),
@@ -519,7 +522,9 @@ impl<'a> CloudTrailRecord<'a> {
                     response_elements: self.response_elements,
                     additional_eventdata: self.additional_event_data,
                 }),
+                ..Aws::default()
             },
+            ..EcsEvent::default()
         }
     }
 

@@ -1,20 +1,106 @@
-//! One module per log source: its typed record, how to recognize it, and its ECS mapping.
+//! One module per source: its typed record, how to recognize it, and its ECS mapping.
 
 pub mod cloudtrail;
+pub mod firewall;
+pub mod guardduty;
+pub mod securityhub;
+pub mod waf;
 
-/// The sources `log-ingest` reads from S3.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+use serde::{Deserialize, Deserializer};
+
+/// The sources the pipeline reads: log files from S3 (CloudTrail, WAF, Network Firewall) and
+/// findings from EventBridge (GuardDuty, Security Hub).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LogSource {
     /// CloudTrail log files.
     CloudTrail,
+    /// AWS WAF (v2) logs, delivered by Kinesis Data Firehose or directly to S3.
+    Waf,
+    /// AWS Network Firewall alert, flow and TLS logs.
+    NetworkFirewall,
+    /// GuardDuty findings.
+    GuardDuty,
+    /// Security Hub findings (ASFF).
+    SecurityHub,
 }
 
 impl LogSource {
+    /// Every source.
+    pub const ALL: [LogSource; 5] = [
+        LogSource::CloudTrail,
+        LogSource::Waf,
+        LogSource::NetworkFirewall,
+        LogSource::GuardDuty,
+        LogSource::SecurityHub,
+    ];
+
     /// The ECS `event.dataset` of the source.
     pub fn dataset(self) -> &'static str {
         match self {
             LogSource::CloudTrail => "aws.cloudtrail",
+            LogSource::Waf => "aws.waf",
+            LogSource::NetworkFirewall => "aws.firewall_logs",
+            LogSource::GuardDuty => "aws.guardduty",
+            LogSource::SecurityHub => "aws.securityhub_findings",
+        }
+    }
+
+    /// The name used in error messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            LogSource::CloudTrail => "CloudTrail",
+            LogSource::Waf => "WAF",
+            LogSource::NetworkFirewall => "Network Firewall",
+            LogSource::GuardDuty => "GuardDuty",
+            LogSource::SecurityHub => "Security Hub",
+        }
+    }
+
+    /// Tells the source of one record from its top-level keys, for objects whose key matches
+    /// no known layout. EventBridge events are told by their `detail-type`.
+    pub fn sniff(raw: &str) -> Option<LogSource> {
+        // The keys sit near the start of a record; a bounded look keeps this cheap on large
+        // records. Cut on a character boundary.
+        let mut end = raw.len().min(4096);
+        while !raw.is_char_boundary(end) {
+            end -= 1;
+        }
+        let head = &raw[..end];
+        let has = |k: &str| head.contains(k);
+        if has("\"GuardDuty Finding\"") {
+            Some(LogSource::GuardDuty)
+        } else if has("\"Security Hub Findings") {
+            Some(LogSource::SecurityHub)
+        } else if has("\"eventVersion\"") || has("\"Records\"") || has("\"eventSource\"") {
+            Some(LogSource::CloudTrail)
+        } else if has("\"webaclId\"") || has("\"terminatingRuleId\"") {
+            Some(LogSource::Waf)
+        } else if has("\"firewall_name\"") {
+            Some(LogSource::NetworkFirewall)
+        } else if has("\"ProductArn\"") || has("\"AwsAccountId\"") {
+            Some(LogSource::SecurityHub)
+        } else if has("\"schemaVersion\"") && has("\"service\"") {
+            Some(LogSource::GuardDuty)
+        } else {
+            None
+        }
+    }
+}
+
+impl std::str::FromStr for LogSource {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "cloudtrail" => Ok(LogSource::CloudTrail),
+            "waf" => Ok(LogSource::Waf),
+            "network-firewall" | "firewall" | "network_firewall" => Ok(LogSource::NetworkFirewall),
+            "guardduty" => Ok(LogSource::GuardDuty),
+            "securityhub" | "security-hub" => Ok(LogSource::SecurityHub),
+            _ => Err(format!(
+                "unknown source {s:?}: expected cloudtrail, waf, network-firewall, guardduty or securityhub"
+            )),
         }
     }
 }
@@ -24,17 +110,242 @@ impl LogSource {
 pub enum KeyVerdict {
     /// Read it as this source.
     Read(LogSource),
+    /// The key matches no known layout: tell the source from the records.
+    Sniff,
     /// A CloudTrail digest file: signatures, no events.
     SkipDigest,
 }
 
-/// Decides from the key. Keys that match no known layout are read as CloudTrail, whose content
-/// (`{"Records":[...]}` of CloudTrail records) is then checked record by record.
-pub fn classify_key(key: &str) -> KeyVerdict {
-    if key.contains("/CloudTrail-Digest/") || key.starts_with("CloudTrail-Digest/") {
-        return KeyVerdict::SkipDigest;
+/// Key prefixes that name a source, besides the layouts AWS writes by default. An
+/// organization that delivers WAF logs through its own Firehose stream to `waf/` says so here.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyLayouts {
+    /// Prefixes of CloudTrail objects.
+    pub cloudtrail: Vec<String>,
+    /// Prefixes of WAF objects.
+    pub waf: Vec<String>,
+    /// Prefixes of Network Firewall objects.
+    pub network_firewall: Vec<String>,
+}
+
+impl KeyLayouts {
+    /// Decides from the key: configured prefixes first, then the layouts AWS writes, else the
+    /// content decides.
+    pub fn classify(&self, key: &str) -> KeyVerdict {
+        if key.contains("/CloudTrail-Digest/") || key.starts_with("CloudTrail-Digest/") {
+            return KeyVerdict::SkipDigest;
+        }
+        for (prefixes, source) in [
+            (&self.cloudtrail, LogSource::CloudTrail),
+            (&self.waf, LogSource::Waf),
+            (&self.network_firewall, LogSource::NetworkFirewall),
+        ] {
+            if prefixes.iter().any(|p| key.starts_with(p.as_str())) {
+                return KeyVerdict::Read(source);
+            }
+        }
+        // AWSLogs/<acct>/CloudTrail/<region>/..., org trails AWSLogs/<org>/<acct>/CloudTrail/...
+        if key.contains("/CloudTrail/") || key.starts_with("CloudTrail/") {
+            return KeyVerdict::Read(LogSource::CloudTrail);
+        }
+        // AWSLogs/<acct>/network-firewall/{alert,flow,tls}/<region>/<firewall>/...
+        if key.contains("/network-firewall/") || key.starts_with("network-firewall/") {
+            return KeyVerdict::Read(LogSource::NetworkFirewall);
+        }
+        // Direct delivery: AWSLogs/<acct>/WAFLogs/<region>/<acl>/...; Firehose: the delivery
+        // stream's name, which must start with aws-waf-logs-, is in every object's name.
+        if key.contains("/WAFLogs/") || key.starts_with("WAFLogs/") || key.contains("aws-waf-logs-")
+        {
+            return KeyVerdict::Read(LogSource::Waf);
+        }
+        KeyVerdict::Sniff
     }
-    KeyVerdict::Read(LogSource::CloudTrail)
+}
+
+/// Decides from the key with the default layouts only.
+pub fn classify_key(key: &str) -> KeyVerdict {
+    KeyLayouts::default().classify(key)
+}
+
+/// An optional number that tolerates a number written as a string (`"443"`) and treats any
+/// other type as absent.
+pub(crate) fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Number(n) => n.as_u64().or_else(|| n.as_f64().map(|f| f as u64)),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    })
+}
+
+/// An optional float that tolerates a number written as a string.
+pub(crate) fn lenient_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Number(n) => n.as_f64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    })
+}
+
+/// A time written as epoch seconds or milliseconds (number or digits) or RFC 3339 text, as
+/// Unix milliseconds.
+pub(crate) fn lenient_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Number(n) => n
+            .as_i64()
+            .or_else(|| n.as_f64().map(|f| f as i64))
+            .map(crate::timefmt::epoch_to_millis),
+        serde_json::Value::String(s) => crate::timefmt::parse_any_millis(&s),
+        _ => None,
+    })
+}
+
+/// The account and region of an ARN (`arn:aws:wafv2:us-east-1:123456789012:...`).
+pub fn arn_account_region(arn: &str) -> (Option<&str>, Option<&str>) {
+    let mut parts = arn.splitn(6, ':');
+    let (_, _, _, region, account) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    );
+    (
+        account.filter(|s| !s.is_empty()),
+        region.filter(|s| !s.is_empty()),
+    )
+}
+
+/// A parsed record of any source: what the pipeline, the detections and the findings see.
+#[derive(Debug)]
+pub enum Record<'a> {
+    /// A CloudTrail record.
+    CloudTrail(cloudtrail::CloudTrailRecord<'a>),
+    /// A WAF log record.
+    Waf(waf::WafRecord<'a>),
+    /// A Network Firewall log record.
+    NetworkFirewall(firewall::FirewallRecord<'a>),
+    /// A GuardDuty finding.
+    GuardDuty(guardduty::GuardDutyFinding<'a>),
+    /// A Security Hub finding.
+    SecurityHub(securityhub::SecurityHubFinding<'a>),
+}
+
+impl<'a> Record<'a> {
+    /// Parses one record of `source` from its JSON text.
+    pub fn parse(source: LogSource, raw: &'a str) -> Result<Record<'a>, serde_json::Error> {
+        Ok(match source {
+            LogSource::CloudTrail => Record::CloudTrail(cloudtrail::CloudTrailRecord::parse(raw)?),
+            LogSource::Waf => Record::Waf(waf::WafRecord::parse(raw)?),
+            LogSource::NetworkFirewall => {
+                Record::NetworkFirewall(firewall::FirewallRecord::parse(raw)?)
+            }
+            LogSource::GuardDuty => Record::GuardDuty(guardduty::GuardDutyFinding::parse(raw)?),
+            LogSource::SecurityHub => {
+                Record::SecurityHub(securityhub::SecurityHubFinding::parse(raw)?)
+            }
+        })
+    }
+
+    /// Its source.
+    pub fn source(&self) -> LogSource {
+        match self {
+            Record::CloudTrail(_) => LogSource::CloudTrail,
+            Record::Waf(_) => LogSource::Waf,
+            Record::NetworkFirewall(_) => LogSource::NetworkFirewall,
+            Record::GuardDuty(_) => LogSource::GuardDuty,
+            Record::SecurityHub(_) => LogSource::SecurityHub,
+        }
+    }
+
+    /// Its event time, Unix seconds; `None` when it cannot be read (the record is then bad).
+    pub fn time(&self) -> Option<i64> {
+        match self {
+            Record::CloudTrail(r) => crate::timefmt::parse_rfc3339(&r.event_time),
+            Record::Waf(r) => Some(r.millis().div_euclid(1000)),
+            Record::NetworkFirewall(r) => Some(r.millis().div_euclid(1000)),
+            Record::GuardDuty(r) => Some(r.millis().div_euclid(1000)),
+            Record::SecurityHub(r) => Some(r.millis().div_euclid(1000)),
+        }
+    }
+
+    /// Maps it to ECS. `path` is where it was read from.
+    pub fn to_ecs<'r>(&'r self, path: Option<&'r str>) -> crate::ecs::EcsEvent<'r> {
+        match self {
+            Record::CloudTrail(r) => r.to_ecs(path),
+            Record::Waf(r) => r.to_ecs(path),
+            Record::NetworkFirewall(r) => r.to_ecs(path),
+            Record::GuardDuty(r) => r.to_ecs(path),
+            Record::SecurityHub(r) => r.to_ecs(path),
+        }
+    }
+
+    /// The user it names, for `related.user`.
+    pub fn user_name(&self) -> Option<&str> {
+        match self {
+            Record::CloudTrail(r) => r.user_name(),
+            Record::GuardDuty(r) => r.user_name(),
+            _ => None,
+        }
+    }
+
+    /// The remote IP it names, for `related.ip`.
+    pub fn source_ip(&self) -> Option<&str> {
+        match self {
+            Record::CloudTrail(r) => r.source_ip(),
+            Record::Waf(r) => r.client_ip(),
+            Record::NetworkFirewall(r) => r.src_ip(),
+            Record::GuardDuty(r) => r.remote_ip(),
+            Record::SecurityHub(_) => None,
+        }
+    }
+}
+
+/// The findings an EventBridge event carries: its `detail` (GuardDuty), or each of
+/// `detail.findings` (Security Hub). A record that is not an EventBridge event is returned as
+/// it is: a finding exported on its own.
+pub fn unwrap_eventbridge(raw: &str) -> Result<Vec<&str>, String> {
+    #[derive(Deserialize)]
+    struct Envelope<'a> {
+        #[serde(borrow, rename = "detail-type", default)]
+        detail_type: Option<&'a serde_json::value::RawValue>,
+        #[serde(borrow, default)]
+        detail: Option<&'a serde_json::value::RawValue>,
+    }
+    #[derive(Deserialize)]
+    struct Findings<'a> {
+        #[serde(borrow, default)]
+        findings: Option<Vec<&'a serde_json::value::RawValue>>,
+    }
+    let Ok(env) = serde_json::from_str::<Envelope<'_>>(raw) else {
+        // Not an object: the parser of the source says what is wrong with it.
+        return Ok(vec![raw]);
+    };
+    let Some(detail_type) = env.detail_type else {
+        return Ok(vec![raw]);
+    };
+    let detail_type: &str = match serde_json::from_str::<&str>(detail_type.get()) {
+        Ok(t) => t,
+        Err(_) if detail_type.get().trim_start().starts_with('[') => {
+            return Err("an EventBridge event pattern (a rule), not an event".into());
+        }
+        Err(_) => return Err("`detail-type` is not a string".into()),
+    };
+    let Some(detail) = env.detail else {
+        return Err(format!("EventBridge event {detail_type:?} has no `detail`"));
+    };
+    if detail_type == "GuardDuty Finding" {
+        return Ok(vec![detail.get()]);
+    }
+    if detail_type.starts_with("Security Hub Findings") {
+        let findings = serde_json::from_str::<Findings<'_>>(detail.get())
+            .map_err(|e| format!("EventBridge event {detail_type:?}: {e}"))?
+            .findings
+            .ok_or_else(|| format!("EventBridge event {detail_type:?} has no `detail.findings`"))?;
+        return Ok(findings.into_iter().map(|f| f.get()).collect());
+    }
+    Err(format!(
+        "EventBridge event {detail_type:?} carries no GuardDuty or Security Hub findings"
+    ))
 }
 
 #[cfg(test)]
@@ -47,5 +358,104 @@ mod tests {
         assert_eq!(classify_key(k), KeyVerdict::SkipDigest);
         let k = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/01/111122223333_CloudTrail_us-east-1_20261101T0000Z_abc.json.gz";
         assert_eq!(classify_key(k), KeyVerdict::Read(LogSource::CloudTrail));
+    }
+
+    #[test]
+    fn key_layouts_of_each_source() {
+        let cases = [
+            ("AWSLogs/o-abc123/111122223333/CloudTrail/eu-west-1/2026/11/01/x.json.gz", KeyVerdict::Read(LogSource::CloudTrail)),
+            ("AWSLogs/111122223333/network-firewall/alert/us-east-1/fw/2026/11/01/10/111122223333_network-firewall_alert_us-east-1_fw_202611011000_abc.log.gz", KeyVerdict::Read(LogSource::NetworkFirewall)),
+            ("AWSLogs/111122223333/network-firewall/flow/us-east-1/fw/2026/11/01/10/x.log.gz", KeyVerdict::Read(LogSource::NetworkFirewall)),
+            ("AWSLogs/111122223333/WAFLogs/us-east-1/my-acl/2026/11/01/10/05/111122223333_waflogs_us-east-1_my-acl_20261101T1005Z_abc.log.gz", KeyVerdict::Read(LogSource::Waf)),
+            ("waf/2026/11/01/10/aws-waf-logs-prod-1-2026-11-01-10-05-00-0a1b2c3d", KeyVerdict::Read(LogSource::Waf)),
+            ("exports/unknown/file.json", KeyVerdict::Sniff),
+        ];
+        for (key, want) in cases {
+            assert_eq!(classify_key(key), want, "{key}");
+        }
+    }
+
+    #[test]
+    fn configured_prefixes_come_first() {
+        let layouts = KeyLayouts {
+            waf: vec!["edge-logs/".into()],
+            network_firewall: vec!["nfw/".into()],
+            ..KeyLayouts::default()
+        };
+        assert_eq!(
+            layouts.classify("edge-logs/2026/11/01/part-0.gz"),
+            KeyVerdict::Read(LogSource::Waf)
+        );
+        assert_eq!(
+            layouts.classify("nfw/x.log.gz"),
+            KeyVerdict::Read(LogSource::NetworkFirewall)
+        );
+        assert_eq!(layouts.classify("other/x.log.gz"), KeyVerdict::Sniff);
+    }
+
+    #[test]
+    fn sniffing_by_content() {
+        let cases = [
+            (
+                r#"{"eventVersion":"1.08","eventSource":"s3.amazonaws.com"}"#,
+                Some(LogSource::CloudTrail),
+            ),
+            (
+                r#"{"timestamp":1,"webaclId":"arn:aws:wafv2:..."}"#,
+                Some(LogSource::Waf),
+            ),
+            (
+                r#"{"firewall_name":"fw","event":{}}"#,
+                Some(LogSource::NetworkFirewall),
+            ),
+            (
+                r#"{"version":"0","detail-type":"GuardDuty Finding","detail":{}}"#,
+                Some(LogSource::GuardDuty),
+            ),
+            (
+                r#"{"detail-type":"Security Hub Findings - Imported","detail":{"findings":[]}}"#,
+                Some(LogSource::SecurityHub),
+            ),
+            (
+                r#"{"SchemaVersion":"2018-10-08","ProductArn":"arn"}"#,
+                Some(LogSource::SecurityHub),
+            ),
+            (
+                r#"{"schemaVersion":"2.0","service":{},"type":"Recon:EC2/PortProbeUnprotectedPort"}"#,
+                Some(LogSource::GuardDuty),
+            ),
+            (r#"{"hello":"world"}"#, None),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(LogSource::sniff(raw), want, "{raw}");
+        }
+    }
+
+    #[test]
+    fn eventbridge_envelopes_are_unwrapped() {
+        let gd = r#"{"version":"0","detail-type":"GuardDuty Finding","source":"aws.guardduty","detail":{"type":"X"}}"#;
+        assert_eq!(unwrap_eventbridge(gd).unwrap(), vec![r#"{"type":"X"}"#]);
+        let sh = r#"{"detail-type":"Security Hub Findings - Imported","detail":{"findings":[{"Id":"a"},{"Id":"b"}]}}"#;
+        assert_eq!(
+            unwrap_eventbridge(sh).unwrap(),
+            vec![r#"{"Id":"a"}"#, r#"{"Id":"b"}"#]
+        );
+        let raw = r#"{"Id":"a"}"#;
+        assert_eq!(unwrap_eventbridge(raw).unwrap(), vec![raw]);
+        let pattern = r#"{"source":["aws.guardduty"],"detail-type":["GuardDuty Finding"]}"#;
+        assert!(unwrap_eventbridge(pattern).unwrap_err().contains("pattern"));
+        let insight = r#"{"detail-type":"Security Hub Insight Results","detail":{}}"#;
+        assert!(unwrap_eventbridge(insight)
+            .unwrap_err()
+            .contains("no GuardDuty or Security Hub findings"));
+    }
+
+    #[test]
+    fn arn_parts() {
+        assert_eq!(
+            arn_account_region("arn:aws:wafv2:us-east-1:123456789012:regional/webacl/x/y"),
+            (Some("123456789012"), Some("us-east-1"))
+        );
+        assert_eq!(arn_account_region("garbage"), (None, None));
     }
 }

@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::*;
 use crate::detect::{Category, CloudTrailWindowRule, Observation, RuleKind, RuleMeta, Severity};
 
-const fn window(minutes: u32, min_count: u64, min_distinct: [u64; 2]) -> RuleKind {
+pub(crate) const fn window(minutes: u32, min_count: u64, min_distinct: [u64; 2]) -> RuleKind {
     RuleKind::Window {
         window_minutes: minutes,
         min_count,
@@ -16,7 +16,7 @@ const fn window(minutes: u32, min_count: u64, min_distinct: [u64; 2]) -> RuleKin
 }
 
 /// The seed's anomaly: 3-hour slices, z over the previous 10 non-empty slices.
-const fn three_hour_anomaly(min_count: u64) -> RuleKind {
+pub(crate) const fn three_hour_anomaly(min_count: u64) -> RuleKind {
     RuleKind::Anomaly {
         slice_minutes: 180,
         min_count,
