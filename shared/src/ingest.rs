@@ -195,20 +195,25 @@ impl<P: FindingSink, S: StateStore> LogIngest<P, S> {
         // however often: its counters are committed once under this id.
         let input_id = format!("{uri}@{}", response.e_tag().unwrap_or("-"));
         let report = self.scan_body(response.body, &uri, source).await?;
-        self.deliver(&input_id, obj, source, report, started).await
+        let name = format!("{}/{}", obj.bucket, obj.key);
+        self.deliver(&input_id, &uri, &name, source, report, started)
+            .await
     }
 
     /// The second half of an input, once read: quarantine, state, publish, settle. An input
     /// delivered again, concurrently or after a crash anywhere in here, comes out the same.
+    /// `uri` names the input in logs; bad records are kept under the quarantine prefix at
+    /// `<name>.bad.jsonl`.
     pub async fn deliver(
         &self,
         input_id: &str,
-        obj: &ObjectRef,
+        uri: &str,
+        name: &str,
         source: Option<LogSource>,
         report: InputReport,
         started: Instant,
     ) -> Result<ObjectSummary, InputError> {
-        let uri = obj.uri();
+        let uri = uri.to_owned();
         let source = report.source.or(source);
         let mut summary = ObjectSummary {
             object: uri.clone(),
@@ -226,7 +231,7 @@ impl<P: FindingSink, S: StateStore> LogIngest<P, S> {
             return Err(e);
         }
         if report.bad > 0 {
-            self.quarantine(obj, &report).await?;
+            self.quarantine(name, &uri, &report).await?;
         }
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -288,14 +293,16 @@ impl<P: FindingSink, S: StateStore> LogIngest<P, S> {
 
     /// Writes the bad records of an object, as JSON lines with their locations, next to a
     /// pointer to the original object. Without a quarantine bucket they are in the logs only.
-    async fn quarantine(&self, obj: &ObjectRef, report: &InputReport) -> Result<(), InputError> {
+    async fn quarantine(
+        &self,
+        name: &str,
+        uri: &str,
+        report: &InputReport,
+    ) -> Result<(), InputError> {
         let Some(bucket) = &self.config.quarantine_bucket else {
             return Ok(());
         };
-        let key = format!(
-            "{}{}/{}.bad.jsonl",
-            self.config.quarantine_prefix, obj.bucket, obj.key
-        );
+        let key = format!("{}{name}.bad.jsonl", self.config.quarantine_prefix);
         let mut body = String::new();
         for bad in &report.bad_records {
             if let Ok(line) = serde_json::to_string(bad) {
@@ -306,7 +313,7 @@ impl<P: FindingSink, S: StateStore> LogIngest<P, S> {
         if report.bad_records_truncated {
             let note = serde_json::json!({
                 "note": "more bad records than kept; the original object holds them all",
-                "object": obj.uri(), "bad": report.bad,
+                "object": uri, "bad": report.bad,
             });
             body.push_str(&note.to_string());
             body.push('\n');

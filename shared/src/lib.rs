@@ -14,6 +14,7 @@ pub mod ecs;
 pub mod envelope;
 pub mod error;
 pub mod finding;
+pub mod finding_ingest;
 pub mod ingest;
 pub mod metrics;
 pub mod pipeline;

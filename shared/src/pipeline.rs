@@ -136,7 +136,7 @@ impl Pipeline {
             fired: Vec::new(),
             observations: Vec::new(),
             hits: Vec::new(),
-            latest_securityhub: HashMap::new(),
+            securityhub: Vec::new(),
         };
         let mut report = self.run(raw, uri, source, &mut detect);
         let mut builders = detect.findings;
@@ -353,9 +353,10 @@ struct Detect<'c> {
     fired: Vec<&'static str>,
     observations: Vec<Observation>,
     hits: Vec<(usize, Hit)>,
-    /// Security Hub findings by id: the newest version's time and text. Only the latest
-    /// version of a finding is judged, once the input is read.
-    latest_securityhub: HashMap<String, (i64, String)>,
+    /// Security Hub findings: every version's time, id and text. They are judged once the
+    /// input is read, in time order, each knowing whether a newer version of the same finding
+    /// follows (then only rules about changes look at it).
+    securityhub: Vec<(i64, String, String)>,
 }
 
 impl Detect<'_> {
@@ -487,26 +488,31 @@ impl RecordHandler for Detect<'_> {
         match record {
             Record::CloudTrail(r) => self.cloudtrail(record, r, ts),
             Record::SecurityHub(f) => {
-                let millis = f.millis();
-                match self.latest_securityhub.get(f.id.as_ref()) {
-                    Some((newest, _)) if *newest > millis => {}
-                    _ => {
-                        self.latest_securityhub
-                            .insert(f.id.to_string(), (millis, raw.to_owned()));
-                    }
-                }
+                self.securityhub
+                    .push((f.millis(), f.id.to_string(), raw.to_owned()));
             }
             _ => self.source_hits(record, ts),
         }
     }
 
     fn finish(&mut self) {
-        let mut latest: Vec<(String, (i64, String))> = self.latest_securityhub.drain().collect();
-        // In the order the findings were written, so that the finding's first and last events
-        // read naturally.
-        latest.sort_by(|a, b| (a.1 .0, &a.0).cmp(&(b.1 .0, &b.0)));
-        for (_, (_, text)) in latest {
-            if let Ok(record) = Record::parse(LogSource::SecurityHub, &text) {
+        let mut versions = std::mem::take(&mut self.securityhub);
+        versions.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        let mut newest: HashMap<&str, i64> = HashMap::new();
+        for (millis, id, _) in &versions {
+            let t = newest.entry(id.as_str()).or_insert(*millis);
+            *t = (*t).max(*millis);
+        }
+        for (i, (millis, id, text)) in versions.iter().enumerate() {
+            // Of versions with the same time, the last one read is the current one.
+            let later_twin = versions[i + 1..]
+                .iter()
+                .any(|(m, other, _)| other == id && m == millis);
+            let superseded = newest.get(id.as_str()).is_some_and(|n| n > millis) || later_twin;
+            if let Ok(mut record) = Record::parse(LogSource::SecurityHub, text) {
+                if let Record::SecurityHub(f) = &mut record {
+                    f.superseded = superseded;
+                }
                 if let Some(ts) = record.time() {
                     self.source_hits(&record, ts);
                 }

@@ -1,4 +1,4 @@
-//! `log-ingest`: S3 log objects (CloudTrail) to ECS, detections, and findings on SNS.
+//! `log-ingest`: S3 log objects (CloudTrail, WAF, Network Firewall) to ECS, detections, and findings on SNS.
 //!
 //! Wiring only: tracing, configuration, SDK clients built once, then the handler of
 //! `cloudsec::ingest` for every invocation.

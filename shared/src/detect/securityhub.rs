@@ -85,7 +85,7 @@ fn about(f: &SecurityHubFinding<'_>) -> Hit {
 }
 
 fn failed(f: &SecurityHubFinding<'_>, _: &Settings) -> Option<Hit> {
-    if f.compliance_status() != Some("FAILED") || !f.is_active() {
+    if f.superseded || f.compliance_status() != Some("FAILED") || !f.is_active() {
         return None;
     }
     Some(about(f).severity(band(f.normalized_severity().unwrap_or(40.0))))
@@ -138,6 +138,23 @@ mod tests {
             serde_json::from_str(&control("S3.8", "b", "FAILED", "2026-11-01T10:00:00Z")).unwrap();
         v["RecordState"] = "ARCHIVED".into();
         assert!(check("control.failed", &v.to_string()).is_none());
+    }
+
+    #[test]
+    fn a_superseded_version_is_not_a_failure() {
+        let raw = control("S3.8", "b", "FAILED", "2026-11-01T10:00:00Z");
+        let mut f = SecurityHubFinding::parse(&raw).unwrap();
+        f.superseded = true;
+        let rule = RULES
+            .iter()
+            .find(|x| x.meta.id == "control.failed")
+            .unwrap();
+        assert!((rule.check)(&f, &Settings::default()).is_none());
+        let rule = RULES
+            .iter()
+            .find(|x| x.meta.id == "control.newly-failing")
+            .unwrap();
+        assert!((rule.check)(&f, &Settings::default()).is_some());
     }
 
     #[test]

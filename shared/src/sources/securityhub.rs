@@ -78,6 +78,10 @@ pub struct SecurityHubFinding<'a> {
     /// Finding types.
     #[serde(borrow, default)]
     pub types: Option<&'a RawValue>,
+    /// Set by the pipeline when a newer version of the same finding (`Id`) is in the same
+    /// input: rules about the current state skip it, rules about changes still see it.
+    #[serde(skip)]
+    pub superseded: bool,
 }
 
 /// `Severity`.
