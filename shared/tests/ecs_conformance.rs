@@ -321,3 +321,220 @@ fn ecs_events_and_findings_use_ecs_fields_and_allowed_values() {
         problems.into_iter().collect::<Vec<_>>().join("\n")
     );
 }
+
+/// The records of `corpora/findings-samples` and our samples of the four other sources.
+fn other_source_inputs() -> Vec<(String, LogSource, String)> {
+    let mut out = Vec::new();
+    for (file, source) in [
+        ("guardduty/guardduty_samples.jsonl", LogSource::GuardDuty),
+        ("securityhub/securityhub_samples.jsonl", LogSource::SecurityHub),
+        ("waf/waf_samples.jsonl", LogSource::Waf),
+        ("network-firewall/network_firewall_samples.jsonl", LogSource::NetworkFirewall),
+    ] {
+        let Some(p) = common::shared_path(&format!("corpora/findings-samples/{file}")) else {
+            continue;
+        };
+        for (i, line) in std::fs::read_to_string(p).expect("corpus").lines().enumerate() {
+            let v: Value = serde_json::from_str(line).expect("json");
+            let mut r = v["record"].clone();
+            common::strip_panther_fields(&mut r);
+            out.push((format!("{file}#{i}"), source, r.to_string()));
+        }
+    }
+    for dir in ["waf", "network-firewall", "guardduty", "securityhub"] {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples").join(dir);
+        let mut stack = vec![root];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).expect("samples") {
+                let p = e.expect("entry").path();
+                if p.is_dir() {
+                    stack.push(p);
+                    continue;
+                }
+                let bytes = std::fs::read(&p).expect("sample");
+                let mut text = String::new();
+                use std::io::Read;
+                if p.extension().is_some_and(|x| x == "gz") {
+                    flate2::read::MultiGzDecoder::new(&bytes[..])
+                        .read_to_string(&mut text)
+                        .expect("gunzip");
+                } else {
+                    text = String::from_utf8(bytes).expect("utf8");
+                }
+                let source = match dir {
+                    "waf" => LogSource::Waf,
+                    "network-firewall" => LogSource::NetworkFirewall,
+                    "guardduty" => LogSource::GuardDuty,
+                    _ => LogSource::SecurityHub,
+                };
+                out.push((p.display().to_string(), source, text));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn other_sources_events_and_findings_use_ecs_fields_and_allowed_values() {
+    let Some(ecs) = Ecs::load() else { return };
+    let pipeline = Pipeline::new(Catalogue::builtin(), PipelineConfig::default());
+    let store = MemoryStore::new();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let mut problems: BTreeSet<String> = BTreeSet::new();
+    let (mut events, mut findings) = (0, 0);
+    let mut datasets = BTreeSet::new();
+    let inputs = other_source_inputs();
+    for (name, source, text) in &inputs {
+        pipeline.normalize(text.as_bytes(), name, Some(*source), &mut |e| {
+            events += 1;
+            let doc = serde_json::to_value(e).expect("serialize");
+            for p in ecs.check(&doc, &[]) {
+                problems.insert(format!("{} event: {p}", source.dataset()));
+            }
+        });
+        let groups = pipeline.scan(text.as_bytes(), name, *source).groups;
+        let fired = runtime
+            .block_on(async {
+                let evaluation = evaluate(&store, name, groups, 0, &StateConfig::default()).await?;
+                settle(&store, &evaluation.fired).await?;
+                evaluation.check_busy()?;
+                Ok::<_, cloudsec::detect::evaluate::EvaluateError>(evaluation.fired)
+            })
+            .expect("evaluate");
+        for f in fired.into_iter().map(|f| f.finding) {
+            findings += 1;
+            datasets.insert(f.event.dataset.clone());
+            let doc = serde_json::to_value(&f).expect("serialize");
+            for p in ecs.check(&doc, &["finding"]) {
+                problems.insert(format!("finding {}: {p}", f.rule.id));
+            }
+            for e in &f.finding.evidence {
+                let doc: Value = serde_json::from_str(e.get()).expect("evidence json");
+                for p in ecs.check(&doc, &[]) {
+                    problems.insert(format!("evidence of {}: {p}", f.rule.id));
+                }
+            }
+        }
+    }
+    println!(
+        "checked {events} ECS events and {findings} findings ({datasets:?}) from {} inputs",
+        inputs.len()
+    );
+    assert!(events > 200 && findings > 10, "{events} events, {findings} findings");
+    assert_eq!(datasets.len(), 4, "findings of every source: {datasets:?}");
+    assert!(
+        problems.is_empty(),
+        "ECS problems:\n{}",
+        problems.into_iter().collect::<Vec<_>>().join("\n")
+    );
+}
+
+/// The value with every `null` member of its objects removed.
+fn without_nulls(v: &Value) -> Value {
+    match v {
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .filter(|(_, x)| !x.is_null())
+                .map(|(k, x)| (k.clone(), without_nulls(x)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(without_nulls).collect()),
+        _ => v.clone(),
+    }
+}
+
+/// Flattens objects to dotted keys; arrays are leaves (compared whole).
+fn leaves<'v>(prefix: &str, v: &'v Value, out: &mut Vec<(String, &'v Value)>) {
+    match v {
+        Value::Object(o) => {
+            for (k, x) in o {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                leaves(&key, x, out);
+            }
+        }
+        _ => out.push((prefix.to_owned(), v)),
+    }
+}
+
+/// Fields Elastic sets that we set differently, and why. Compared: every leaf both documents
+/// have, outside these.
+const GOLDEN_EXCEPTIONS: &[(&str, &str)] = &[
+    ("source.geo", "Elastic's geo values come from its own GeoIP test setup, not the log"),
+    ("destination.geo", "Elastic's geo values come from its own GeoIP test setup"),
+    ("source.as", "from Elastic's GeoIP setup"),
+    ("destination.as", "from Elastic's GeoIP setup"),
+    ("event.category", "we add `network` to WAF's `web`: ECS allows the types `allowed`/`denied` only under `network` (or `intrusion_detection`), and every type must be allowed by a category"),
+    ("event.original", "we do not keep the raw text in the event (evidence stays small)"),
+    ("ecs.version", "we do not stamp an ECS version"),
+    ("tags", "Elastic's pipeline option"),
+    ("message", "Elastic sets an empty message for firewall alerts; we leave it out"),
+    ("destination.domain", "Elastic copies the HTTP host into destination.domain; we put it in url.domain"),
+    ("url.original", "we split the URL into path and query instead"),
+    ("user_agent.", "Elastic parses the user agent (name, os, device); we keep `user_agent.original`"),
+    ("network.community_id", "we do not compute community ids"),
+    ("network.protocol", "for a flow Elastic writes `unknown`; we leave it out when the log has no app_proto"),
+    ("aws.firewall.flow.", "we keep only the flow id in aws.firewall; the counters go to network.bytes/packets"),
+    ("aws.firewall.tcp_flags", "not kept"),
+    ("aws.waf.request.headers", "not kept: the host and user agent are mapped, headers can hold secrets"),
+];
+
+#[test]
+fn waf_and_firewall_ecs_agrees_with_elastic_on_the_fields_both_set() {
+    let Some(path) = common::shared_path("corpora/elastic-ecs/elastic_ecs_pairs_waf_firewall.jsonl")
+    else {
+        return;
+    };
+    let pipeline = Pipeline::new(Catalogue::builtin(), PipelineConfig::default());
+    let mut compared = 0;
+    let mut mismatches = Vec::new();
+    let mut docs = 0;
+    for line in std::fs::read_to_string(path).expect("pairs").lines() {
+        let pair: Value = serde_json::from_str(line).expect("json");
+        let source = match pair["data_stream"].as_str() {
+            Some("waf") => LogSource::Waf,
+            Some("firewall_logs") => LogSource::NetworkFirewall,
+            other => panic!("unexpected data stream {other:?}"),
+        };
+        let input = pair["input_line"].as_str().expect("input line");
+        let mut ours = Vec::new();
+        let report = pipeline.normalize(input.as_bytes(), "elastic", Some(source), &mut |e| {
+            ours.push(serde_json::to_value(e).expect("serialize"));
+        });
+        assert_eq!(report.bad, 0, "{:?}", report.bad_records);
+        assert_eq!(ours.len(), 1);
+        docs += 1;
+        let mut theirs = Vec::new();
+        leaves("", &pair["expected_ecs"], &mut theirs);
+        let mut mine = Vec::new();
+        leaves("", &ours[0], &mut mine);
+        let mine: HashMap<String, &Value> = mine.into_iter().collect();
+        for (field, want) in theirs {
+            if GOLDEN_EXCEPTIONS.iter().any(|(p, _)| field.starts_with(p)) {
+                continue;
+            }
+            let Some(got) = mine.get(&field) else { continue };
+            compared += 1;
+            // Elastic writes a single category as a string, ECS allows both.
+            // Elastic drops nulls inside the raw lists; so do we before comparing.
+            let same = without_nulls(got) == without_nulls(want)
+                || got.as_array().is_some_and(|a| a.len() == 1 && &a[0] == want)
+                || (got.is_number() && got.to_string() == want.as_str().unwrap_or(""));
+            if !same {
+                mismatches.push(format!(
+                    "{} doc {}: {field}: elastic {want}, ours {got}",
+                    pair["data_stream"], pair["doc_index"]
+                ));
+            }
+        }
+    }
+    println!("compared {compared} fields of {docs} documents with Elastic's");
+    assert_eq!(docs, 6);
+    assert!(compared >= 60, "only {compared} fields in common");
+    assert!(mismatches.is_empty(), "differences:\n{}", mismatches.join("\n"));
+}

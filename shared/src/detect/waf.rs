@@ -19,13 +19,16 @@ const NETWORK_DOS: Attack = Attack {
     technique: "Network Denial of Service",
 };
 
-/// The AWS managed rule groups whose matches are findings (the catalogue's list).
-pub const MANAGED_GROUPS: [&str; 6] = [
+/// The AWS managed rule groups whose matches are findings: the catalogue's list, and the
+/// anonymous-IP list (Tor, VPNs, hosting providers), the other half of AWS's IP reputation
+/// groups (Panther's IP reputation rule covers both).
+pub const MANAGED_GROUPS: [&str; 7] = [
     "AWSManagedRulesCommonRuleSet",
     "AWSManagedRulesKnownBadInputsRuleSet",
     "AWSManagedRulesSQLiRuleSet",
     "AWSManagedRulesAdminProtectionRuleSet",
     "AWSManagedRulesAmazonIpReputationList",
+    "AWSManagedRulesAnonymousIpList",
     "AWSManagedRulesBotControlRuleSet",
 ];
 
@@ -54,7 +57,7 @@ pub static RULES: &[WafRule] = &[
         meta: RuleMeta {
             id: "web.managed-rule-match",
             title: "AWS managed WAF rule matched",
-            description: "A request matched a rule of an AWS managed rule group for common exploits, known bad inputs, SQL injection, admin paths, IP reputation or bots. Critical when the group only counts (the request reached the application), high when it was blocked.",
+            description: "A request matched a rule of an AWS managed rule group for common exploits, known bad inputs, SQL injection, admin paths, IP reputation, anonymous IPs or bots. Critical when the group only counts (the request reached the application), high when it was blocked.",
             severity: Severity::High,
             category: Category::WebActivity,
             entity: EntityKind::Ip,

@@ -321,7 +321,17 @@ pub fn unwrap_eventbridge(raw: &str) -> Result<Vec<&str>, String> {
         return Ok(vec![raw]);
     };
     let Some(detail_type) = env.detail_type else {
-        return Ok(vec![raw]);
+        // A trimmed event (only `detail`, as some tools forward it): its detail is the finding,
+        // or holds them.
+        return Ok(match env.detail {
+            Some(detail) => match serde_json::from_str::<Findings<'_>>(detail.get()) {
+                Ok(Findings {
+                    findings: Some(findings),
+                }) => findings.into_iter().map(|f| f.get()).collect(),
+                _ => vec![detail.get()],
+            },
+            None => vec![raw],
+        });
     };
     let detail_type: &str = match serde_json::from_str::<&str>(detail_type.get()) {
         Ok(t) => t,
@@ -442,6 +452,8 @@ mod tests {
         );
         let raw = r#"{"Id":"a"}"#;
         assert_eq!(unwrap_eventbridge(raw).unwrap(), vec![raw]);
+        let trimmed = r#"{"region":"us-east-1","detail":{"type":"X"}}"#;
+        assert_eq!(unwrap_eventbridge(trimmed).unwrap(), vec![r#"{"type":"X"}"#]);
         let pattern = r#"{"source":["aws.guardduty"],"detail-type":["GuardDuty Finding"]}"#;
         assert!(unwrap_eventbridge(pattern).unwrap_err().contains("pattern"));
         let insight = r#"{"detail-type":"Security Hub Insight Results","detail":{}}"#;
