@@ -422,6 +422,14 @@ impl FindingBuilder {
         self.completes.1
     }
 
+    /// Sets the account when the events did not name one (Network Firewall logs name it only in
+    /// their key).
+    pub fn default_account(&mut self, account: &str) {
+        if self.account.is_none() {
+            self.account = Some(account.to_owned());
+        }
+    }
+
     /// Sets the finer grouping a detection gives its findings (GuardDuty's api, resource or
     /// storage).
     pub fn set_subcategory(&mut self, subcategory: Option<&'static str>) {

@@ -140,6 +140,11 @@ impl Pipeline {
         };
         let mut report = self.run(raw, uri, source, &mut detect);
         let mut builders = detect.findings;
+        if let Some(account) = crate::sources::account_from_key(uri) {
+            builders
+                .values_mut()
+                .for_each(|b| b.default_account(account));
+        }
         report.groups = detect
             .order
             .iter()

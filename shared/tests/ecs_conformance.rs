@@ -327,14 +327,24 @@ fn other_source_inputs() -> Vec<(String, LogSource, String)> {
     let mut out = Vec::new();
     for (file, source) in [
         ("guardduty/guardduty_samples.jsonl", LogSource::GuardDuty),
-        ("securityhub/securityhub_samples.jsonl", LogSource::SecurityHub),
+        (
+            "securityhub/securityhub_samples.jsonl",
+            LogSource::SecurityHub,
+        ),
         ("waf/waf_samples.jsonl", LogSource::Waf),
-        ("network-firewall/network_firewall_samples.jsonl", LogSource::NetworkFirewall),
+        (
+            "network-firewall/network_firewall_samples.jsonl",
+            LogSource::NetworkFirewall,
+        ),
     ] {
         let Some(p) = common::shared_path(&format!("corpora/findings-samples/{file}")) else {
             continue;
         };
-        for (i, line) in std::fs::read_to_string(p).expect("corpus").lines().enumerate() {
+        for (i, line) in std::fs::read_to_string(p)
+            .expect("corpus")
+            .lines()
+            .enumerate()
+        {
             let v: Value = serde_json::from_str(line).expect("json");
             let mut r = v["record"].clone();
             common::strip_panther_fields(&mut r);
@@ -342,7 +352,9 @@ fn other_source_inputs() -> Vec<(String, LogSource, String)> {
         }
     }
     for dir in ["waf", "network-firewall", "guardduty", "securityhub"] {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples").join(dir);
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../samples")
+            .join(dir);
         let mut stack = vec![root];
         while let Some(d) = stack.pop() {
             for e in std::fs::read_dir(&d).expect("samples") {
@@ -422,7 +434,10 @@ fn other_sources_events_and_findings_use_ecs_fields_and_allowed_values() {
         "checked {events} ECS events and {findings} findings ({datasets:?}) from {} inputs",
         inputs.len()
     );
-    assert!(events > 200 && findings > 10, "{events} events, {findings} findings");
+    assert!(
+        events > 200 && findings > 10,
+        "{events} events, {findings} findings"
+    );
     assert_eq!(datasets.len(), 4, "findings of every source: {datasets:?}");
     assert!(
         problems.is_empty(),
@@ -486,7 +501,8 @@ const GOLDEN_EXCEPTIONS: &[(&str, &str)] = &[
 
 #[test]
 fn waf_and_firewall_ecs_agrees_with_elastic_on_the_fields_both_set() {
-    let Some(path) = common::shared_path("corpora/elastic-ecs/elastic_ecs_pairs_waf_firewall.jsonl")
+    let Some(path) =
+        common::shared_path("corpora/elastic-ecs/elastic_ecs_pairs_waf_firewall.jsonl")
     else {
         return;
     };
@@ -518,13 +534,17 @@ fn waf_and_firewall_ecs_agrees_with_elastic_on_the_fields_both_set() {
             if GOLDEN_EXCEPTIONS.iter().any(|(p, _)| field.starts_with(p)) {
                 continue;
             }
-            let Some(got) = mine.get(&field) else { continue };
+            let Some(got) = mine.get(&field) else {
+                continue;
+            };
             compared += 1;
             // Elastic writes a single category as a string, ECS allows both.
             // Elastic drops nulls inside the raw lists; so do we before comparing.
             let same = without_nulls(got) == without_nulls(want)
-                || got.as_array().is_some_and(|a| a.len() == 1 && &a[0] == want)
-                || (got.is_number() && got.to_string() == want.as_str().unwrap_or(""));
+                || got
+                    .as_array()
+                    .is_some_and(|a| a.len() == 1 && &a[0] == want)
+                || (got.is_number() && want.as_str() == Some(got.to_string().as_str()));
             if !same {
                 mismatches.push(format!(
                     "{} doc {}: {field}: elastic {want}, ours {got}",
@@ -536,5 +556,9 @@ fn waf_and_firewall_ecs_agrees_with_elastic_on_the_fields_both_set() {
     println!("compared {compared} fields of {docs} documents with Elastic's");
     assert_eq!(docs, 6);
     assert!(compared >= 60, "only {compared} fields in common");
-    assert!(mismatches.is_empty(), "differences:\n{}", mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "differences:\n{}",
+        mismatches.join("\n")
+    );
 }

@@ -18,9 +18,15 @@ use serde_json::Value;
 
 /// Envelopes of the corpus that are not events of their type, and why.
 const NOT_EVENTS: &[(&str, &str)] = &[
-    ("eventbridge_pattern (rule pattern, not an event)", "pattern"),
+    (
+        "eventbridge_pattern (rule pattern, not an event)",
+        "pattern",
+    ),
     ("eventbridge_pattern", "pattern"),
-    ("Security Hub Insight Results", "no GuardDuty or Security Hub findings"),
+    (
+        "Security Hub Insight Results",
+        "no GuardDuty or Security Hub findings",
+    ),
     ("other", "not a Security Hub record"),
 ];
 
@@ -29,10 +35,22 @@ fn every_findings_sample_parses_and_maps_or_is_rejected_with_a_reason() {
     let pipeline = Pipeline::new(Catalogue::builtin(), PipelineConfig::default());
     let mut counts: BTreeMap<&str, (u64, u64, u64)> = BTreeMap::new();
     for (file, source, want) in [
-        ("guardduty/guardduty_samples.jsonl", LogSource::GuardDuty, 19),
-        ("securityhub/securityhub_samples.jsonl", LogSource::SecurityHub, 144),
+        (
+            "guardduty/guardduty_samples.jsonl",
+            LogSource::GuardDuty,
+            19,
+        ),
+        (
+            "securityhub/securityhub_samples.jsonl",
+            LogSource::SecurityHub,
+            144,
+        ),
         ("waf/waf_samples.jsonl", LogSource::Waf, 60),
-        ("network-firewall/network_firewall_samples.jsonl", LogSource::NetworkFirewall, 8),
+        (
+            "network-firewall/network_firewall_samples.jsonl",
+            LogSource::NetworkFirewall,
+            8,
+        ),
     ] {
         let Some(path) = common::shared_path(&format!("corpora/findings-samples/{file}")) else {
             return;
@@ -52,7 +70,10 @@ fn every_findings_sample_parses_and_maps_or_is_rejected_with_a_reason() {
                 // Every event serializes, with the dataset of its source.
                 let doc = serde_json::to_value(e).expect("serialize");
                 assert_eq!(doc["event"]["dataset"], source.dataset());
-                assert!(doc["@timestamp"].as_str().is_some_and(|t| t.contains('T')), "{doc}");
+                assert!(
+                    doc["@timestamp"].as_str().is_some_and(|t| t.contains('T')),
+                    "{doc}"
+                );
             });
             let c = counts.entry(file).or_default();
             match NOT_EVENTS.iter().find(|(e, _)| *e == envelope) {
@@ -89,19 +110,49 @@ enum Expect {
 }
 
 const PANTHER: &[(&str, Expect)] = &[
-    ("AWS.WAF.Managed.AdminProtection", Expect::WafGroup(&["AWSManagedRulesAdminProtectionRuleSet"])),
-    ("AWS.WAF.Managed.BotControl", Expect::WafGroup(&["AWSManagedRulesBotControlRuleSet"])),
-    ("AWS.WAF.Managed.CoreRuleSet", Expect::WafGroup(&["AWSManagedRulesCommonRuleSet"])),
-    ("AWS.WAF.Managed.IPReputation", Expect::WafGroup(&[
+    (
+        "AWS.WAF.Managed.AdminProtection",
+        Expect::WafGroup(&["AWSManagedRulesAdminProtectionRuleSet"]),
+    ),
+    (
+        "AWS.WAF.Managed.BotControl",
+        Expect::WafGroup(&["AWSManagedRulesBotControlRuleSet"]),
+    ),
+    (
+        "AWS.WAF.Managed.CoreRuleSet",
+        Expect::WafGroup(&["AWSManagedRulesCommonRuleSet"]),
+    ),
+    (
+        "AWS.WAF.Managed.IPReputation",
+        Expect::WafGroup(&[
             "AWSManagedRulesAmazonIpReputationList",
             "AWSManagedRulesAnonymousIpList",
-        ])),
-    ("AWS.WAF.Managed.KnownBadInputs", Expect::WafGroup(&["AWSManagedRulesKnownBadInputsRuleSet"])),
-    ("AWS.WAF.Managed.SQLDatabase", Expect::WafGroup(&["AWSManagedRulesSQLiRuleSet"])),
-    ("AWS.GuardDuty.LowSeverityFinding", Expect::GuardDutyBand(Severity::Low)),
-    ("AWS.GuardDuty.MediumSeverityFinding", Expect::GuardDutyBand(Severity::Medium)),
-    ("AWS.GuardDuty.HighSeverityFinding", Expect::GuardDutyBand(Severity::High)),
-    ("AWS.GuardDuty.CriticalSeverityFinding", Expect::GuardDutyBand(Severity::Critical)),
+        ]),
+    ),
+    (
+        "AWS.WAF.Managed.KnownBadInputs",
+        Expect::WafGroup(&["AWSManagedRulesKnownBadInputsRuleSet"]),
+    ),
+    (
+        "AWS.WAF.Managed.SQLDatabase",
+        Expect::WafGroup(&["AWSManagedRulesSQLiRuleSet"]),
+    ),
+    (
+        "AWS.GuardDuty.LowSeverityFinding",
+        Expect::GuardDutyBand(Severity::Low),
+    ),
+    (
+        "AWS.GuardDuty.MediumSeverityFinding",
+        Expect::GuardDutyBand(Severity::Medium),
+    ),
+    (
+        "AWS.GuardDuty.HighSeverityFinding",
+        Expect::GuardDutyBand(Severity::High),
+    ),
+    (
+        "AWS.GuardDuty.CriticalSeverityFinding",
+        Expect::GuardDutyBand(Severity::Critical),
+    ),
 ];
 
 /// Panther WAF rules with no row in our catalogue: their cases are printed, not judged.
@@ -165,14 +216,27 @@ fn panther_waf_and_guardduty_cases_agree_with_our_matchers() {
             .iter()
             .find(|(r, n, _)| r == rule && n == name)
             .map(|(_, _, why)| *why);
-        println!("  disagree: {rule} {name:?}: Panther {expected}, ours {ours}: {}", why.unwrap_or("UNEXPLAINED"));
+        println!(
+            "  disagree: {rule} {name:?}: Panther {expected}, ours {ours}: {}",
+            why.unwrap_or("UNEXPLAINED")
+        );
     }
     // 50 WAF cases, 12 of them of rules outside the catalogue, and 8 GuardDuty cases.
-    assert!(judged >= 46, "expected the WAF and GuardDuty cases, judged {judged}");
+    assert!(
+        judged >= 46,
+        "expected the WAF and GuardDuty cases, judged {judged}"
+    );
     let unexplained: Vec<_> = disagreements
         .iter()
-        .filter(|(r, n, ..)| !KNOWN_DISAGREEMENTS.iter().any(|(kr, kn, _)| kr == r && kn == n))
+        .filter(|(r, n, ..)| {
+            !KNOWN_DISAGREEMENTS
+                .iter()
+                .any(|(kr, kn, _)| kr == r && kn == n)
+        })
         .collect();
-    assert!(unexplained.is_empty(), "unexplained disagreements: {unexplained:?}");
+    assert!(
+        unexplained.is_empty(),
+        "unexplained disagreements: {unexplained:?}"
+    );
     assert!(share >= 0.95, "agreement {share}");
 }

@@ -167,6 +167,20 @@ pub fn classify_key(key: &str) -> KeyVerdict {
     KeyLayouts::default().classify(key)
 }
 
+/// The account in an AWS log key (`AWSLogs/<account>/...`, or `AWSLogs/<org id>/<account>/...`
+/// for organization trails): the only place Network Firewall logs name their account.
+pub fn account_from_key(key: &str) -> Option<&str> {
+    let (_, rest) = key.split_once("AWSLogs/")?;
+    let mut parts = rest.split('/');
+    let first = parts.next()?;
+    let acct = if first.starts_with("o-") {
+        parts.next()?
+    } else {
+        first
+    };
+    (acct.len() == 12 && acct.bytes().all(|b| b.is_ascii_digit())).then_some(acct)
+}
+
 /// An optional number that tolerates a number written as a string (`"443"`) and treats any
 /// other type as absent.
 pub(crate) fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
@@ -453,13 +467,30 @@ mod tests {
         let raw = r#"{"Id":"a"}"#;
         assert_eq!(unwrap_eventbridge(raw).unwrap(), vec![raw]);
         let trimmed = r#"{"region":"us-east-1","detail":{"type":"X"}}"#;
-        assert_eq!(unwrap_eventbridge(trimmed).unwrap(), vec![r#"{"type":"X"}"#]);
+        assert_eq!(
+            unwrap_eventbridge(trimmed).unwrap(),
+            vec![r#"{"type":"X"}"#]
+        );
         let pattern = r#"{"source":["aws.guardduty"],"detail-type":["GuardDuty Finding"]}"#;
         assert!(unwrap_eventbridge(pattern).unwrap_err().contains("pattern"));
         let insight = r#"{"detail-type":"Security Hub Insight Results","detail":{}}"#;
         assert!(unwrap_eventbridge(insight)
             .unwrap_err()
             .contains("no GuardDuty or Security Hub findings"));
+    }
+
+    #[test]
+    fn accounts_in_keys() {
+        assert_eq!(
+            account_from_key("s3://b/AWSLogs/111122223333/network-firewall/alert/x"),
+            Some("111122223333")
+        );
+        assert_eq!(
+            account_from_key("AWSLogs/o-abc123/111122223333/CloudTrail/x"),
+            Some("111122223333")
+        );
+        assert_eq!(account_from_key("logs/x.gz"), None);
+        assert_eq!(account_from_key("AWSLogs/notanaccount/x"), None);
     }
 
     #[test]
