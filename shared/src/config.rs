@@ -35,6 +35,14 @@ pub const ENV_WAF_PREFIXES: &str = "WAF_PREFIXES";
 /// Key prefixes read as Network Firewall logs, besides AWS's layout (comma-separated).
 pub const ENV_NETWORK_FIREWALL_PREFIXES: &str = "NETWORK_FIREWALL_PREFIXES";
 
+/// Changes to rules' thresholds, windows and severities: a JSON object by rule id, e.g.
+/// `{"web.blocked-burst": {"min_count": 300}}`. Default: none.
+pub const ENV_RULE_SETTINGS: &str = "RULE_SETTINGS";
+
+/// Accounts outside the organization that are trusted (comma-separated): sharing with them is
+/// not a finding. Default: none.
+pub const ENV_KNOWN_ACCOUNTS: &str = "KNOWN_ACCOUNTS";
+
 /// Every variable the functions read, for the template check.
 pub const ALL_ENV: &[&str] = &[
     ENV_FINDINGS_TOPIC_ARN,
@@ -49,6 +57,8 @@ pub const ALL_ENV: &[&str] = &[
     ENV_CLOUDTRAIL_PREFIXES,
     ENV_WAF_PREFIXES,
     ENV_NETWORK_FIREWALL_PREFIXES,
+    ENV_RULE_SETTINGS,
+    ENV_KNOWN_ACCOUNTS,
 ];
 
 /// A configuration value was missing or wrong.
@@ -62,7 +72,7 @@ pub struct ConfigError {
 }
 
 /// Configuration of `log-ingest`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LogIngestConfig {
     /// Where findings go.
     pub findings_topic_arn: String,
@@ -82,6 +92,27 @@ pub struct LogIngestConfig {
     pub state: crate::detect::evaluate::StateConfig,
     /// Which keys are which source.
     pub layouts: crate::sources::KeyLayouts,
+    /// Changes to rules' thresholds and windows.
+    pub rule_overrides: std::collections::BTreeMap<String, crate::detect::RuleOverride>,
+    /// Trusted accounts outside the organization.
+    pub known_accounts: Vec<String>,
+}
+
+impl LogIngestConfig {
+    /// The built-in catalogue with this configuration's rule changes; a change that does not
+    /// fit its rule fails here, at cold start.
+    pub fn catalogue(&self) -> Result<crate::detect::Catalogue, ConfigError> {
+        let mut c = crate::detect::Catalogue::with_settings(crate::detect::Settings {
+            known_accounts: self.known_accounts.iter().cloned().collect(),
+            ..Default::default()
+        });
+        c.apply_overrides(&self.rule_overrides)
+            .map_err(|reason| ConfigError {
+                name: ENV_RULE_SETTINGS,
+                reason,
+            })?;
+        Ok(c)
+    }
 }
 
 impl LogIngestConfig {
@@ -130,6 +161,26 @@ impl LogIngestConfig {
                     30,
                 )?,
                 ..Default::default()
+            },
+            rule_overrides: match get(ENV_RULE_SETTINGS) {
+                None => Default::default(),
+                Some(v) => serde_json::from_str(v).map_err(|e| ConfigError {
+                    name: ENV_RULE_SETTINGS,
+                    reason: format!("not a JSON object of rule changes: {e}"),
+                })?,
+            },
+            known_accounts: {
+                let accounts = list(get(ENV_KNOWN_ACCOUNTS));
+                if let Some(bad) = accounts
+                    .iter()
+                    .find(|a| a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()))
+                {
+                    return Err(ConfigError {
+                        name: ENV_KNOWN_ACCOUNTS,
+                        reason: format!("{bad:?} is not a twelve-digit account id"),
+                    });
+                }
+                accounts
             },
             layouts: crate::sources::KeyLayouts {
                 cloudtrail: list(get(ENV_CLOUDTRAIL_PREFIXES)),
@@ -211,6 +262,21 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(c.layouts.waf, vec!["waf/".to_owned(), "edge/".to_owned()]);
+        let with = |v: &str| {
+            LogIngestConfig::from_map(&env(&[
+                (
+                    ENV_FINDINGS_TOPIC_ARN,
+                    "arn:aws:sns:us-east-1:111122223333:findings",
+                ),
+                (ENV_STATE_TABLE, "state"),
+                (ENV_RULE_SETTINGS, v),
+            ]))
+        };
+        let c = with(r#"{"web.blocked-burst": {"min_count": 300}}"#).unwrap();
+        assert!(c.catalogue().is_ok());
+        assert_eq!(with("{not json").unwrap_err().name, ENV_RULE_SETTINGS);
+        let c = with(r#"{"web.nope": {"min_count": 3}}"#).unwrap();
+        assert_eq!(c.catalogue().unwrap_err().name, ENV_RULE_SETTINGS);
         let e = LogIngestConfig::from_map(&env(&[])).unwrap_err();
         assert_eq!(e.name, ENV_FINDINGS_TOPIC_ARN);
     }

@@ -176,6 +176,8 @@ impl Env {
             state_table: self.table.clone(),
             state: StateConfig::default(),
             layouts: Default::default(),
+            rule_overrides: Default::default(),
+            known_accounts: Vec::new(),
         };
         LogIngest {
             s3: self.s3.clone(),

@@ -6,7 +6,6 @@
 use std::sync::Arc;
 
 use cloudsec::config::LogIngestConfig;
-use cloudsec::detect::Catalogue;
 use cloudsec::ingest::LogIngest;
 use cloudsec::pipeline::{Pipeline, PipelineConfig};
 use cloudsec::publish::sns::SnsSink;
@@ -27,9 +26,10 @@ async fn main() -> Result<(), Error> {
         .init();
 
     let config = LogIngestConfig::from_env()?;
+    let catalogue = config.catalogue()?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let pipeline = Pipeline::new(
-        Catalogue::builtin(),
+        catalogue,
         PipelineConfig {
             max_decompressed_bytes: config.max_decompressed_bytes,
             max_evidence: config.max_evidence,

@@ -426,6 +426,27 @@ pub struct Settings {
     pub unusual_instance_types: Vec<String>,
 }
 
+/// A change to one rule's thresholds or window, from the deployment's configuration
+/// (`RULE_SETTINGS`, e.g. `{"web.blocked-burst": {"min_count": 300}}`).
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleOverride {
+    /// Window (window rules), slice (anomaly rules) or dedup period (single rules), minutes.
+    pub window_minutes: Option<u32>,
+    /// Events needed (window and anomaly rules).
+    pub min_count: Option<u64>,
+    /// Distinct values needed per dimension (window rules).
+    pub min_distinct: Option<[u64; 2]>,
+    /// z above which an anomaly fires.
+    pub z: Option<f64>,
+    /// z above which an anomaly is raised one band.
+    pub z_raise: Option<f64>,
+    /// Previous slices in an anomaly's baseline.
+    pub history: Option<usize>,
+    /// Severity of the rule's findings.
+    pub severity: Option<Severity>,
+}
+
 /// The rules the pipeline runs, and their settings.
 #[derive(Debug, Clone)]
 pub struct Catalogue {
@@ -462,6 +483,108 @@ impl Catalogue {
             securityhub: securityhub::RULES.to_vec(),
             settings,
         }
+    }
+
+    /// Applies the deployment's changes to thresholds and windows. An unknown rule, a field that
+    /// does not apply to the rule's kind, or a zero window is an error naming the rule.
+    pub fn apply_overrides(
+        &mut self,
+        overrides: &std::collections::BTreeMap<String, RuleOverride>,
+    ) -> Result<(), String> {
+        for (id, o) in overrides {
+            let (meta, kind) = self
+                .rule_mut(id)
+                .ok_or_else(|| format!("{id}: no such rule (see `cloudsec rules`)"))?;
+            // Single-event CloudTrail rules have no kind of their own: always single.
+            let mut single = RuleKind::Single;
+            let kind = kind.unwrap_or(&mut single);
+            let wrong = |field: &str| Err(format!("{id}: `{field}` does not apply to this rule"));
+            if o.window_minutes == Some(0) {
+                return Err(format!("{id}: `window_minutes` must be at least 1"));
+            }
+            if let Some(sev) = o.severity {
+                meta.severity = sev;
+            }
+            match kind {
+                RuleKind::Single => {
+                    if o.min_count.is_some() || o.min_distinct.is_some() {
+                        return wrong("min_count");
+                    }
+                    if o.z.is_some() || o.z_raise.is_some() || o.history.is_some() {
+                        return wrong("z");
+                    }
+                    if let Some(w) = o.window_minutes {
+                        meta.dedup_minutes = w;
+                    }
+                }
+                RuleKind::Window {
+                    window_minutes,
+                    min_count,
+                    min_distinct,
+                } => {
+                    if o.z.is_some() || o.z_raise.is_some() || o.history.is_some() {
+                        return wrong("z");
+                    }
+                    if let Some(w) = o.window_minutes {
+                        *window_minutes = w;
+                        meta.dedup_minutes = w;
+                    }
+                    if let Some(c) = o.min_count {
+                        *min_count = c.max(1);
+                    }
+                    if let Some(d) = o.min_distinct {
+                        *min_distinct = d;
+                    }
+                }
+                RuleKind::Anomaly {
+                    slice_minutes,
+                    min_count,
+                    z,
+                    z_raise,
+                    history,
+                } => {
+                    if o.min_distinct.is_some() {
+                        return wrong("min_distinct");
+                    }
+                    if let Some(w) = o.window_minutes {
+                        *slice_minutes = w;
+                        meta.dedup_minutes = w;
+                    }
+                    if let Some(c) = o.min_count {
+                        *min_count = c.max(1);
+                    }
+                    if let Some(v) = o.z {
+                        *z = v;
+                    }
+                    if let Some(v) = o.z_raise {
+                        *z_raise = v;
+                    }
+                    if let Some(h) = o.history {
+                        *history = h.max(1);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn rule_mut(&mut self, id: &str) -> Option<(&mut RuleMeta, Option<&mut RuleKind>)> {
+        if let Some(r) = self.cloudtrail.iter_mut().find(|r| r.meta.id == id) {
+            return Some((&mut r.meta, None));
+        }
+        macro_rules! find {
+            ($list:expr) => {
+                if let Some(r) = $list.iter_mut().find(|r| r.meta.id == id) {
+                    return Some((&mut r.meta, Some(&mut r.kind)));
+                }
+            };
+        }
+        find!(self.cloudtrail_windows);
+        find!(self.waf);
+        find!(self.firewall);
+        find!(self.guardduty);
+        find!(self.securityhub);
+        None
     }
 
     /// Runs the rules of the record's source (other than CloudTrail) and pushes what they hit,
@@ -574,4 +697,65 @@ pub fn cloudtrail_entity(kind: EntityKind, r: &CloudTrailRecord<'_>) -> Entity {
     };
     let (kind, id) = id.unwrap_or((kind, "unknown".to_owned()));
     Entity { kind, id }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn overrides(json: &str) -> BTreeMap<String, RuleOverride> {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn overrides_change_thresholds_windows_and_severity() {
+        let mut c = Catalogue::builtin();
+        c.apply_overrides(&overrides(
+            r#"{"web.blocked-burst": {"min_count": 300, "window_minutes": 5},
+                "user.console-login-failed-anomaly": {"z": 4.5, "history": 20},
+                "user.root-activity": {"window_minutes": 15, "severity": "critical"}}"#,
+        ))
+        .unwrap();
+        assert_eq!(
+            c.kind("web.blocked-burst"),
+            Some(RuleKind::Window {
+                window_minutes: 5,
+                min_count: 300,
+                min_distinct: [0, 0]
+            })
+        );
+        assert!(matches!(
+            c.kind("user.console-login-failed-anomaly"),
+            Some(RuleKind::Anomaly { z, history: 20, .. }) if z == 4.5
+        ));
+        let root = c.meta("user.root-activity").unwrap();
+        assert_eq!(
+            (root.dedup_minutes, root.severity),
+            (15, Severity::Critical)
+        );
+    }
+
+    #[test]
+    fn bad_overrides_name_the_rule() {
+        let mut c = Catalogue::builtin();
+        let e = c
+            .apply_overrides(&overrides(r#"{"no.such-rule": {"min_count": 1}}"#))
+            .unwrap_err();
+        assert!(e.contains("no.such-rule"), "{e}");
+        let e = c
+            .apply_overrides(&overrides(r#"{"user.root-login": {"min_count": 3}}"#))
+            .unwrap_err();
+        assert!(e.contains("does not apply"), "{e}");
+        let e = c
+            .apply_overrides(&overrides(
+                r#"{"web.blocked-burst": {"window_minutes": 0}}"#,
+            ))
+            .unwrap_err();
+        assert!(e.contains("at least 1"), "{e}");
+        assert!(serde_json::from_str::<BTreeMap<String, RuleOverride>>(
+            r#"{"x": {"treshold": 1}}"#
+        )
+        .is_err());
+    }
 }

@@ -129,20 +129,11 @@ pub struct KeyLayouts {
 }
 
 impl KeyLayouts {
-    /// Decides from the key: configured prefixes first, then the layouts AWS writes, else the
-    /// content decides.
+    /// Decides from the key: the layouts AWS writes, then the configured prefixes (for keys of
+    /// other layouts, such as a Firehose stream's), else the content decides.
     pub fn classify(&self, key: &str) -> KeyVerdict {
         if key.contains("/CloudTrail-Digest/") || key.starts_with("CloudTrail-Digest/") {
             return KeyVerdict::SkipDigest;
-        }
-        for (prefixes, source) in [
-            (&self.cloudtrail, LogSource::CloudTrail),
-            (&self.waf, LogSource::Waf),
-            (&self.network_firewall, LogSource::NetworkFirewall),
-        ] {
-            if prefixes.iter().any(|p| key.starts_with(p.as_str())) {
-                return KeyVerdict::Read(source);
-            }
         }
         // AWSLogs/<acct>/CloudTrail/<region>/..., org trails AWSLogs/<org>/<acct>/CloudTrail/...
         if key.contains("/CloudTrail/") || key.starts_with("CloudTrail/") {
@@ -157,6 +148,15 @@ impl KeyLayouts {
         if key.contains("/WAFLogs/") || key.starts_with("WAFLogs/") || key.contains("aws-waf-logs-")
         {
             return KeyVerdict::Read(LogSource::Waf);
+        }
+        for (prefixes, source) in [
+            (&self.cloudtrail, LogSource::CloudTrail),
+            (&self.waf, LogSource::Waf),
+            (&self.network_firewall, LogSource::NetworkFirewall),
+        ] {
+            if prefixes.iter().any(|p| key.starts_with(p.as_str())) {
+                return KeyVerdict::Read(source);
+            }
         }
         KeyVerdict::Sniff
     }
@@ -400,7 +400,7 @@ mod tests {
     }
 
     #[test]
-    fn configured_prefixes_come_first() {
+    fn configured_prefixes_name_other_layouts() {
         let layouts = KeyLayouts {
             waf: vec!["edge-logs/".into()],
             network_firewall: vec!["nfw/".into()],
@@ -415,6 +415,17 @@ mod tests {
             KeyVerdict::Read(LogSource::NetworkFirewall)
         );
         assert_eq!(layouts.classify("other/x.log.gz"), KeyVerdict::Sniff);
+        // AWS's own layouts win: one prefix configured for several sources still reads each
+        // object as what it is.
+        let shared = KeyLayouts {
+            cloudtrail: vec!["logs/".into()],
+            ..KeyLayouts::default()
+        };
+        assert_eq!(
+            shared
+                .classify("logs/AWSLogs/111122223333/network-firewall/flow/us-east-1/fw/x.log.gz"),
+            KeyVerdict::Read(LogSource::NetworkFirewall)
+        );
     }
 
     #[test]
