@@ -51,6 +51,8 @@ enum Command {
         /// securityhub) instead of telling it from the path and the records.
         #[arg(long)]
         source: Option<LogSource>,
+        #[command(flatten)]
+        geo: GeoArgs,
     },
     /// Print the ECS event of every record, one JSON document per line.
     Normalize {
@@ -60,6 +62,8 @@ enum Command {
         /// Read every file as this source instead of telling it from the path and the records.
         #[arg(long)]
         source: Option<LogSource>,
+        #[command(flatten)]
+        geo: GeoArgs,
     },
     /// List the detection catalogue.
     Rules {
@@ -67,6 +71,45 @@ enum Command {
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
+}
+
+/// GeoIP enrichment and the geo detections.
+#[derive(clap::Args, Clone, Default)]
+struct GeoArgs {
+    /// A GeoIP2/GeoLite2 City database (MaxMind's format): enriches `source.geo` and turns on
+    /// the geo detections.
+    #[arg(long, value_name = "MMDB")]
+    geoip_city: Option<PathBuf>,
+    /// A GeoIP2/GeoLite2 ASN database: enriches `source.as`.
+    #[arg(long, value_name = "MMDB")]
+    geoip_asn: Option<PathBuf>,
+    /// A country (ISO code) whose console logins are findings (repeat).
+    #[arg(long = "risky-country", value_name = "CC")]
+    risky_countries: Vec<String>,
+    /// A country whose console logins are expected (repeat); logins from others are findings.
+    #[arg(long = "allowed-country", value_name = "CC")]
+    allowed_countries: Vec<String>,
+}
+
+impl GeoArgs {
+    fn settings(&self) -> cloudsec::geo::GeoSettings {
+        let upper = |v: &[String]| v.iter().map(|c| c.trim().to_ascii_uppercase()).collect();
+        cloudsec::geo::GeoSettings {
+            deny: upper(&self.risky_countries),
+            allow: upper(&self.allowed_countries),
+            ..Default::default()
+        }
+    }
+
+    /// The pipeline with the databases, when given.
+    fn apply(&self, pipeline: Pipeline) -> Result<Pipeline, String> {
+        if self.geoip_city.is_none() && self.geoip_asn.is_none() {
+            return Ok(pipeline);
+        }
+        let geo =
+            cloudsec::geo::GeoIp::open(self.geoip_city.as_deref(), self.geoip_asn.as_deref())?;
+        Ok(pipeline.with_geo(std::sync::Arc::new(geo)))
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -93,9 +136,11 @@ fn main() -> ExitCode {
             bad_records,
             known_accounts,
             source,
+            geo,
         } => {
             let settings = Settings {
                 known_accounts: known_accounts.into_iter().collect(),
+                geo: geo.settings(),
                 ..Settings::default()
             };
             scan(
@@ -105,9 +150,10 @@ fn main() -> ExitCode {
                 bad_records.as_deref(),
                 settings,
                 source,
+                &geo,
             )
         }
-        Command::Normalize { paths, source } => normalize(&paths, source),
+        Command::Normalize { paths, source, geo } => normalize(&paths, source, &geo),
         Command::Rules { format } => rules(format),
     };
     match result {
@@ -191,12 +237,13 @@ fn scan(
     bad_path: Option<&Path>,
     settings: Settings,
     forced: Option<LogSource>,
+    geo: &GeoArgs,
 ) -> Result<ExitCode, String> {
     let files = collect_files(paths).map_err(|e| e.to_string())?;
-    let pipeline = Pipeline::new(
+    let pipeline = geo.apply(Pipeline::new(
         Catalogue::with_settings(settings),
         PipelineConfig::default(),
-    );
+    ))?;
     // The embedded state: the same evaluation as the Lambda's, over an in-memory store.
     let store = MemoryStore::new();
     let state = StateConfig::default();
@@ -221,7 +268,7 @@ fn scan(
             continue;
         };
         let file = File::open(path).map_err(|e| format!("{display}: {e}"))?;
-        let report = pipeline.scan_any(file, &display, source);
+        let mut report = pipeline.scan_any(file, &display, source);
         totals.files += 1;
         account(&mut totals, &report, &display);
         if let Some(out) = bad_out.as_mut() {
@@ -234,7 +281,8 @@ fn scan(
         // plays no part.
         let fired = runtime
             .block_on(async {
-                let evaluation = evaluate(&store, &display, report.groups, 0, &state).await?;
+                let groups = pipeline.groups_with_history(&store, &mut report).await?;
+                let evaluation = evaluate(&store, &display, groups, 0, &state).await?;
                 settle(&store, &evaluation.fired).await?;
                 evaluation.check_busy()?;
                 Ok::<_, cloudsec::detect::evaluate::EvaluateError>(evaluation.fired)
@@ -351,9 +399,16 @@ fn print_summary(t: &Totals, findings: &[Finding]) {
     );
 }
 
-fn normalize(paths: &[PathBuf], forced: Option<LogSource>) -> Result<ExitCode, String> {
+fn normalize(
+    paths: &[PathBuf],
+    forced: Option<LogSource>,
+    geo: &GeoArgs,
+) -> Result<ExitCode, String> {
     let files = collect_files(paths).map_err(|e| e.to_string())?;
-    let pipeline = Pipeline::new(Catalogue::builtin(), PipelineConfig::default());
+    let pipeline = geo.apply(Pipeline::new(
+        Catalogue::builtin(),
+        PipelineConfig::default(),
+    ))?;
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let mut totals = Totals::default();

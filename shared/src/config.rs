@@ -43,6 +43,22 @@ pub const ENV_RULE_SETTINGS: &str = "RULE_SETTINGS";
 /// not a finding. Default: none.
 pub const ENV_KNOWN_ACCOUNTS: &str = "KNOWN_ACCOUNTS";
 
+/// The GeoIP City database: a path (a Lambda layer's file under /opt) or `s3://bucket/key`.
+/// Default: none (geo enrichment and detections off).
+pub const ENV_GEOIP_CITY_DB: &str = "GEOIP_CITY_DB";
+/// The GeoIP ASN database, the same way. Default: none.
+pub const ENV_GEOIP_ASN_DB: &str = "GEOIP_ASN_DB";
+/// Countries (ISO codes, comma-separated) a console login from which is a finding.
+pub const ENV_RISKY_COUNTRIES: &str = "RISKY_COUNTRIES";
+/// When set, console logins from countries outside these are findings.
+pub const ENV_ALLOWED_COUNTRIES: &str = "ALLOWED_COUNTRIES";
+/// Speed above which consecutive logins are impossible travel, km/h. Default 900.
+pub const ENV_IMPOSSIBLE_TRAVEL_KMH: &str = "IMPOSSIBLE_TRAVEL_KMH";
+/// Distance under which consecutive logins never are, km. Default 100.
+pub const ENV_IMPOSSIBLE_TRAVEL_MIN_KM: &str = "IMPOSSIBLE_TRAVEL_MIN_KM";
+/// Days of login history kept for the geo rules. Default 90.
+pub const ENV_GEO_HISTORY_DAYS: &str = "GEO_HISTORY_DAYS";
+
 /// Every variable the functions read, for the template check.
 pub const ALL_ENV: &[&str] = &[
     ENV_FINDINGS_TOPIC_ARN,
@@ -59,6 +75,13 @@ pub const ALL_ENV: &[&str] = &[
     ENV_NETWORK_FIREWALL_PREFIXES,
     ENV_RULE_SETTINGS,
     ENV_KNOWN_ACCOUNTS,
+    ENV_GEOIP_CITY_DB,
+    ENV_GEOIP_ASN_DB,
+    ENV_RISKY_COUNTRIES,
+    ENV_ALLOWED_COUNTRIES,
+    ENV_IMPOSSIBLE_TRAVEL_KMH,
+    ENV_IMPOSSIBLE_TRAVEL_MIN_KM,
+    ENV_GEO_HISTORY_DAYS,
 ];
 
 /// A configuration value was missing or wrong.
@@ -96,6 +119,12 @@ pub struct LogIngestConfig {
     pub rule_overrides: std::collections::BTreeMap<String, crate::detect::RuleOverride>,
     /// Trusted accounts outside the organization.
     pub known_accounts: Vec<String>,
+    /// Where the GeoIP City database is (a path or `s3://bucket/key`).
+    pub geoip_city: Option<String>,
+    /// Where the GeoIP ASN database is.
+    pub geoip_asn: Option<String>,
+    /// Country lists and thresholds of the geo rules.
+    pub geo: crate::geo::GeoSettings,
 }
 
 impl LogIngestConfig {
@@ -104,6 +133,7 @@ impl LogIngestConfig {
     pub fn catalogue(&self) -> Result<crate::detect::Catalogue, ConfigError> {
         let mut c = crate::detect::Catalogue::with_settings(crate::detect::Settings {
             known_accounts: self.known_accounts.iter().cloned().collect(),
+            geo: self.geo.clone(),
             ..Default::default()
         });
         c.apply_overrides(&self.rule_overrides)
@@ -182,12 +212,45 @@ impl LogIngestConfig {
                 }
                 accounts
             },
+            geoip_city: get(ENV_GEOIP_CITY_DB).map(str::to_owned),
+            geoip_asn: get(ENV_GEOIP_ASN_DB).map(str::to_owned),
+            geo: crate::geo::GeoSettings {
+                deny: countries(get(ENV_RISKY_COUNTRIES), ENV_RISKY_COUNTRIES)?,
+                allow: countries(get(ENV_ALLOWED_COUNTRIES), ENV_ALLOWED_COUNTRIES)?,
+                max_speed_kmh: parse(
+                    get(ENV_IMPOSSIBLE_TRAVEL_KMH),
+                    ENV_IMPOSSIBLE_TRAVEL_KMH,
+                    900.0,
+                )?,
+                min_distance_km: parse(
+                    get(ENV_IMPOSSIBLE_TRAVEL_MIN_KM),
+                    ENV_IMPOSSIBLE_TRAVEL_MIN_KM,
+                    100.0,
+                )?,
+                history_days: days(get(ENV_GEO_HISTORY_DAYS), ENV_GEO_HISTORY_DAYS, 90)? / 86_400,
+                ..crate::geo::GeoSettings::default()
+            },
             layouts: crate::sources::KeyLayouts {
                 cloudtrail: list(get(ENV_CLOUDTRAIL_PREFIXES)),
                 waf: list(get(ENV_WAF_PREFIXES)),
                 network_firewall: list(get(ENV_NETWORK_FIREWALL_PREFIXES)),
             },
         })
+    }
+}
+
+/// A list of ISO 3166-1 alpha-2 codes, uppercased.
+fn countries(value: Option<&str>, name: &'static str) -> Result<Vec<String>, ConfigError> {
+    let codes = list(value);
+    match codes
+        .iter()
+        .find(|c| c.len() != 2 || !c.bytes().all(|b| b.is_ascii_alphabetic()))
+    {
+        Some(bad) => Err(ConfigError {
+            name,
+            reason: format!("{bad:?} is not a two-letter country code"),
+        }),
+        None => Ok(codes.iter().map(|c| c.to_ascii_uppercase()).collect()),
     }
 }
 
@@ -272,6 +335,29 @@ mod tests {
                 (ENV_RULE_SETTINGS, v),
             ]))
         };
+        let geo = LogIngestConfig::from_map(&env(&[
+            (
+                ENV_FINDINGS_TOPIC_ARN,
+                "arn:aws:sns:us-east-1:111122223333:findings",
+            ),
+            (ENV_STATE_TABLE, "state"),
+            (ENV_RISKY_COUNTRIES, "kp, ir"),
+            (ENV_IMPOSSIBLE_TRAVEL_KMH, "1000"),
+        ]))
+        .unwrap();
+        assert_eq!(geo.geo.deny, vec!["KP".to_owned(), "IR".to_owned()]);
+        assert_eq!(geo.geo.max_speed_kmh, 1000.0);
+        assert_eq!(geo.geo.history_days, 90);
+        let e = LogIngestConfig::from_map(&env(&[
+            (
+                ENV_FINDINGS_TOPIC_ARN,
+                "arn:aws:sns:us-east-1:111122223333:findings",
+            ),
+            (ENV_STATE_TABLE, "state"),
+            (ENV_ALLOWED_COUNTRIES, "GB,Britain"),
+        ]))
+        .unwrap_err();
+        assert_eq!(e.name, ENV_ALLOWED_COUNTRIES);
         let c = with(r#"{"web.blocked-burst": {"min_count": 300}}"#).unwrap();
         assert!(c.catalogue().is_ok());
         assert_eq!(with("{not json").unwrap_err().name, ENV_RULE_SETTINGS);

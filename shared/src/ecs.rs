@@ -161,9 +161,12 @@ pub struct Endpoint<'r> {
     /// Port, for network sources.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub port: Option<u16>,
-    /// `*.geo.*`, where the source names a country (WAF does).
+    /// `*.geo.*`: from the source (WAF names a country) or the GeoIP databases.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub geo: Option<Geo<'r>>,
+    /// `*.as.*`: the autonomous system, from the GeoIP ASN database.
+    #[serde(rename = "as", skip_serializing_if = "Option::is_none")]
+    pub autonomous_system: Option<AutonomousSystem>,
 }
 
 impl<'r> Endpoint<'r> {
@@ -185,7 +188,80 @@ impl<'r> Endpoint<'r> {
 pub struct Geo<'r> {
     /// ISO 3166-1 alpha-2 code.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub country_iso_code: Option<&'r str>,
+    pub country_iso_code: Option<std::borrow::Cow<'r, str>>,
+    /// Country name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country_name: Option<String>,
+    /// City name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub city_name: Option<String>,
+    /// Latitude and longitude.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<GeoPoint>,
+}
+
+/// A `geo_point`.
+#[derive(Debug, Serialize, Clone, Copy, PartialEq)]
+pub struct GeoPoint {
+    /// Latitude.
+    pub lat: f64,
+    /// Longitude.
+    pub lon: f64,
+}
+
+/// `*.as.*`.
+#[derive(Debug, Serialize, Default)]
+pub struct AutonomousSystem {
+    /// The AS number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number: Option<u32>,
+    /// `*.as.organization.*`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization: Option<AsOrganization>,
+}
+
+/// `*.as.organization.*`.
+#[derive(Debug, Serialize)]
+pub struct AsOrganization {
+    /// The organization's name.
+    pub name: String,
+}
+
+impl<'r> Endpoint<'r> {
+    /// Adds what the GeoIP databases know of this endpoint's IP; a country the source named
+    /// itself is kept.
+    pub fn enrich(&mut self, geo: &crate::geo::GeoIp) {
+        let Some(place) = self.ip.and_then(|ip| geo.lookup(ip)) else {
+            return;
+        };
+        let g = self.geo.get_or_insert_with(Geo::default);
+        if g.country_iso_code.is_none() {
+            g.country_iso_code = place.country.map(std::borrow::Cow::Owned);
+        }
+        g.country_name = place.country_name;
+        g.city_name = place.city;
+        if let (Some(lat), Some(lon)) = (place.lat, place.lon) {
+            g.location = Some(GeoPoint { lat, lon });
+        }
+        if place.asn.is_some() || place.as_org.is_some() {
+            self.autonomous_system = Some(AutonomousSystem {
+                number: place.asn,
+                organization: place.as_org.map(|name| AsOrganization { name }),
+            });
+        }
+    }
+}
+
+impl EcsEvent<'_> {
+    /// Adds geo and AS fields to `source` and `destination` from the GeoIP databases.
+    pub fn enrich(&mut self, geo: &crate::geo::GeoIp) {
+        if let Some(s) = self.source.as_mut() {
+            s.enrich(geo);
+        }
+        if let Some(d) = self.destination.as_mut() {
+            d.enrich(geo);
+        }
+    }
 }
 
 /// `network.*`.

@@ -379,9 +379,79 @@ impl FindingBuilder {
         }
     }
 
+    /// A finding of a geo rule, judged from a login and the user's history rather than from
+    /// one record: `times` are its first and last event times.
+    #[allow(clippy::too_many_arguments)]
+    pub fn from_parts(
+        meta: RuleMeta,
+        id: String,
+        entity: Entity,
+        discriminator: Option<String>,
+        window: Window,
+        times: (i64, i64),
+        message: String,
+        login: &crate::detect::geo::Login,
+        evidence: Vec<Box<RawValue>>,
+        max_evidence: usize,
+    ) -> FindingBuilder {
+        let count = evidence.len().max(1) as u64;
+        let kept: Vec<Box<RawValue>> = evidence.into_iter().take(max_evidence).collect();
+        FindingBuilder {
+            message,
+            category: vec!["authentication".into()],
+            kind_types: vec!["start".into()],
+            meta,
+            kind: RuleKind::Single,
+            id,
+            entity,
+            discriminator,
+            distinct: Default::default(),
+            immediate: false,
+            completes: (i64::MIN, true),
+            subcategory: None,
+            severity: meta.severity,
+            window_start: window.start,
+            window_minutes: window.minutes,
+            first_seen: times.0.min(times.1),
+            last_seen: times.0.max(times.1),
+            count,
+            dataset: "aws.cloudtrail",
+            action: Some("ConsoleLogin".into()),
+            provider: Some("signin.amazonaws.com".into()),
+            account: login.account.clone(),
+            region: login.region.clone(),
+            user: Some(login.user.clone()),
+            source: Some(FindingSource {
+                address: login.record.ip.clone(),
+                ip: Some(login.record.ip.clone()),
+            }),
+            related: FindingRelated {
+                user: vec![login.user.clone()],
+                ip: vec![login.record.ip.clone()],
+            },
+            evidence_omitted: count - kept.len() as u64,
+            evidence: kept,
+            max_evidence,
+        }
+    }
+
+    /// Names one more IP in `related.ip`.
+    pub fn add_related_ip(&mut self, ip: &str) {
+        if self.related.ip.len() < MAX_RELATED && !self.related.ip.iter().any(|x| x == ip) {
+            self.related.ip.push(ip.to_owned());
+        }
+    }
+
     /// Adds one event: its time, its severity, and its ECS document as evidence while there is
     /// room (serialized only then).
-    pub fn add(&mut self, ts: i64, severity: Severity, record: &Record<'_>, path: &str) {
+    pub fn add(
+        &mut self,
+        ts: i64,
+        severity: Severity,
+        record: &Record<'_>,
+        path: &str,
+        geo: Option<&crate::geo::GeoIp>,
+    ) {
         self.count += 1;
         self.first_seen = self.first_seen.min(ts);
         self.last_seen = self.last_seen.max(ts);
@@ -398,7 +468,11 @@ impl FindingBuilder {
             }
         }
         if self.evidence.len() < self.max_evidence {
-            match serde_json::value::to_raw_value(&record.to_ecs(Some(path))) {
+            let mut ecs = record.to_ecs(Some(path));
+            if let Some(g) = geo {
+                ecs.enrich(g);
+            }
+            match serde_json::value::to_raw_value(&ecs) {
                 Ok(raw) => self.evidence.push(raw),
                 Err(_) => self.evidence_omitted += 1,
             }

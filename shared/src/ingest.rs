@@ -210,7 +210,7 @@ impl<P: FindingSink, S: StateStore> LogIngest<P, S> {
         uri: &str,
         name: &str,
         source: Option<LogSource>,
-        report: InputReport,
+        mut report: InputReport,
         started: Instant,
     ) -> Result<ObjectSummary, InputError> {
         let uri = uri.to_owned();
@@ -237,7 +237,12 @@ impl<P: FindingSink, S: StateStore> LogIngest<P, S> {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
             .unwrap_or(0);
-        let evaluation = evaluate(&self.store, input_id, report.groups, now, &self.state)
+        let groups = self
+            .pipeline
+            .groups_with_history(&self.store, &mut report)
+            .await
+            .map_err(|e| InputError::State(e.to_string()))?;
+        let evaluation = evaluate(&self.store, input_id, groups, now, &self.state)
             .await
             .map_err(|e| InputError::State(e.to_string()))?;
         let fired = &evaluation.fired;

@@ -15,6 +15,7 @@ pub mod envelope;
 pub mod error;
 pub mod finding;
 pub mod finding_ingest;
+pub mod geo;
 pub mod ingest;
 pub mod metrics;
 pub mod pipeline;

@@ -69,6 +69,9 @@ pub struct InputReport {
     pub framing: Option<Framing>,
     /// The source the records were read as (told by the content when the caller did not say).
     pub source: Option<LogSource>,
+    /// Successful console logins with a known place, for the geo rules that need the user's
+    /// history ([`crate::detect::geo::judge_logins`]).
+    pub logins: Vec<crate::detect::geo::Login>,
 }
 
 impl InputReport {
@@ -100,12 +103,55 @@ const LOGGED_BAD_PER_INPUT: u64 = 10;
 pub struct Pipeline {
     catalogue: Catalogue,
     config: PipelineConfig,
+    geo: Option<std::sync::Arc<crate::geo::GeoIp>>,
 }
 
 impl Pipeline {
     /// A pipeline over `catalogue`.
     pub fn new(catalogue: Catalogue, config: PipelineConfig) -> Pipeline {
-        Pipeline { catalogue, config }
+        Pipeline {
+            catalogue,
+            config,
+            geo: None,
+        }
+    }
+
+    /// The same pipeline with GeoIP databases: events are enriched with `source.geo`/`as`,
+    /// and the geo rules are on.
+    pub fn with_geo(mut self, geo: std::sync::Arc<crate::geo::GeoIp>) -> Pipeline {
+        self.geo = Some(geo);
+        self
+    }
+
+    /// The groups of an input, and those its logins make with the users' login history (the
+    /// geo rules that need state): what [`crate::detect::evaluate::evaluate`] takes. Takes
+    /// the report's groups and logins.
+    pub async fn groups_with_history<S: crate::state::StateStore>(
+        &self,
+        store: &S,
+        report: &mut InputReport,
+    ) -> Result<Vec<FindingBuilder>, crate::state::StateError> {
+        let mut groups = std::mem::take(&mut report.groups);
+        let logins = std::mem::take(&mut report.logins);
+        if !logins.is_empty() {
+            let c = &self.catalogue;
+            groups.extend(
+                crate::detect::geo::judge_logins(
+                    store,
+                    &logins,
+                    &c.geo,
+                    &c.settings.geo,
+                    self.config.max_evidence,
+                )
+                .await?,
+            );
+        }
+        Ok(groups)
+    }
+
+    /// The GeoIP databases, when given.
+    pub fn geo(&self) -> Option<&crate::geo::GeoIp> {
+        self.geo.as_deref()
     }
 
     /// The rules it runs.
@@ -129,6 +175,8 @@ impl Pipeline {
     pub fn scan_any<R: Read>(&self, raw: R, uri: &str, source: Option<LogSource>) -> InputReport {
         let mut detect = Detect {
             catalogue: &self.catalogue,
+            geo: self.geo.as_deref(),
+            logins: Vec::new(),
             uri,
             max_evidence: self.config.max_evidence,
             findings: HashMap::new(),
@@ -139,6 +187,7 @@ impl Pipeline {
             securityhub: Vec::new(),
         };
         let mut report = self.run(raw, uri, source, &mut detect);
+        report.logins = std::mem::take(&mut detect.logins);
         let mut builders = detect.findings;
         if let Some(account) = crate::sources::account_from_key(uri) {
             builders
@@ -161,7 +210,11 @@ impl Pipeline {
         source: Option<LogSource>,
         out: &mut dyn FnMut(&EcsEvent<'_>),
     ) -> InputReport {
-        let mut normalize = Normalize { uri, out };
+        let mut normalize = Normalize {
+            uri,
+            out,
+            geo: self.geo.as_deref(),
+        };
         self.run(raw, uri, source, &mut normalize)
     }
 
@@ -350,6 +403,8 @@ impl<H: RecordHandler> RecordVisitor for Parse<'_, H> {
 /// Runs the rules and aggregates hits per finding id.
 struct Detect<'c> {
     catalogue: &'c Catalogue,
+    geo: Option<&'c crate::geo::GeoIp>,
+    logins: Vec<crate::detect::geo::Login>,
     uri: &'c str,
     max_evidence: usize,
     findings: HashMap<String, FindingBuilder>,
@@ -396,7 +451,7 @@ impl Detect<'_> {
                 max_evidence,
             )
         });
-        builder.add(ts, severity, record, self.uri);
+        builder.add(ts, severity, record, self.uri, self.geo);
         builder
     }
 
@@ -449,6 +504,66 @@ impl Detect<'_> {
             }
             self.observations = observations;
         }
+        if let Some(geo) = self.geo {
+            self.console_login(record, r, ts, geo);
+        }
+    }
+
+    /// A successful console login: its country against the lists, and the login kept for the
+    /// rules that need the user's history.
+    fn console_login(
+        &mut self,
+        record: &Record<'_>,
+        r: &crate::sources::cloudtrail::CloudTrailRecord<'_>,
+        ts: i64,
+        geo: &crate::geo::GeoIp,
+    ) {
+        if r.event_name != "ConsoleLogin" || r.console_login_outcome() != Some(true) {
+            return;
+        }
+        let (Some(ip), Some(user)) = (r.source_ip(), r.user_name()) else {
+            return;
+        };
+        let Some(place) = geo.lookup(ip) else {
+            return;
+        };
+        let catalogue = self.catalogue;
+        if let Some(country) = place.country.as_deref() {
+            let rule = catalogue
+                .geo
+                .iter()
+                .find(|g| g.meta.id == crate::detect::geo::RISKY_COUNTRY.id);
+            if let Some(rule) = rule.filter(|_| catalogue.settings.geo.is_risky(country)) {
+                let meta = rule.meta;
+                let entity = cloudtrail_entity(meta.entity, r);
+                self.hit(
+                    meta,
+                    RuleKind::Single,
+                    entity,
+                    Some(country.to_owned()),
+                    meta.severity,
+                    meta.dedup_minutes,
+                    record,
+                    ts,
+                );
+            }
+        }
+        let mut ecs = record.to_ecs(Some(self.uri));
+        ecs.enrich(geo);
+        let Ok(evidence) = serde_json::value::to_raw_value(&ecs) else {
+            return;
+        };
+        self.logins.push(crate::detect::geo::Login {
+            user: user.to_owned(),
+            record: crate::geo::LoginRecord {
+                ts,
+                ip: ip.to_owned(),
+                place,
+            },
+            account: r.account_id().map(str::to_owned),
+            region: r.aws_region.as_deref().map(str::to_owned),
+            evidence,
+        });
     }
 
     /// Runs the rules of a source other than CloudTrail: `hits` were collected by
@@ -529,11 +644,16 @@ impl RecordHandler for Detect<'_> {
 struct Normalize<'o> {
     uri: &'o str,
     out: &'o mut dyn FnMut(&EcsEvent<'_>),
+    geo: Option<&'o crate::geo::GeoIp>,
 }
 
 impl RecordHandler for Normalize<'_> {
     fn handle(&mut self, record: &Record<'_>, _ts: i64, _raw: &str) {
-        (self.out)(&record.to_ecs(Some(self.uri)));
+        let mut ecs = record.to_ecs(Some(self.uri));
+        if let Some(g) = self.geo {
+            ecs.enrich(g);
+        }
+        (self.out)(&ecs);
     }
 }
 

@@ -562,3 +562,78 @@ fn waf_and_firewall_ecs_agrees_with_elastic_on_the_fields_both_set() {
         mismatches.join("\n")
     );
 }
+
+#[test]
+fn geo_enriched_events_and_geo_findings_use_ecs_fields() {
+    let Some(ecs) = Ecs::load() else { return };
+    let (Some(city), Some(asn)) = (
+        common::shared_path("testdata/geoip/GeoLite2-City-Test.mmdb"),
+        common::shared_path("testdata/geoip/GeoLite2-ASN-Test.mmdb"),
+    ) else {
+        return;
+    };
+    let geo = cloudsec::geo::GeoIp::open(Some(&city), Some(&asn)).expect("databases");
+    let settings = cloudsec::detect::Settings {
+        geo: cloudsec::geo::GeoSettings {
+            deny: vec!["SE".into()],
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let pipeline = Pipeline::new(
+        Catalogue::with_settings(settings),
+        PipelineConfig::default(),
+    )
+    .with_geo(std::sync::Arc::new(geo));
+    let login = |user: &str, t: &str, ip: &str| {
+        serde_json::json!({"eventTime": t, "eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin",
+            "awsRegion": "us-east-1", "sourceIPAddress": ip, "responseElements": {"ConsoleLogin": "Success"},
+            "userIdentity": {"type": "IAMUser", "accountId": "111122223333", "userName": user,
+                "arn": format!("arn:aws:iam::111122223333:user/{user}")}})
+    };
+    let text = serde_json::json!({"Records": [
+        login("alice", "2026-11-01T10:00:00Z", "81.2.69.142"),
+        login("alice", "2026-11-01T11:00:00Z", "89.160.20.112"),
+    ]})
+    .to_string();
+    let mut problems = Vec::new();
+    let mut enriched = 0;
+    pipeline.normalize(
+        text.as_bytes(),
+        "geo",
+        Some(LogSource::CloudTrail),
+        &mut |e| {
+            let doc = serde_json::to_value(e).expect("serialize");
+            enriched += usize::from(doc["source"]["geo"]["city_name"].is_string());
+            problems.extend(ecs.check(&doc, &[]));
+        },
+    );
+    assert_eq!(enriched, 2);
+    let store = MemoryStore::new();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let mut report = pipeline.scan(text.as_bytes(), "geo", LogSource::CloudTrail);
+    let fired = runtime.block_on(async {
+        let groups = pipeline
+            .groups_with_history(&store, &mut report)
+            .await
+            .expect("history");
+        evaluate(&store, "geo", groups, 0, &StateConfig::default())
+            .await
+            .expect("evaluate")
+            .fired
+    });
+    let rules: BTreeSet<String> = fired.iter().map(|f| f.finding.rule.id.clone()).collect();
+    assert!(
+        rules.contains("user.impossible-travel") && rules.contains("user.risky-country-login"),
+        "{rules:?}"
+    );
+    for f in fired.iter().map(|f| &f.finding) {
+        problems.extend(ecs.check(&serde_json::to_value(f).expect("finding"), &["finding"]));
+        for e in &f.finding.evidence {
+            problems.extend(ecs.check(&serde_json::from_str(e.get()).expect("evidence"), &[]));
+        }
+    }
+    assert!(problems.is_empty(), "ECS problems: {problems:#?}");
+}

@@ -178,6 +178,9 @@ impl Env {
             layouts: Default::default(),
             rule_overrides: Default::default(),
             known_accounts: Vec::new(),
+            geoip_city: None,
+            geoip_asn: None,
+            geo: Default::default(),
         };
         LogIngest {
             s3: self.s3.clone(),
@@ -193,6 +196,53 @@ impl Env {
             )),
             config,
         }
+    }
+
+    /// The handler as the function's `main` builds it from its environment: this test's
+    /// topic, table and quarantine bucket, plus `extra` variables (GeoIP databases, country
+    /// lists, rule settings).
+    pub async fn handler_from_env(
+        &self,
+        extra: &[(&str, &str)],
+    ) -> Result<LogIngest<SnsSink, DynamoStore>, String> {
+        use cloudsec::config as c;
+        let mut env: HashMap<String, String> = [
+            (c::ENV_FINDINGS_TOPIC_ARN, self.topic_arn.as_str()),
+            (c::ENV_STATE_TABLE, self.table.as_str()),
+            (c::ENV_QUARANTINE_BUCKET, self.quarantine_bucket.as_str()),
+            (c::ENV_MIN_SEVERITY, "info"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let config = LogIngestConfig::from_map(&env).map_err(|e| e.to_string())?;
+        let catalogue = config.catalogue().map_err(|e| e.to_string())?;
+        let mut pipeline = Pipeline::new(
+            catalogue,
+            PipelineConfig {
+                max_decompressed_bytes: config.max_decompressed_bytes,
+                max_evidence: config.max_evidence,
+                ..PipelineConfig::default()
+            },
+        );
+        if let Some(geo) = cloudsec::geo::load(
+            &self.s3,
+            config.geoip_city.as_deref(),
+            config.geoip_asn.as_deref(),
+        )
+        .await?
+        {
+            pipeline = pipeline.with_geo(Arc::new(geo));
+        }
+        Ok(LogIngest {
+            s3: self.s3.clone(),
+            sink: SnsSink::new(self.sns.clone(), &self.topic_arn),
+            store: self.store(),
+            state: config.state,
+            pipeline: Arc::new(pipeline),
+            config,
+        })
     }
 
     /// The state store over this test's table.
@@ -437,7 +487,12 @@ where
         report.error.is_none() && report.bad == 0,
         "test input must be clean"
     );
-    let evaluation = evaluate(store, input_id, report.groups, 0, &StateConfig::default())
+    let mut report = report;
+    let groups = pipeline
+        .groups_with_history(store, &mut report)
+        .await
+        .map_err(|e| e.to_string())?;
+    let evaluation = evaluate(store, input_id, groups, 0, &StateConfig::default())
         .await
         .map_err(|e| e.to_string())?;
     let fired = evaluation.fired.clone();

@@ -36,7 +36,10 @@ fn function_crates() -> BTreeSet<String> {
             .trim_matches('"')
             .to_owned();
         // A binary crate with src/main.rs builds a binary of the package's name.
-        assert!(manifest.with_file_name("src/main.rs").exists(), "{name}: no src/main.rs");
+        assert!(
+            manifest.with_file_name("src/main.rs").exists(),
+            "{name}: no src/main.rs"
+        );
         out.insert(name);
     }
     out
@@ -83,7 +86,11 @@ fn the_template_sets_exactly_the_variables_the_code_reads() {
     // And the code's own list is complete: every ENV_ constant of config.rs is in it.
     let source = std::fs::read_to_string(root().join("shared/src/config.rs")).expect("config.rs");
     let declared = source.matches("pub const ENV_").count();
-    assert_eq!(declared, read.len(), "ALL_ENV misses a variable of config.rs");
+    assert_eq!(
+        declared,
+        read.len(),
+        "ALL_ENV misses a variable of config.rs"
+    );
 }
 
 #[test]

@@ -38,8 +38,19 @@ async fn main() -> Result<(), Error> {
             ..PipelineConfig::default()
         },
     );
+    let s3 = aws_sdk_s3::Client::new(&aws);
+    let geo = cloudsec::geo::load(
+        &s3,
+        config.geoip_city.as_deref(),
+        config.geoip_asn.as_deref(),
+    )
+    .await?;
+    let pipeline = match geo {
+        Some(g) => pipeline.with_geo(Arc::new(g)),
+        None => pipeline,
+    };
     let deps = LogIngest {
-        s3: aws_sdk_s3::Client::new(&aws),
+        s3,
         sink: SnsSink::new(aws_sdk_sns::Client::new(&aws), &config.findings_topic_arn),
         store: DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), &config.state_table),
         state: config.state,

@@ -9,6 +9,7 @@ pub mod anomaly;
 pub mod cloudtrail;
 pub mod evaluate;
 pub mod firewall;
+pub mod geo;
 pub mod guardduty;
 pub mod securityhub;
 pub mod waf;
@@ -418,12 +419,14 @@ pub type GuardDutyRule = SourceRule<fn(&GuardDutyFinding<'_>, &Settings) -> Opti
 pub type SecurityHubRule = SourceRule<fn(&SecurityHubFinding<'_>, &Settings) -> Option<Hit>>;
 
 /// What the organization tells the rules about itself.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Settings {
     /// Accounts of the organization (and trusted partners): sharing with them is not a finding.
     pub known_accounts: std::collections::HashSet<String>,
     /// Instance type prefixes to flag besides the accelerated and very large ones (`x2`, `hpc`).
     pub unusual_instance_types: Vec<String>,
+    /// Country lists and thresholds of the geo rules.
+    pub geo: crate::geo::GeoSettings,
 }
 
 /// A change to one rule's thresholds or window, from the deployment's configuration
@@ -462,6 +465,8 @@ pub struct Catalogue {
     pub guardduty: Vec<GuardDutyRule>,
     /// Security Hub rules.
     pub securityhub: Vec<SecurityHubRule>,
+    /// Geo rules (on when the pipeline has GeoIP databases).
+    pub geo: Vec<geo::GeoRule>,
     /// Settings every matcher sees.
     pub settings: Settings,
 }
@@ -481,6 +486,7 @@ impl Catalogue {
             firewall: firewall::RULES.to_vec(),
             guardduty: guardduty::RULES.to_vec(),
             securityhub: securityhub::RULES.to_vec(),
+            geo: geo::RULES.to_vec(),
             settings,
         }
     }
@@ -584,6 +590,7 @@ impl Catalogue {
         find!(self.firewall);
         find!(self.guardduty);
         find!(self.securityhub);
+        find!(self.geo);
         None
     }
 
@@ -635,6 +642,7 @@ impl Catalogue {
             .chain(self.firewall.iter().map(|r| (&r.meta, r.kind)))
             .chain(self.guardduty.iter().map(|r| (&r.meta, r.kind)))
             .chain(self.securityhub.iter().map(|r| (&r.meta, r.kind)))
+            .chain(self.geo.iter().map(|r| (&r.meta, r.kind)))
     }
 
     /// The metadata of every rule, for listing.

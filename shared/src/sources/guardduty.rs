@@ -410,7 +410,8 @@ impl<'a> GuardDutyFinding<'a> {
                     .and_then(|r| r.country.as_ref())
                     .and_then(|c| opt(&c.country_code))
                     .map(|c| Geo {
-                        country_iso_code: Some(c),
+                        country_iso_code: Some(Cow::Borrowed(c)),
+                        ..Geo::default()
                     }),
                 ..Endpoint::at(ip)
             }),

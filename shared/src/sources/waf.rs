@@ -247,7 +247,8 @@ impl<'a> WafRecord<'a> {
             },
             source: client_ip.map(|ip| Endpoint {
                 geo: opt(&self.http_request.country).map(|c| Geo {
-                    country_iso_code: Some(c),
+                    country_iso_code: Some(Cow::Borrowed(c)),
+                    ..Geo::default()
                 }),
                 ..Endpoint::at(ip)
             }),

@@ -356,6 +356,71 @@ impl DynamoStore {
 }
 
 impl StateStore for DynamoStore {
+    async fn record_login(
+        &self,
+        user: &str,
+        login: &crate::geo::LoginRecord,
+        expires_at: i64,
+    ) -> Result<crate::geo::LoginNeighbours, StateError> {
+        let pk = format!("G#{user}");
+        let me = login.sort_key();
+        let place = serde_json::to_string(&login.place)
+            .map_err(|e| StateError(format!("login place: {e}")))?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(pk.clone()))
+            .item("sk", n(me))
+            .item("ts", n(login.ts))
+            .item("ip", s(login.ip.clone()))
+            .item("place", s(place))
+            .item("expires_at", n(expires_at))
+            .send()
+            .await
+            .map_err(|e| err("keep login", &e))?;
+        // Every login of the user (one item per console login, kept for the history days).
+        let mut logins = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(pk.clone()))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| err("read logins", &e))?;
+            for item in out.items() {
+                let place = item
+                    .get("place")
+                    .and_then(|v| v.as_s().ok())
+                    .and_then(|p| serde_json::from_str(p).ok())
+                    .unwrap_or_default();
+                let ip = item
+                    .get("ip")
+                    .and_then(|v| v.as_s().ok())
+                    .cloned()
+                    .unwrap_or_default();
+                logins.push((
+                    num(item, "sk"),
+                    crate::geo::LoginRecord {
+                        ts: num(item, "ts"),
+                        ip,
+                        place,
+                    },
+                ));
+            }
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => break,
+            }
+        }
+        Ok(super::neighbours(me, logins.iter().map(|(k, l)| (*k, l))))
+    }
+
     async fn commit(
         &self,
         input_id: &str,

@@ -11,6 +11,7 @@ struct Inner {
     series: HashMap<String, BTreeMap<i64, u64>>,
     ledger: HashSet<String>,
     findings: HashMap<String, (bool, String, i64)>,
+    logins: HashMap<String, BTreeMap<i64, crate::geo::LoginRecord>>,
 }
 
 /// Everything in a mutex: fine for one process.
@@ -45,6 +46,19 @@ impl MemoryStore {
 }
 
 impl StateStore for MemoryStore {
+    async fn record_login(
+        &self,
+        user: &str,
+        login: &crate::geo::LoginRecord,
+        _expires_at: i64,
+    ) -> Result<crate::geo::LoginNeighbours, StateError> {
+        let mut inner = self.lock()?;
+        let logins = inner.logins.entry(user.to_owned()).or_default();
+        let key = login.sort_key();
+        logins.insert(key, login.clone());
+        Ok(super::neighbours(key, logins.iter().map(|(k, l)| (*k, l))))
+    }
+
     async fn commit(
         &self,
         input_id: &str,

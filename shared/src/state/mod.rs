@@ -130,6 +130,17 @@ pub trait StateStore: Send + Sync {
         finding_id: &str,
     ) -> impl Future<Output = Result<(), StateError>> + Send;
 
+    /// Keeps a successful login of `user` (storing the same login again changes nothing) until
+    /// `expires_at`, and returns the user's logins around it by event time, and what came
+    /// before it. Keeping before reading means that of two logins judged concurrently, at least
+    /// the later reader sees the other.
+    fn record_login(
+        &self,
+        user: &str,
+        login: &crate::geo::LoginRecord,
+        expires_at: i64,
+    ) -> impl Future<Output = Result<crate::geo::LoginNeighbours, StateError>> + Send;
+
     /// Records that each finding was published; `(id, expires_at)`. Stores may batch this.
     fn mark_all_published(
         &self,
@@ -142,6 +153,35 @@ pub trait StateStore: Send + Sync {
             Ok(())
         }
     }
+}
+
+/// The neighbours of the login with sort key `me` among a user's logins (any order).
+pub fn neighbours<'a>(
+    me: i64,
+    logins: impl IntoIterator<Item = (i64, &'a crate::geo::LoginRecord)>,
+) -> crate::geo::LoginNeighbours {
+    let mut out = crate::geo::LoginNeighbours::default();
+    let mut prev: Option<(i64, &crate::geo::LoginRecord)> = None;
+    let mut next: Option<(i64, &crate::geo::LoginRecord)> = None;
+    for (key, l) in logins {
+        if key == me {
+            continue;
+        }
+        out.first_seen = Some(out.first_seen.map_or(l.ts, |f: i64| f.min(l.ts)));
+        if key < me {
+            if let Some(c) = &l.place.country {
+                out.countries_before.insert(c.clone());
+            }
+            if prev.is_none_or(|(k, _)| key > k) {
+                prev = Some((key, l));
+            }
+        } else if next.is_none_or(|(k, _)| key < k) {
+            next = Some((key, l));
+        }
+    }
+    out.previous = prev.map(|(_, l)| l.clone());
+    out.next = next.map(|(_, l)| l.clone());
+    out
 }
 
 /// Adds what one update says to a state: the merge both stores implement.
