@@ -318,9 +318,46 @@ pub struct FindingBuilder {
     user: Option<String>,
     source: Option<FindingSource>,
     related: FindingRelated,
-    evidence: Vec<Box<RawValue>>,
+    evidence: Vec<std::sync::Arc<Box<RawValue>>>,
     evidence_omitted: u64,
     max_evidence: usize,
+}
+
+/// The ECS document of one record as evidence, serialized at most once however many findings
+/// the record joins (and not at all when none has room for it).
+pub struct Evidence<'a, 'r> {
+    record: &'a Record<'r>,
+    path: &'a str,
+    geo: Option<&'a crate::geo::GeoIp>,
+    doc: Option<Option<std::sync::Arc<Box<RawValue>>>>,
+}
+
+impl<'a, 'r> Evidence<'a, 'r> {
+    /// The evidence of `record`, read from `path`, enriched with `geo`.
+    pub fn new(record: &'a Record<'r>, path: &'a str, geo: Option<&'a crate::geo::GeoIp>) -> Self {
+        Evidence {
+            record,
+            path,
+            geo,
+            doc: None,
+        }
+    }
+
+    /// The document (serialized on the first call).
+    pub fn get(&mut self) -> Option<std::sync::Arc<Box<RawValue>>> {
+        let (record, path, geo) = (self.record, self.path, self.geo);
+        self.doc
+            .get_or_insert_with(|| {
+                let mut ecs = record.to_ecs(Some(path));
+                if let Some(g) = geo {
+                    ecs.enrich(g);
+                }
+                serde_json::value::to_raw_value(&ecs)
+                    .ok()
+                    .map(std::sync::Arc::new)
+            })
+            .clone()
+    }
 }
 
 /// At most this many users and IPs are listed in `related`, so that a burst over thousands of
@@ -395,7 +432,11 @@ impl FindingBuilder {
         max_evidence: usize,
     ) -> FindingBuilder {
         let count = evidence.len().max(1) as u64;
-        let kept: Vec<Box<RawValue>> = evidence.into_iter().take(max_evidence).collect();
+        let kept: Vec<_> = evidence
+            .into_iter()
+            .take(max_evidence)
+            .map(std::sync::Arc::new)
+            .collect();
         FindingBuilder {
             message,
             category: vec!["authentication".into()],
@@ -443,14 +484,13 @@ impl FindingBuilder {
     }
 
     /// Adds one event: its time, its severity, and its ECS document as evidence while there is
-    /// room (serialized only then).
+    /// room (serialized only then, once per record).
     pub fn add(
         &mut self,
         ts: i64,
         severity: Severity,
         record: &Record<'_>,
-        path: &str,
-        geo: Option<&crate::geo::GeoIp>,
+        evidence: &mut Evidence<'_, '_>,
     ) {
         self.count += 1;
         self.first_seen = self.first_seen.min(ts);
@@ -468,13 +508,9 @@ impl FindingBuilder {
             }
         }
         if self.evidence.len() < self.max_evidence {
-            let mut ecs = record.to_ecs(Some(path));
-            if let Some(g) = geo {
-                ecs.enrich(g);
-            }
-            match serde_json::value::to_raw_value(&ecs) {
-                Ok(raw) => self.evidence.push(raw),
-                Err(_) => self.evidence_omitted += 1,
+            match evidence.get() {
+                Some(doc) => self.evidence.push(doc),
+                None => self.evidence_omitted += 1,
             }
         } else {
             self.evidence_omitted += 1;
@@ -670,7 +706,13 @@ impl FindingBuilder {
                 count: self.count,
                 action_plan: m.action_plan.iter().map(|s| s.to_string()).collect(),
                 subcategory: self.subcategory.map(str::to_owned),
-                evidence: self.evidence,
+                evidence: self
+                    .evidence
+                    .into_iter()
+                    .map(|e| {
+                        std::sync::Arc::try_unwrap(e).unwrap_or_else(|shared| (*shared).clone())
+                    })
+                    .collect(),
                 evidence_omitted: self.evidence_omitted,
                 distinct: self
                     .distinct

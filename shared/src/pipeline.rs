@@ -10,7 +10,7 @@ use std::io::Read;
 use crate::detect::{cloudtrail_entity, Catalogue, Hit, Observation, RuleKind, Severity};
 use crate::ecs::EcsEvent;
 use crate::error::{InputError, Location, RecordError, RecordPosition};
-use crate::finding::{finding_id, Finding, FindingBuilder, Window};
+use crate::finding::{finding_id, Evidence, Finding, FindingBuilder, Window};
 use crate::read::{self, Framing, RecordVisitor};
 use crate::sources::{unwrap_eventbridge, LogSource, Record};
 
@@ -430,6 +430,7 @@ impl Detect<'_> {
         severity: Severity,
         window_minutes: u32,
         record: &Record<'_>,
+        evidence: &mut Evidence<'_, '_>,
         ts: i64,
     ) -> &mut FindingBuilder {
         let window = Window::of(ts, window_minutes);
@@ -451,7 +452,7 @@ impl Detect<'_> {
                 max_evidence,
             )
         });
-        builder.add(ts, severity, record, self.uri, self.geo);
+        builder.add(ts, severity, record, evidence);
         builder
     }
 
@@ -462,6 +463,7 @@ impl Detect<'_> {
         ts: i64,
     ) {
         let catalogue = self.catalogue;
+        let mut evidence = Evidence::new(record, self.uri, self.geo);
         self.fired.clear();
         for rule in &catalogue.cloudtrail {
             let Some(verdict) = (rule.matcher)(r, &catalogue.settings) else {
@@ -481,6 +483,7 @@ impl Detect<'_> {
                 severity,
                 RuleKind::Single.window_minutes(&meta),
                 record,
+                &mut evidence,
                 ts,
             );
         }
@@ -498,6 +501,7 @@ impl Detect<'_> {
                     meta.severity,
                     rule.kind.window_minutes(&meta),
                     record,
+                    &mut evidence,
                     ts,
                 )
                 .observe(o);
@@ -505,7 +509,7 @@ impl Detect<'_> {
             self.observations = observations;
         }
         if let Some(geo) = self.geo {
-            self.console_login(record, r, ts, geo);
+            self.console_login(record, r, ts, geo, &mut evidence);
         }
     }
 
@@ -517,6 +521,7 @@ impl Detect<'_> {
         r: &crate::sources::cloudtrail::CloudTrailRecord<'_>,
         ts: i64,
         geo: &crate::geo::GeoIp,
+        evidence: &mut Evidence<'_, '_>,
     ) {
         if r.event_name != "ConsoleLogin" || r.console_login_outcome() != Some(true) {
             return;
@@ -544,15 +549,15 @@ impl Detect<'_> {
                     meta.severity,
                     meta.dedup_minutes,
                     record,
+                    evidence,
                     ts,
                 );
             }
         }
-        let mut ecs = record.to_ecs(Some(self.uri));
-        ecs.enrich(geo);
-        let Ok(evidence) = serde_json::value::to_raw_value(&ecs) else {
+        let Some(doc) = evidence.get() else {
             return;
         };
+        let evidence = (*doc).clone();
         self.logins.push(crate::detect::geo::Login {
             user: user.to_owned(),
             record: crate::geo::LoginRecord {
@@ -572,6 +577,7 @@ impl Detect<'_> {
         let mut hits = std::mem::take(&mut self.hits);
         hits.clear();
         self.catalogue.check(record, &mut hits);
+        let mut evidence = Evidence::new(record, self.uri, self.geo);
         for (index, hit) in hits.drain(..) {
             let Some((meta, kind)) = self.catalogue.rule_at(record.source(), index) else {
                 continue;
@@ -593,6 +599,7 @@ impl Detect<'_> {
                 severity,
                 minutes,
                 record,
+                &mut evidence,
                 ts,
             );
             builder.observe(&observation);

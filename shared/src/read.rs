@@ -126,18 +126,269 @@ pub fn read_records<V: RecordVisitor>(
     let framing = sniff(&mut reader).map_err(|e| io_error(uri, e))?;
     match framing {
         Framing::RecordsObject | Framing::Array => {
-            let mut de = serde_json::Deserializer::from_reader(reader);
-            let seed = Document {
-                visitor,
-                next_index: 0,
-            };
-            seed.deserialize(&mut de)
-                .and_then(|()| de.end())
-                .map_err(|e| json_error(uri, e))?;
+            split_array(reader, framing, uri, visitor)?;
         }
         Framing::Lines => read_lines(reader, uri, visitor)?,
     }
     Ok(framing)
+}
+
+/// Where the splitter is in the top-level array.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Between {
+    /// After `[` or `,`: an element (or, right after `[`, the closing `]`) comes next.
+    Expecting,
+    /// Inside an element.
+    Inside,
+    /// After an element: `,` or `]` comes next.
+    Finished,
+}
+
+/// Splits the elements of the top-level array (`{"Records":[...]}` or `[...]`) out of the
+/// stream without parsing them: a scan that only follows strings, escapes and nesting, over
+/// decompressed chunks, handing each element's text to the visitor, where the source's typed
+/// parser reads it from the slice. This is much faster than a serde visitor over an
+/// `io::Read` (which reads byte by byte and copies each record), and a record whose JSON is
+/// broken inside balanced brackets costs only that record.
+fn split_array<V: RecordVisitor>(
+    mut reader: Box<dyn BufRead + '_>,
+    framing: Framing,
+    uri: &str,
+    visitor: &mut V,
+) -> Result<(), InputError> {
+    let malformed = |reason: String| InputError::Malformed {
+        uri: uri.to_owned(),
+        reason,
+    };
+    // The opening: `{"Records":[` or `[`, with any whitespace.
+    let mut opening: &[&[u8]] = match framing {
+        Framing::RecordsObject => &[b"{", b"\"Records\"", b":", b"["],
+        _ => &[b"["],
+    };
+    let mut buf: Vec<u8> = Vec::with_capacity(READ_BUFFER * 4);
+    let mut pos = 0usize; // next byte to look at
+    let mut start = 0usize; // start of the current element
+    let mut state = Between::Expecting;
+    let (mut depth, mut in_str, mut esc) = (0u32, false, false);
+    let mut index = 0u64;
+    let mut skipping = false; // an element over MAX_RECORD_BYTES, being skipped
+    let mut skipped_head = String::new();
+    let mut first = true; // no element yet: `]` may close an empty array
+    let mut eof = false;
+    loop {
+        // Refill when everything read has been looked at.
+        if pos >= buf.len() {
+            if eof {
+                break;
+            }
+            // Drop what no element needs any more, then read on.
+            let keep_from = if state == Between::Inside && !skipping {
+                start
+            } else {
+                pos
+            };
+            buf.drain(..keep_from);
+            pos -= keep_from;
+            start -= keep_from.min(start);
+            let chunk = reader.fill_buf().map_err(|e| io_error(uri, e))?;
+            if chunk.is_empty() {
+                eof = true;
+                continue;
+            }
+            buf.extend_from_slice(chunk);
+            let n = chunk.len();
+            reader.consume(n);
+            continue;
+        }
+        if !opening.is_empty() {
+            let b = buf[pos];
+            if b.is_ascii_whitespace() {
+                pos += 1;
+                continue;
+            }
+            let want = opening[0];
+            if buf.len() - pos < want.len() {
+                // Not enough bytes yet to compare the token: read more.
+                if eof {
+                    return Err(malformed("the object ends before its records".into()));
+                }
+                let chunk = reader.fill_buf().map_err(|e| io_error(uri, e))?;
+                if chunk.is_empty() {
+                    eof = true;
+                }
+                buf.extend_from_slice(chunk);
+                let n = chunk.len();
+                reader.consume(n);
+                continue;
+            }
+            if &buf[pos..pos + want.len()] != want {
+                return Err(malformed(format!(
+                    "expected `{}` at the start of the object",
+                    String::from_utf8_lossy(want)
+                )));
+            }
+            pos += want.len();
+            opening = &opening[1..];
+            continue;
+        }
+        match state {
+            Between::Expecting | Between::Finished => {
+                let b = buf[pos];
+                pos += 1;
+                match b {
+                    b' ' | b'\n' | b'\r' | b'\t' => {}
+                    b',' if state == Between::Finished => {
+                        state = Between::Expecting;
+                    }
+                    b']' if state == Between::Finished || first => {
+                        let rest = read_rest(&buf[pos..], &mut reader, uri)?;
+                        return check_closing(&rest, framing).map_err(malformed);
+                    }
+                    _ if state == Between::Expecting => {
+                        state = Between::Inside;
+                        first = false;
+                        start = pos - 1;
+                        pos -= 1;
+                        (depth, in_str, esc) = (0, false, false);
+                    }
+                    other => {
+                        return Err(malformed(format!(
+                            "expected `,` or `]` after record #{}, found `{}`",
+                            index.saturating_sub(1),
+                            char::from(other)
+                        )))
+                    }
+                }
+            }
+            Between::Inside => {
+                // Scan this chunk for the element's end.
+                let mut end = None;
+                let bytes = &buf[pos..];
+                let mut i = 0;
+                while i < bytes.len() {
+                    let b = bytes[i];
+                    if in_str {
+                        if esc {
+                            esc = false;
+                        } else if b == b'\\' {
+                            esc = true;
+                        } else if b == b'"' {
+                            in_str = false;
+                            if depth == 0 {
+                                end = Some(i + 1);
+                                break;
+                            }
+                        }
+                    } else {
+                        match b {
+                            b'"' => in_str = true,
+                            b'{' | b'[' => depth += 1,
+                            b'}' | b']' if depth > 0 => {
+                                depth -= 1;
+                                if depth == 0 {
+                                    end = Some(i + 1);
+                                    break;
+                                }
+                            }
+                            // A scalar element ends where the array goes on or closes.
+                            b',' | b']' | b'}' if depth == 0 => {
+                                end = Some(i);
+                                break;
+                            }
+                            _ => {}
+                        }
+                    }
+                    i += 1;
+                }
+                match end {
+                    None => {
+                        pos = buf.len();
+                        if !skipping && pos - start > MAX_RECORD_BYTES {
+                            skipping = true;
+                            skipped_head =
+                                String::from_utf8_lossy(&buf[start..start + 1024]).into_owned();
+                        }
+                        if skipping {
+                            // Keep nothing of an element too large to keep.
+                            start = pos;
+                        }
+                        if eof {
+                            break;
+                        }
+                    }
+                    Some(e) => {
+                        let stop = pos + e;
+                        let position = RecordPosition::Index(index);
+                        index += 1;
+                        if skipping {
+                            visitor.malformed(
+                                position,
+                                &skipped_head,
+                                RecordError::TooLarge {
+                                    limit: MAX_RECORD_BYTES,
+                                },
+                            );
+                            skipping = false;
+                        } else {
+                            let raw = &buf[start..stop];
+                            match std::str::from_utf8(raw) {
+                                Ok(text) => visitor.record(position, text.trim_end()),
+                                Err(e) => visitor.malformed(
+                                    position,
+                                    &String::from_utf8_lossy(raw),
+                                    RecordError::Syntax(format!("not UTF-8: {e}")),
+                                ),
+                            }
+                        }
+                        pos = stop;
+                        start = stop;
+                        state = Between::Finished;
+                    }
+                }
+            }
+        }
+    }
+    Err(malformed(match state {
+        Between::Inside => format!("the object ends inside record #{index}"),
+        _ => "the object ends before its array is closed".into(),
+    }))
+}
+
+/// The bytes after the array's `]`: what is left in `buf` and the rest of the stream (a few
+/// bytes in a CloudTrail file).
+fn read_rest(
+    left: &[u8],
+    reader: &mut Box<dyn BufRead + '_>,
+    uri: &str,
+) -> Result<Vec<u8>, InputError> {
+    let mut rest = left.to_vec();
+    reader
+        .take(MAX_RECORD_BYTES as u64)
+        .read_to_end(&mut rest)
+        .map_err(|e| io_error(uri, e))?;
+    Ok(rest)
+}
+
+/// After the records: `}` (or other keys, then `}`) for `{"Records":[...]}`, nothing for an
+/// array; whitespace around.
+fn check_closing(rest: &[u8], framing: Framing) -> Result<(), String> {
+    let text = std::str::from_utf8(rest).map_err(|e| format!("after the records: {e}"))?;
+    let text = text.trim();
+    match framing {
+        Framing::Array if text.is_empty() => Ok(()),
+        Framing::Array => Err(format!("unexpected text after the array: {:.40}", text)),
+        _ => match text.strip_prefix(',') {
+            None if text == "}" => Ok(()),
+            // Other keys after "Records": they must make a well-formed object.
+            Some(more) => serde_json::from_str::<IgnoredAny>(&format!("{{{more}"))
+                .map(|_| ())
+                .map_err(|e| format!("after the records: {e}")),
+            None => Err(format!(
+                "expected `}}` after the records, found {:.40}",
+                text
+            )),
+        },
+    }
 }
 
 fn read_lines<V: RecordVisitor>(
@@ -309,18 +560,6 @@ fn io_error(uri: &str, e: io::Error) -> InputError {
         };
     }
     InputError::Read {
-        uri: uri.to_owned(),
-        reason: e.to_string(),
-    }
-}
-
-fn json_error(uri: &str, e: serde_json::Error) -> InputError {
-    if e.is_io() {
-        // serde_json wraps the reader's error; recover it to tell the cap from a broken stream.
-        let io: io::Error = e.into();
-        return io_error(uri, io);
-    }
-    InputError::Malformed {
         uri: uri.to_owned(),
         reason: e.to_string(),
     }
@@ -548,10 +787,61 @@ mod tests {
     }
 
     #[test]
-    fn syntax_error_inside_records_is_an_input_error() {
-        let (r, c) = read(br#"{"Records":[{"a":1},{"a":}]}"#, u64::MAX);
-        assert!(matches!(r, Err(InputError::Malformed { .. })));
+    fn broken_structure_of_the_array_is_an_input_error() {
+        // An element cut by the end of the object.
+        let (r, c) = read(br#"{"Records":[{"a":1},{"a":"#, u64::MAX);
+        assert!(matches!(r, Err(InputError::Malformed { .. })), "{r:?}");
         assert_eq!(c.records.len(), 1);
+        // Garbage between elements.
+        let (r, _) = read(br#"{"Records":[{"a":1} x {"a":2}]}"#, u64::MAX);
+        assert!(matches!(r, Err(InputError::Malformed { .. })), "{r:?}");
+        // Not closed.
+        let (r, _) = read(br#"{"Records":[{"a":1}"#, u64::MAX);
+        assert!(matches!(r, Err(InputError::Malformed { .. })), "{r:?}");
+        // Text after the object.
+        let (r, _) = read(br#"{"Records":[{"a":1}]} trailing"#, u64::MAX);
+        assert!(matches!(r, Err(InputError::Malformed { .. })), "{r:?}");
+    }
+
+    #[test]
+    fn a_record_broken_inside_its_brackets_costs_only_that_record() {
+        // The record is handed on as text; its parser rejects it, the rest goes on.
+        let (r, c) = read(br#"{"Records":[{"a":1},{"a":},{"a":3}]}"#, u64::MAX);
+        assert_eq!(r.unwrap(), Framing::RecordsObject);
+        let texts: Vec<&str> = c.records.iter().map(|(_, t)| t.as_str()).collect();
+        assert_eq!(texts, vec![r#"{"a":1}"#, r#"{"a":}"#, r#"{"a":3}"#]);
+        assert_eq!(c.records[2].0, RecordPosition::Index(2));
+    }
+
+    #[test]
+    fn strings_with_brackets_quotes_and_escapes_do_not_confuse_the_splitter() {
+        let doc = br#"{ "Records" : [ {"a":"}]\"{[","b":["x",{"c":"\\"}]} ,
+            {"d":"\u00e9t\u00e9 ]"}, 7, "s,]" ], "Other": {"k": [1]} }"#;
+        let (r, c) = read(doc, u64::MAX);
+        assert_eq!(r.unwrap(), Framing::RecordsObject);
+        assert_eq!(c.records.len(), 4, "{:?}", c.records);
+        assert_eq!(c.records[0].1, r#"{"a":"}]\"{[","b":["x",{"c":"\\"}]}"#);
+        assert_eq!(c.records[2].1, "7");
+        assert_eq!(c.records[3].1, r#""s,]""#);
+        let (r, c) = read(b"[]", u64::MAX);
+        assert!(r.is_ok() && c.records.is_empty());
+        let (r, c) = read(br#"{"Records":[]}"#, u64::MAX);
+        assert!(r.is_ok() && c.records.is_empty());
+    }
+
+    #[test]
+    fn records_split_across_read_chunks_are_whole() {
+        // Records larger than the read buffer, in a gzip stream.
+        let big = "x".repeat(200_000);
+        let doc = format!(r#"{{"Records":[{{"a":"{big}"}},{{"b":1}},{{"c":"{big}"}}]}}"#);
+        let mut enc = GzEncoder::new(Vec::new(), Compression::fast());
+        enc.write_all(doc.as_bytes()).unwrap();
+        let gz = enc.finish().unwrap();
+        let (r, c) = read(&gz, u64::MAX);
+        assert!(r.is_ok(), "{r:?}");
+        assert_eq!(c.records.len(), 3);
+        assert_eq!(c.records[0].1.len(), big.len() + 8);
+        assert_eq!(c.records[1].1, r#"{"b":1}"#);
     }
 
     #[test]
