@@ -1,0 +1,472 @@
+//! `cloudsec-bench`: how fast and lean the pipeline is, on one generated CloudTrail object.
+//!
+//! In one run, on the same object (`scripts/bench`, or `cargo run --release -p cloudsec-bench`):
+//! 1. the floor: gunzip plus a typed parse of each record, nothing else;
+//! 2. the full pipeline on one core: gunzip, parse, ECS, every detection, the in-memory state,
+//!    findings serialized;
+//! 3. the ratio of 2 to 1;
+//! 4. a peer: Python's standard `gzip` + `json` reading the same file, and the ratio of 2 to it;
+//! 5. peak resident memory of a process running the pipeline over the object, streamed from a
+//!    file;
+//! 6. DynamoDB write requests per 1,000 records with the state of the windowed rules (against
+//!    the emulator when `AWS_ENDPOINT_URL` is set).
+
+mod generate;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+use cloudsec::detect::evaluate::{evaluate, settle, StateConfig};
+use cloudsec::detect::Catalogue;
+use cloudsec::error::{RecordError, RecordPosition};
+use cloudsec::pipeline::{Pipeline, PipelineConfig};
+use cloudsec::read::{self, RecordVisitor};
+use cloudsec::sources::cloudtrail::CloudTrailRecord;
+use cloudsec::sources::LogSource;
+use cloudsec::state::memory::MemoryStore;
+use cloudsec::state::StateStore;
+
+#[derive(Parser)]
+#[command(name = "cloudsec-bench", about = "Benchmark of the cloudsec pipeline")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Cmd>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the benchmark (the default).
+    Run(RunArgs),
+    /// Write a generated CloudTrail object, gzip, to a file.
+    Generate {
+        /// Uncompressed size, in MB.
+        #[arg(long, default_value_t = 200)]
+        megabytes: usize,
+        /// Seed of the generator.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Where to write it (`.json.gz`).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// (used by `run`) Run the pipeline over a file and print the peak resident memory.
+    RssChild { path: PathBuf },
+}
+
+#[derive(clap::Args, Clone)]
+struct RunArgs {
+    /// Uncompressed size of the generated object, in MB.
+    #[arg(long, default_value_t = 200)]
+    megabytes: usize,
+    /// Seed of the generator.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Timed runs of each measurement; the best is reported.
+    #[arg(long, default_value_t = 3)]
+    repeat: usize,
+    /// Records sent through DynamoDB (in inputs of 1,000) for the write count.
+    #[arg(long, default_value_t = 20_000)]
+    dynamodb_records: usize,
+}
+
+impl Default for RunArgs {
+    fn default() -> Self {
+        RunArgs {
+            megabytes: 200,
+            seed: 42,
+            repeat: 3,
+            dynamodb_records: 20_000,
+        }
+    }
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let cli = Cli::parse();
+    match cli.command.unwrap_or(Cmd::Run(RunArgs::default())) {
+        Cmd::Run(args) => run(args),
+        Cmd::Generate {
+            megabytes,
+            seed,
+            out,
+        } => {
+            let (gz, json_bytes, records) = generate_object(megabytes, seed)?;
+            std::fs::write(&out, &gz)?;
+            eprintln!(
+                "{}: {records} records, {:.1} MB of JSON, {:.1} MB gzip",
+                out.display(),
+                mb(json_bytes),
+                mb(gz.len())
+            );
+            Ok(())
+        }
+        Cmd::RssChild { path } => rss_child(&path),
+    }
+}
+
+fn mb(bytes: usize) -> f64 {
+    bytes as f64 / 1e6
+}
+
+/// The generated object as gzip, its JSON size and record count.
+fn generate_object(
+    megabytes: usize,
+    seed: u64,
+) -> Result<(Vec<u8>, usize, u64), Box<dyn std::error::Error>> {
+    struct Counting<W> {
+        inner: W,
+        bytes: usize,
+    }
+    impl<W: Write> Write for Counting<W> {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let n = self.inner.write(buf)?;
+            self.bytes += n;
+            Ok(n)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            self.inner.flush()
+        }
+    }
+    let enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let mut out = Counting {
+        inner: std::io::BufWriter::with_capacity(1 << 20, enc),
+        bytes: 0,
+    };
+    let records = generate::Generator::new(seed).write_object(megabytes * 1_000_000, &mut out)?;
+    let json_bytes = out.bytes;
+    let gz = out
+        .inner
+        .into_inner()
+        .map_err(|e| e.into_error())?
+        .finish()?;
+    Ok((gz, json_bytes, records))
+}
+
+/// Parses every record as CloudTrail and nothing else.
+struct Floor {
+    records: u64,
+    bad: u64,
+}
+
+impl RecordVisitor for Floor {
+    fn record(&mut self, _: RecordPosition, raw: &str) {
+        match CloudTrailRecord::parse(raw) {
+            Ok(r) => {
+                std::hint::black_box(&r);
+                self.records += 1;
+            }
+            Err(_) => self.bad += 1,
+        }
+    }
+    fn malformed(&mut self, _: RecordPosition, _: &str, _: RecordError) {
+        self.bad += 1;
+    }
+}
+
+fn floor(gz: &[u8]) -> u64 {
+    let mut v = Floor { records: 0, bad: 0 };
+    let reader = read::open(gz, u64::MAX).expect("gzip");
+    read::read_records(reader, "bench", &mut v).expect("read");
+    assert_eq!(v.bad, 0, "the generated object has no bad records");
+    v.records
+}
+
+/// The whole pipeline over `input`: scan, evaluate against the in-memory state, settle,
+/// findings serialized. Returns (records, findings, serialized bytes).
+fn pipeline<R: std::io::Read>(
+    pipeline: &Pipeline,
+    runtime: &tokio::runtime::Runtime,
+    store: &MemoryStore,
+    input: R,
+    id: &str,
+) -> (u64, usize, usize) {
+    let report = pipeline.scan(input, id, LogSource::CloudTrail);
+    assert!(report.error.is_none() && report.bad == 0);
+    if std::env::var_os("CLOUDSEC_BENCH_STAGES").is_some() {
+        eprintln!(
+            "after scan: VmHWM {} KiB, VmRSS {} KiB, {} groups",
+            memory_kib("VmHWM:"),
+            memory_kib("VmRSS:"),
+            report.groups.len()
+        );
+    }
+    let records = report.records;
+    let fired = runtime
+        .block_on(async {
+            let e = evaluate(store, id, report.groups, 0, &StateConfig::default()).await?;
+            settle(store, &e.fired).await?;
+            Ok::<_, cloudsec::state::StateError>(e.fired)
+        })
+        .expect("evaluate");
+    // Serialized one by one, as the Lambda publishes them in batches; not all held at once.
+    let count = fired.len();
+    let mut bytes = 0;
+    let mut out = Vec::new();
+    for f in fired {
+        out.clear();
+        serde_json::to_writer(&mut out, &f.finding).expect("serialize");
+        bytes += out.len() + 1;
+    }
+    (records, count, bytes)
+}
+
+fn best<T>(repeat: usize, mut f: impl FnMut() -> T) -> (f64, T) {
+    let mut best = f64::MAX;
+    let mut last = None;
+    for _ in 0..repeat.max(1) {
+        let t = Instant::now();
+        let v = f();
+        best = best.min(t.elapsed().as_secs_f64());
+        last = Some(v);
+    }
+    (best, last.expect("ran"))
+}
+
+fn run(args: RunArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    println!(
+        "cloudsec-bench: {} MB object, seed {}, best of {}; {} ({} cores)",
+        args.megabytes,
+        args.seed,
+        args.repeat,
+        cpu,
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    let t = Instant::now();
+    let (gz, json_bytes, generated) = generate_object(args.megabytes, args.seed)?;
+    println!(
+        "generated {generated} records: {:.1} MB of JSON, {:.1} MB gzip ({:.1} s)",
+        mb(json_bytes),
+        mb(gz.len()),
+        t.elapsed().as_secs_f64()
+    );
+    let dir = PathBuf::from("target/bench");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join(format!(
+        "cloudtrail-{}mb-seed{}.json.gz",
+        args.megabytes, args.seed
+    ));
+    std::fs::write(&path, &gz)?;
+
+    // 0. Decompression alone: no reader of this object can go faster.
+    let (gunzip_s, _) = best(args.repeat, || {
+        let mut d = flate2::read::MultiGzDecoder::new(&gz[..]);
+        std::io::copy(&mut d, &mut std::io::sink()).expect("gunzip")
+    });
+    println!(
+        "0. gunzip alone (zlib-rs):            {:8.1} MB/s",
+        mb(json_bytes) / gunzip_s
+    );
+
+    // 1. The floor.
+    let (floor_s, floor_records) = best(args.repeat, || floor(&gz));
+    assert_eq!(floor_records, generated);
+    let floor_mbps = mb(json_bytes) / floor_s;
+    println!(
+        "1. floor (gunzip + typed parse):       {floor_mbps:8.1} MB/s  {:>10.0} records/s",
+        generated as f64 / floor_s
+    );
+
+    // 2. The pipeline, one core.
+    let p = Pipeline::new(Catalogue::builtin(), PipelineConfig::default());
+    let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+    let mut run_no = 0;
+    let (pipe_s, (records, findings, out_bytes)) = best(args.repeat, || {
+        run_no += 1;
+        // A fresh state each run: every run does the same work.
+        let store = MemoryStore::new();
+        pipeline(&p, &runtime, &store, &gz[..], &format!("bench-{run_no}"))
+    });
+    assert_eq!(records, generated);
+    let pipe_mbps = mb(json_bytes) / pipe_s;
+    println!(
+        "2. full pipeline, one core:            {pipe_mbps:8.1} MB/s  {:>10.0} records/s  ({findings} findings, {:.1} KB serialized)",
+        generated as f64 / pipe_s,
+        out_bytes as f64 / 1e3
+    );
+    println!(
+        "3. pipeline / floor:                   {:8.2}",
+        pipe_mbps / floor_mbps
+    );
+
+    // 4. The Python peer, on the same file.
+    let script = [
+        "import gzip, json, sys, time",
+        "t = time.perf_counter()",
+        "with gzip.open(sys.argv[1], 'rb') as f:",
+        "    n = len(json.load(f)['Records'])",
+        "print(n, time.perf_counter() - t)",
+    ]
+    .join("\n");
+    let mut py_best = f64::MAX;
+    let mut py_ok = true;
+    for _ in 0..args.repeat.max(1) {
+        match Command::new("python3")
+            .arg("-c")
+            .arg(&script)
+            .arg(&path)
+            .output()
+        {
+            Ok(o) if o.status.success() => {
+                let text = String::from_utf8_lossy(&o.stdout);
+                let mut parts = text.split_whitespace();
+                let n: u64 = parts.next().and_then(|v| v.parse().ok()).unwrap_or(0);
+                let s: f64 = parts
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(f64::MAX);
+                assert_eq!(n, generated, "Python read another number of records");
+                py_best = py_best.min(s);
+            }
+            _ => py_ok = false,
+        }
+    }
+    if py_ok {
+        let py_mbps = mb(json_bytes) / py_best;
+        println!(
+            "4. Python gzip + json (peer):          {py_mbps:8.1} MB/s  {:>10.0} records/s",
+            generated as f64 / py_best
+        );
+        println!(
+            "   pipeline / Python:                  {:8.1}",
+            pipe_mbps / py_mbps
+        );
+    } else {
+        println!("4. Python gzip + json (peer):          skipped (python3 failed)");
+    }
+
+    // 5. Peak resident memory, in a process of its own.
+    let out = Command::new(std::env::current_exe()?)
+        .arg("rss-child")
+        .arg(&path)
+        .output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let nums: Vec<u64> = text
+        .split_whitespace()
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    if out.status.success() && nums.len() == 3 {
+        println!(
+            "5. peak resident memory, {:.0} MB object: {:.1} MB ({:.1} MB at start, {} records)",
+            mb(json_bytes),
+            nums[1] as f64 / 1024.0,
+            nums[0] as f64 / 1024.0,
+            nums[2]
+        );
+    } else {
+        println!(
+            "5. peak resident memory: failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    // 6. DynamoDB write requests.
+    dynamodb_writes(&args)?;
+    Ok(())
+}
+
+/// VmHWM (peak resident set) and VmRSS of this process, KiB.
+fn memory_kib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn rss_child(path: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let p = Pipeline::new(Catalogue::builtin(), PipelineConfig::default());
+    let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+    let store = MemoryStore::new();
+    let start = memory_kib("VmHWM:");
+    let file = std::io::BufReader::new(std::fs::File::open(path)?);
+    let (records, _, _) = pipeline(&p, &runtime, &store, file, "rss");
+    let peak = memory_kib("VmHWM:");
+    println!("{start} {peak} {records}");
+    Ok(())
+}
+
+/// Sends the first records of the generated object through the DynamoDB store, as inputs of
+/// 1,000 records (a CloudTrail file of a busy account every few minutes), and counts the
+/// write requests.
+fn dynamodb_writes(args: &RunArgs) -> Result<(), Box<dyn std::error::Error>> {
+    if std::env::var_os("AWS_ENDPOINT_URL").is_none() {
+        println!("6. DynamoDB writes per 1,000 records: skipped (no AWS_ENDPOINT_URL; scripts/bench starts the emulator)");
+        return Ok(());
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    // About 1.34 KB a record, with room to spare.
+    let megabytes = args.dynamodb_records * 1500 / 1_000_000 + 1;
+    let (gz, _, _) = generate_object(megabytes, args.seed)?;
+    // Split the object into inputs of 1,000 records.
+    let mut inputs: Vec<Vec<serde_json::Value>> = Vec::new();
+    {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gz[..]), &mut text)?;
+        let doc: serde_json::Value = serde_json::from_str(&text)?;
+        let records = doc["Records"].as_array().ok_or("Records")?;
+        for chunk in records
+            .iter()
+            .take(args.dynamodb_records)
+            .collect::<Vec<_>>()
+            .chunks(1000)
+        {
+            inputs.push(chunk.iter().map(|v| (*v).clone()).collect());
+        }
+    }
+    let n_records: usize = inputs.iter().map(Vec::len).sum();
+    runtime.block_on(async {
+        use cloudsec_integration_tests::faults::Faults;
+        let faults = Faults::new(0);
+        let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let conf = aws_sdk_dynamodb::config::Builder::from(&aws)
+            .interceptor(faults.clone())
+            .build();
+        let client = aws_sdk_dynamodb::Client::from_conf(conf);
+        let table = cloudsec_integration_tests::unique("bench");
+        cloudsec_integration_tests::create_state_table(&client, &table).await;
+        let store = cloudsec::state::dynamodb::DynamoStore::new(client, &table);
+        faults.reset_counts();
+        let p = Pipeline::new(Catalogue::builtin(), PipelineConfig::default());
+        let mut findings = 0;
+        for (i, records) in inputs.iter().enumerate() {
+            let object = serde_json::to_vec(&serde_json::json!({ "Records": records }))?;
+            let report = p.scan(&object[..], &format!("bench-{i}"), LogSource::CloudTrail);
+            let e = evaluate(&store, &format!("bench-{i}"), report.groups, 0, &StateConfig::default()).await?;
+            findings += e.fired.iter().filter(|f| f.publish).count();
+            settle(&store, &e.fired).await?;
+        }
+        let requests = faults.requests();
+        let writes: u64 = requests
+            .iter()
+            .filter(|(op, _)| ["TransactWriteItems", "UpdateItem", "PutItem", "BatchWriteItem", "DeleteItem"].iter().any(|w| op.ends_with(w)))
+            .map(|(_, n)| n)
+            .sum();
+        let all: u64 = requests.values().sum();
+        println!(
+            "6. DynamoDB write requests:            {:8.1} per 1,000 records ({writes} writes, {all} requests in all, {n_records} records in {} inputs, {findings} findings published)",
+            writes as f64 * 1000.0 / n_records as f64,
+            inputs.len()
+        );
+        let _ = store.published(&[]).await;
+        Ok::<_, Box<dyn std::error::Error>>(())
+    })?;
+    Ok(())
+}
