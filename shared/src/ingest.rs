@@ -86,6 +86,51 @@ impl From<InvocationError> for Diagnostic {
     }
 }
 
+impl LogIngest<crate::publish::sns::SnsSink, crate::state::dynamodb::DynamoStore> {
+    /// Everything a function needs, built once at cold start from its configuration: the
+    /// catalogue with the configured rule changes, the GeoIP databases (from a file or S3, when
+    /// named), the SDK clients, the SNS sink and the DynamoDB store. An error names what is
+    /// wrong, and fails the cold start.
+    pub async fn from_config(
+        aws: &aws_config::SdkConfig,
+        config: LogIngestConfig,
+    ) -> Result<Self, String> {
+        let catalogue = config.catalogue().map_err(|e| e.to_string())?;
+        let mut pipeline = Pipeline::new(
+            catalogue,
+            crate::pipeline::PipelineConfig {
+                max_decompressed_bytes: config.max_decompressed_bytes,
+                max_evidence: config.max_evidence,
+                ..crate::pipeline::PipelineConfig::default()
+            },
+        );
+        let s3 = aws_sdk_s3::Client::new(aws);
+        if let Some(geo) = crate::geo::load(
+            &s3,
+            config.geoip_city.as_deref(),
+            config.geoip_asn.as_deref(),
+        )
+        .await?
+        {
+            pipeline = pipeline.with_geo(Arc::new(geo));
+        }
+        Ok(LogIngest {
+            s3,
+            sink: crate::publish::sns::SnsSink::new(
+                aws_sdk_sns::Client::new(aws),
+                &config.findings_topic_arn,
+            ),
+            store: crate::state::dynamodb::DynamoStore::new(
+                aws_sdk_dynamodb::Client::new(aws),
+                &config.state_table,
+            ),
+            state: config.state,
+            pipeline: Arc::new(pipeline),
+            config,
+        })
+    }
+}
+
 impl<P: FindingSink, S: StateStore> LogIngest<P, S> {
     /// Handles one invocation, whatever its trigger.
     pub async fn handle(&self, event: Value) -> Result<Value, InvocationError> {

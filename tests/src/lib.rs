@@ -217,32 +217,8 @@ impl Env {
         .collect();
         env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let config = LogIngestConfig::from_map(&env).map_err(|e| e.to_string())?;
-        let catalogue = config.catalogue().map_err(|e| e.to_string())?;
-        let mut pipeline = Pipeline::new(
-            catalogue,
-            PipelineConfig {
-                max_decompressed_bytes: config.max_decompressed_bytes,
-                max_evidence: config.max_evidence,
-                ..PipelineConfig::default()
-            },
-        );
-        if let Some(geo) = cloudsec::geo::load(
-            &self.s3,
-            config.geoip_city.as_deref(),
-            config.geoip_asn.as_deref(),
-        )
-        .await?
-        {
-            pipeline = pipeline.with_geo(Arc::new(geo));
-        }
-        Ok(LogIngest {
-            s3: self.s3.clone(),
-            sink: SnsSink::new(self.sns.clone(), &self.topic_arn),
-            store: self.store(),
-            state: config.state,
-            pipeline: Arc::new(pipeline),
-            config,
-        })
+        let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        LogIngest::from_config(&aws, config).await
     }
 
     /// The state store over this test's table.
