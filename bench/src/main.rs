@@ -27,7 +27,6 @@ use cloudsec::read::{self, RecordVisitor};
 use cloudsec::sources::cloudtrail::CloudTrailRecord;
 use cloudsec::sources::LogSource;
 use cloudsec::state::memory::MemoryStore;
-use cloudsec::state::StateStore;
 
 #[derive(Parser)]
 #[command(name = "cloudsec-bench", about = "Benchmark of the cloudsec pipeline")]
@@ -184,14 +183,6 @@ fn pipeline<R: std::io::Read>(
 ) -> (u64, usize, usize) {
     let report = pipeline.scan(input, id, LogSource::CloudTrail);
     assert!(report.error.is_none() && report.bad == 0);
-    if std::env::var_os("CLOUDSEC_BENCH_STAGES").is_some() {
-        eprintln!(
-            "after scan: VmHWM {} KiB, VmRSS {} KiB, {} groups",
-            memory_kib("VmHWM:"),
-            memory_kib("VmRSS:"),
-            report.groups.len()
-        );
-    }
     let records = report.records;
     let fired = runtime
         .block_on(async {
@@ -465,7 +456,6 @@ fn dynamodb_writes(args: &RunArgs) -> Result<(), Box<dyn std::error::Error>> {
             writes as f64 * 1000.0 / n_records as f64,
             inputs.len()
         );
-        let _ = store.published(&[]).await;
         Ok::<_, Box<dyn std::error::Error>>(())
     })?;
     Ok(())

@@ -229,9 +229,7 @@ impl Finding {
             (&mut related.ip, &later.related.ip),
         ] {
             for v in theirs {
-                if mine.len() < MAX_RELATED && !mine.contains(v) {
-                    mine.push(v.clone());
-                }
+                push_related(mine, v);
             }
         }
         *self = later;
@@ -364,6 +362,13 @@ impl<'a, 'r> Evidence<'a, 'r> {
 /// events keeps a small finding.
 const MAX_RELATED: usize = 20;
 
+/// Adds `value` to a `related` list unless it is there or the list is full.
+fn push_related(list: &mut Vec<String>, value: &str) {
+    if list.len() < MAX_RELATED && !list.iter().any(|x| x == value) {
+        list.push(value.to_owned());
+    }
+}
+
 impl FindingBuilder {
     /// Starts a finding from its first hit.
     #[allow(clippy::too_many_arguments)]
@@ -478,9 +483,7 @@ impl FindingBuilder {
 
     /// Names one more IP in `related.ip`.
     pub fn add_related_ip(&mut self, ip: &str) {
-        if self.related.ip.len() < MAX_RELATED && !self.related.ip.iter().any(|x| x == ip) {
-            self.related.ip.push(ip.to_owned());
-        }
+        push_related(&mut self.related.ip, ip);
     }
 
     /// Adds one event: its time, its severity, and its ECS document as evidence while there is
@@ -496,16 +499,11 @@ impl FindingBuilder {
         self.first_seen = self.first_seen.min(ts);
         self.last_seen = self.last_seen.max(ts);
         self.severity = self.severity.max(severity);
-        let related = &mut self.related;
         if let Some(u) = record.user_name() {
-            if related.user.len() < MAX_RELATED && !related.user.iter().any(|x| x == u) {
-                related.user.push(u.to_owned());
-            }
+            push_related(&mut self.related.user, u);
         }
         if let Some(ip) = record.source_ip() {
-            if related.ip.len() < MAX_RELATED && !related.ip.iter().any(|x| x == ip) {
-                related.ip.push(ip.to_owned());
-            }
+            push_related(&mut self.related.ip, ip);
         }
         if self.evidence.len() < self.max_evidence {
             match evidence.get() {

@@ -120,6 +120,51 @@ impl Ecs {
     }
 }
 
+impl Ecs {
+    /// Checks a finding and each of its evidence events.
+    fn check_finding(&self, f: &cloudsec::finding::Finding) -> Vec<String> {
+        let rule = &f.rule.id;
+        let doc = serde_json::to_value(f).expect("serialize finding");
+        let mut problems: Vec<String> = self
+            .check(&doc, &["finding"])
+            .into_iter()
+            .map(|p| format!("finding {rule}: {p}"))
+            .collect();
+        for e in &f.finding.evidence {
+            let doc: Value = serde_json::from_str(e.get()).expect("evidence json");
+            problems.extend(
+                self.check(&doc, &[])
+                    .into_iter()
+                    .map(|p| format!("evidence of {rule}: {p}")),
+            );
+        }
+        problems
+    }
+}
+
+/// The findings of one input as the product makes them: its groups (and its logins' geo
+/// findings) through the state store, evaluated and settled.
+fn findings_of(
+    runtime: &tokio::runtime::Runtime,
+    pipeline: &Pipeline,
+    store: &MemoryStore,
+    name: &str,
+    mut report: cloudsec::pipeline::InputReport,
+) -> Vec<cloudsec::finding::Finding> {
+    runtime
+        .block_on(async {
+            let groups = pipeline.groups_with_history(store, &mut report).await?;
+            let evaluation = evaluate(store, name, groups, 0, &StateConfig::default()).await?;
+            settle(store, &evaluation.fired).await?;
+            evaluation.check_busy()?;
+            Ok::<_, cloudsec::detect::evaluate::EvaluateError>(evaluation.fired)
+        })
+        .expect("evaluate")
+        .into_iter()
+        .map(|f| f.finding)
+        .collect()
+}
+
 fn flatten<'v>(prefix: &str, v: &'v Value, out: &mut Vec<(String, &'v Value)>) {
     match v {
         Value::Object(o) => {
@@ -282,29 +327,10 @@ fn ecs_events_and_findings_use_ecs_fields_and_allowed_values() {
             report.bad_records
         );
         assert!(report.error.is_none(), "{name}: {:?}", report.error);
-        let groups = pipeline
-            .scan(text.as_bytes(), name, LogSource::CloudTrail)
-            .groups;
-        let fired = runtime
-            .block_on(async {
-                let evaluation = evaluate(&store, name, groups, 0, &StateConfig::default()).await?;
-                settle(&store, &evaluation.fired).await?;
-                evaluation.check_busy()?;
-                Ok::<_, cloudsec::detect::evaluate::EvaluateError>(evaluation.fired)
-            })
-            .expect("evaluate");
-        for f in fired.into_iter().map(|f| f.finding) {
+        let report = pipeline.scan(text.as_bytes(), name, LogSource::CloudTrail);
+        for f in findings_of(&runtime, &pipeline, &store, name, report) {
             findings += 1;
-            let doc = serde_json::to_value(&f).expect("serialize");
-            for p in ecs.check(&doc, &["finding"]) {
-                problems.insert(format!("finding {}: {p}", f.rule.id));
-            }
-            for e in &f.finding.evidence {
-                let doc: Value = serde_json::from_str(e.get()).expect("evidence json");
-                for p in ecs.check(&doc, &[]) {
-                    problems.insert(format!("evidence: {p}"));
-                }
-            }
+            problems.extend(ecs.check_finding(&f));
         }
     }
     println!(
@@ -406,28 +432,11 @@ fn other_sources_events_and_findings_use_ecs_fields_and_allowed_values() {
                 problems.insert(format!("{} event: {p}", source.dataset()));
             }
         });
-        let groups = pipeline.scan(text.as_bytes(), name, *source).groups;
-        let fired = runtime
-            .block_on(async {
-                let evaluation = evaluate(&store, name, groups, 0, &StateConfig::default()).await?;
-                settle(&store, &evaluation.fired).await?;
-                evaluation.check_busy()?;
-                Ok::<_, cloudsec::detect::evaluate::EvaluateError>(evaluation.fired)
-            })
-            .expect("evaluate");
-        for f in fired.into_iter().map(|f| f.finding) {
+        let report = pipeline.scan(text.as_bytes(), name, *source);
+        for f in findings_of(&runtime, &pipeline, &store, name, report) {
             findings += 1;
             datasets.insert(f.event.dataset.clone());
-            let doc = serde_json::to_value(&f).expect("serialize");
-            for p in ecs.check(&doc, &["finding"]) {
-                problems.insert(format!("finding {}: {p}", f.rule.id));
-            }
-            for e in &f.finding.evidence {
-                let doc: Value = serde_json::from_str(e.get()).expect("evidence json");
-                for p in ecs.check(&doc, &[]) {
-                    problems.insert(format!("evidence of {}: {p}", f.rule.id));
-                }
-            }
+            problems.extend(ecs.check_finding(&f));
         }
     }
     println!(
@@ -613,27 +622,15 @@ fn geo_enriched_events_and_geo_findings_use_ecs_fields() {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime");
-    let mut report = pipeline.scan(text.as_bytes(), "geo", LogSource::CloudTrail);
-    let fired = runtime.block_on(async {
-        let groups = pipeline
-            .groups_with_history(&store, &mut report)
-            .await
-            .expect("history");
-        evaluate(&store, "geo", groups, 0, &StateConfig::default())
-            .await
-            .expect("evaluate")
-            .fired
-    });
-    let rules: BTreeSet<String> = fired.iter().map(|f| f.finding.rule.id.clone()).collect();
+    let report = pipeline.scan(text.as_bytes(), "geo", LogSource::CloudTrail);
+    let fired = findings_of(&runtime, &pipeline, &store, "geo", report);
+    let rules: BTreeSet<String> = fired.iter().map(|f| f.rule.id.clone()).collect();
     assert!(
         rules.contains("user.impossible-travel") && rules.contains("user.risky-country-login"),
         "{rules:?}"
     );
-    for f in fired.iter().map(|f| &f.finding) {
-        problems.extend(ecs.check(&serde_json::to_value(f).expect("finding"), &["finding"]));
-        for e in &f.finding.evidence {
-            problems.extend(ecs.check(&serde_json::from_str(e.get()).expect("evidence"), &[]));
-        }
+    for f in &fired {
+        problems.extend(ecs.check_finding(f));
     }
     assert!(problems.is_empty(), "ECS problems: {problems:#?}");
 }

@@ -513,8 +513,11 @@ impl Catalogue {
             }
             match kind {
                 RuleKind::Single => {
-                    if o.min_count.is_some() || o.min_distinct.is_some() {
+                    if o.min_count.is_some() {
                         return wrong("min_count");
+                    }
+                    if o.min_distinct.is_some() {
+                        return wrong("min_distinct");
                     }
                     if o.z.is_some() || o.z_raise.is_some() || o.history.is_some() {
                         return wrong("z");
