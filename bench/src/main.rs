@@ -19,7 +19,11 @@ use std::process::Command;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
-use cloudsec::detect::evaluate::{evaluate, settle, StateConfig};
+use std::sync::Arc;
+
+use cloudsec::engine::ports::MemoryQuarantine;
+use cloudsec::engine::{Engine, EngineConfig, InputId};
+use cloudsec::publish::Sinks;
 use cloudsec::detect::Catalogue;
 use cloudsec::error::{RecordError, RecordPosition};
 use cloudsec::pipeline::{Pipeline, PipelineConfig};
@@ -172,25 +176,30 @@ fn floor(gz: &[u8]) -> u64 {
     v.records
 }
 
-/// The whole pipeline over `input`: scan, evaluate against the in-memory state, settle,
-/// findings serialized. Returns (records, findings, serialized bytes).
+/// The whole pipeline over `input`, as the functions run it: read, then the engine's delivery
+/// over a fresh in-memory state (commit, claim, settle); the findings serialized. Returns
+/// (records, findings, serialized bytes).
 fn pipeline<R: std::io::Read>(
-    pipeline: &Pipeline,
+    pipeline: &Arc<Pipeline>,
     runtime: &tokio::runtime::Runtime,
-    store: &MemoryStore,
     input: R,
     id: &str,
 ) -> (u64, usize, usize) {
-    let report = pipeline.scan(input, id, LogSource::CloudTrail);
+    let engine = Engine::new(
+        Arc::clone(pipeline),
+        MemoryStore::new(),
+        MemoryQuarantine::default(),
+        Sinks::none(),
+        EngineConfig::default(),
+    );
+    // The engine's read step is this scan, on a blocking thread; here it runs on this one.
+    let report = engine.pipeline().scan(input, id, LogSource::CloudTrail);
     assert!(report.error.is_none() && report.bad == 0);
     let records = report.records;
     let fired = runtime
-        .block_on(async {
-            let e = evaluate(store, id, report.groups, 0, &StateConfig::default()).await?;
-            settle(store, &e.fired).await?;
-            Ok::<_, cloudsec::state::StateError>(e.fired)
-        })
-        .expect("evaluate");
+        .block_on(engine.deliver(&InputId::named(id), report, Instant::now()))
+        .expect("deliver")
+        .fired;
     // Serialized one by one, as the Lambda publishes them in batches; not all held at once.
     let count = fired.len();
     let mut bytes = 0;
@@ -269,14 +278,13 @@ fn run(args: RunArgs) -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // 2. The pipeline, one core.
-    let p = Pipeline::new(Catalogue::builtin(), PipelineConfig::default());
+    let p = Arc::new(Pipeline::new(Catalogue::builtin(), PipelineConfig::default()));
     let runtime = tokio::runtime::Builder::new_current_thread().build()?;
     let mut run_no = 0;
     let (pipe_s, (records, findings, out_bytes)) = best(args.repeat, || {
         run_no += 1;
         // A fresh state each run: every run does the same work.
-        let store = MemoryStore::new();
-        pipeline(&p, &runtime, &store, &gz[..], &format!("bench-{run_no}"))
+        pipeline(&p, &runtime, &gz[..], &format!("bench-{run_no}"))
     });
     assert_eq!(records, generated);
     let pipe_mbps = mb(json_bytes) / pipe_s;
@@ -380,12 +388,11 @@ fn memory_kib(field: &str) -> u64 {
 }
 
 fn rss_child(path: &Path) -> Result<(), Box<dyn std::error::Error>> {
-    let p = Pipeline::new(Catalogue::builtin(), PipelineConfig::default());
+    let p = Arc::new(Pipeline::new(Catalogue::builtin(), PipelineConfig::default()));
     let runtime = tokio::runtime::Builder::new_current_thread().build()?;
-    let store = MemoryStore::new();
     let start = memory_kib("VmHWM:");
     let file = std::io::BufReader::new(std::fs::File::open(path)?);
-    let (records, _, _) = pipeline(&p, &runtime, &store, file, "rss");
+    let (records, _, _) = pipeline(&p, &runtime, file, "rss");
     let peak = memory_kib("VmHWM:");
     println!("{start} {peak} {records}");
     Ok(())
@@ -435,14 +442,20 @@ fn dynamodb_writes(args: &RunArgs) -> Result<(), Box<dyn std::error::Error>> {
         cloudsec_integration_tests::create_state_table(&client, &table).await;
         let store = cloudsec::state::dynamodb::DynamoStore::new(client, &table);
         faults.reset_counts();
-        let p = Pipeline::new(Catalogue::builtin(), PipelineConfig::default());
+        let engine = Engine::new(
+            Arc::new(Pipeline::new(Catalogue::builtin(), PipelineConfig::default())),
+            store,
+            MemoryQuarantine::default(),
+            Sinks::none(),
+            EngineConfig::default(),
+        );
         let mut findings = 0;
         for (i, records) in inputs.iter().enumerate() {
             let object = serde_json::to_vec(&serde_json::json!({ "Records": records }))?;
-            let report = p.scan(&object[..], &format!("bench-{i}"), LogSource::CloudTrail);
-            let e = evaluate(&store, &format!("bench-{i}"), report.groups, 0, &StateConfig::default()).await?;
-            findings += e.fired.iter().filter(|f| f.publish).count();
-            settle(&store, &e.fired).await?;
+            let delivered = engine
+                .process_bytes(&InputId::named(&format!("bench-{i}")), object, Some(LogSource::CloudTrail))
+                .await?;
+            findings += delivered.fired.iter().filter(|f| f.sent).count();
         }
         let requests = faults.requests();
         let writes: u64 = requests

@@ -7,11 +7,16 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use std::sync::Arc;
+
 use clap::{Parser, Subcommand, ValueEnum};
-use cloudsec::detect::evaluate::{evaluate, settle, StateConfig};
 use cloudsec::detect::{Catalogue, Settings, Severity};
+use cloudsec::engine::ports::{FileQuarantine, LocalFiles};
+use cloudsec::engine::{Engine, EngineConfig};
 use cloudsec::finding::Finding;
 use cloudsec::pipeline::{InputReport, Pipeline, PipelineConfig};
+use cloudsec::publish::memory::MemorySink;
+use cloudsec::publish::Sinks;
 use cloudsec::sources::{classify_key, KeyVerdict, LogSource};
 use cloudsec::state::memory::MemoryStore;
 
@@ -244,64 +249,63 @@ fn scan(
         Catalogue::with_settings(settings),
         PipelineConfig::default(),
     ))?;
-    // The embedded state: the same evaluation as the Lambda's, over an in-memory store.
-    let store = MemoryStore::new();
-    let state = StateConfig::default();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .map_err(|e| e.to_string())?;
     let max_evidence = pipeline.config().max_evidence;
-    let mut bad_out = match bad_path {
-        Some(p) => Some(BufWriter::new(
-            File::create(p).map_err(|e| format!("{}: {e}", p.display()))?,
+    let quarantine = match bad_path {
+        Some(p) => Some(Arc::new(
+            FileQuarantine::create(p).map_err(|e| format!("{}: {e}", p.display()))?,
         )),
         None => None,
     };
+    // The functions' engine, over files, an in-memory state and an in-memory topic.
+    let published = Arc::new(MemorySink::default());
+    let engine = Engine::new(
+        Arc::new(pipeline),
+        MemoryStore::new(),
+        quarantine.clone(),
+        Sinks::one(Arc::clone(&published)),
+        EngineConfig {
+            min_severity,
+            ..EngineConfig::default()
+        },
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .map_err(|e| e.to_string())?;
     let mut totals = Totals::default();
-    // Findings by their deterministic id, as the latest file left them.
-    let mut findings: Vec<Finding> = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
+    // Every finding as the latest file left it, by its deterministic id.
+    let mut latest: HashMap<String, Finding> = HashMap::new();
     for path in &files {
-        let display = path.display().to_string();
-        let Some(source) = source_of(path, forced) else {
-            totals.skipped_files += 1;
-            continue;
-        };
-        let file = File::open(path).map_err(|e| format!("{display}: {e}"))?;
-        let mut report = pipeline.scan_any(file, &display, source);
-        totals.files += 1;
-        account(&mut totals, &report, &display);
-        if let Some(out) = bad_out.as_mut() {
-            for bad in &report.bad_records {
-                let line = serde_json::to_string(bad).map_err(|e| e.to_string())?;
-                writeln!(out, "{line}").map_err(|e| e.to_string())?;
-            }
-        }
-        // One process, one pass: every claim is settled before the next file, so the clock
-        // plays no part.
-        let fired = runtime
-            .block_on(async {
-                let groups = pipeline.groups_with_history(&store, &mut report).await?;
-                let evaluation = evaluate(&store, &display, groups, 0, &state).await?;
-                settle(&store, &evaluation.fired).await?;
-                evaluation.check_busy()?;
-                Ok::<_, cloudsec::detect::evaluate::EvaluateError>(evaluation.fired)
-            })
-            .map_err(|e| format!("{display}: {e}"))?;
-        for f in fired {
-            match index.get(&f.finding.finding.id) {
-                Some(&i) => findings[i].update_from(f.finding, max_evidence),
-                None => {
-                    index.insert(f.finding.finding.id.clone(), findings.len());
-                    findings.push(f.finding);
+        match runtime.block_on(engine.process_object(&LocalFiles, path, forced)) {
+            Ok(delivered) if delivered.summary.skipped.is_some() => totals.skipped_files += 1,
+            Ok(delivered) => {
+                totals.files += 1;
+                totals.records += delivered.summary.records;
+                totals.bad += delivered.summary.bad;
+                for f in delivered.fired {
+                    match latest.get_mut(&f.finding.finding.id) {
+                        Some(have) => have.update_from(f.finding, max_evidence),
+                        None => {
+                            latest.insert(f.finding.finding.id.clone(), f.finding);
+                        }
+                    }
                 }
             }
+            Err(e) => {
+                totals.files += 1;
+                totals.failed_files += 1;
+                eprintln!("cloudsec: {e} (nothing counted from it)");
+            }
         }
     }
-    if let Some(mut out) = bad_out {
-        out.flush().map_err(|e| e.to_string())?;
+    if let Some(q) = &quarantine {
+        q.flush().map_err(|e| e.to_string())?;
     }
-    findings.retain(|f| f.finding.severity >= min_severity);
+    // What the functions would have published, as it stands after the last file.
+    let mut findings: Vec<Finding> = published
+        .findings()
+        .into_iter()
+        .filter_map(|f| latest.remove(&f.finding.id))
+        .collect();
     findings.sort_by(|a, b| {
         b.finding
             .severity

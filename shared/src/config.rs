@@ -112,7 +112,7 @@ pub struct LogIngestConfig {
     /// The state table.
     pub state_table: String,
     /// Timing of the state.
-    pub state: crate::detect::evaluate::StateConfig,
+    pub state: crate::engine::evaluate::StateConfig,
     /// Which keys are which source.
     pub layouts: crate::sources::KeyLayouts,
     /// Changes to rules' thresholds and windows.
@@ -183,7 +183,7 @@ impl LogIngestConfig {
                     reason: "required: the DynamoDB table of the detection state".into(),
                 })?
                 .to_owned(),
-            state: crate::detect::evaluate::StateConfig {
+            state: crate::engine::evaluate::StateConfig {
                 retention_secs: days(get(ENV_STATE_RETENTION_DAYS), ENV_STATE_RETENTION_DAYS, 2)?,
                 series_retention_secs: days(
                     get(ENV_BASELINE_RETENTION_DAYS),

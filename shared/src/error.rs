@@ -98,17 +98,101 @@ pub enum InputError {
     Event(String),
     /// Findings could not be published, or bad records could not be quarantined.
     #[error("failed to deliver: {0}")]
-    Deliver(String),
+    Deliver(#[source] PortError),
     /// The state store failed.
     #[error("state store: {0}")]
-    State(String),
+    State(#[source] PortError),
+    /// Another input holds the claim on these findings and has not published them yet: this
+    /// input published and settled its own, and is retried a little later.
+    #[error("findings being published by another input: {0:?}")]
+    Busy(Vec<String>),
 }
 
 impl InputError {
-    /// Whether retrying the same input can succeed. A gzip bomb or a malformed object will fail
-    /// the same way every time; the trigger's retry policy moves it to the DLQ, where it is kept.
+    /// Whether retrying the same input can succeed: `false` for a gzip bomb, an event that is
+    /// not ours, and a port that refused for a reason a retry does not change (DynamoDB's
+    /// `AccessDeniedException` or `ResourceNotFoundException`, SNS's `AuthorizationError`); the
+    /// trigger's retry policy then moves the input to the DLQ, where it is kept. A broken or
+    /// missing object is retryable: S3 may still be writing it, and the DLQ keeps it if not.
     pub fn is_retryable(&self) -> bool {
-        !matches!(self, InputError::TooLarge { .. } | InputError::Event(_))
+        match self {
+            InputError::TooLarge { .. } | InputError::Event(_) => false,
+            InputError::Deliver(e) | InputError::State(e) => e.is_retryable(),
+            _ => true,
+        }
+    }
+}
+
+/// A port (the state store, a sink, the quarantine) failed. It keeps the AWS SDK's error as
+/// its source and says whether retrying the input can help.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct PortError {
+    message: String,
+    retryable: bool,
+    #[source]
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+/// Error codes for which a retry of the same request cannot succeed: permissions, missing
+/// resources and invalid requests are fixed by a person, not by time.
+const PERMANENT_CODES: &[&str] = &[
+    "AccessDenied",
+    "AccessDeniedException",
+    "AuthorizationError",
+    "ResourceNotFoundException",
+    "NotFound",
+    "NoSuchBucket",
+    "ValidationException",
+    "InvalidParameter",
+    "InvalidParameterValue",
+    "UnrecognizedClientException",
+    "KMSAccessDenied",
+    "KMSDisabled",
+    "KMSNotFound",
+];
+
+impl PortError {
+    /// A failure with no underlying error (a poisoned lock, a value that cannot be encoded).
+    pub fn new(message: impl Into<String>) -> PortError {
+        PortError {
+            message: message.into(),
+            retryable: true,
+            source: None,
+        }
+    }
+
+    /// A failure that a retry cannot mend.
+    pub fn permanent(message: impl Into<String>) -> PortError {
+        PortError {
+            retryable: false,
+            ..PortError::new(message)
+        }
+    }
+
+    /// `what` failed with the SDK's error `e`, kept as the source; retryable unless the
+    /// service's error code says a retry cannot help.
+    pub fn sdk<E, R>(what: &str, e: aws_sdk_dynamodb::error::SdkError<E, R>) -> PortError
+    where
+        E: aws_smithy_types::error::metadata::ProvideErrorMetadata
+            + std::error::Error
+            + Send
+            + Sync
+            + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        let code = e.as_service_error().and_then(|s| s.code()).map(str::to_owned);
+        let retryable = !code.as_deref().is_some_and(|c| PERMANENT_CODES.contains(&c));
+        PortError {
+            message: format!("{what}: {}", chain(&e)),
+            retryable,
+            source: Some(Box::new(e)),
+        }
+    }
+
+    /// Whether retrying can succeed.
+    pub fn is_retryable(&self) -> bool {
+        self.retryable
     }
 }
 

@@ -319,6 +319,9 @@ pub struct FindingBuilder {
     evidence: Vec<std::sync::Arc<Box<RawValue>>>,
     evidence_omitted: u64,
     max_evidence: usize,
+    /// Made from the state as well as the input (a pair of logins): committed under a ledger
+    /// item of its own ([`crate::state::ledger_plan`]).
+    own_ledger: bool,
 }
 
 /// The ECS document of one record as evidence, serialized at most once however many findings
@@ -418,6 +421,7 @@ impl FindingBuilder {
             evidence: Vec::new(),
             evidence_omitted: 0,
             max_evidence,
+            own_ledger: false,
         }
     }
 
@@ -478,6 +482,7 @@ impl FindingBuilder {
             evidence_omitted: count - kept.len() as u64,
             evidence: kept,
             max_evidence,
+            own_ledger: true,
         }
     }
 
@@ -599,6 +604,7 @@ impl FindingBuilder {
             first_seen: self.first_seen,
             last_seen: self.last_seen,
             expires_at: self.window_start + window_secs + retention_secs,
+            own_ledger: self.own_ledger,
         }
     }
 

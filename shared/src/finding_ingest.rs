@@ -2,91 +2,91 @@
 //! Security Hub ("Security Hub Findings - Imported", many findings per event) in, findings out.
 //!
 //! Each event is one input, named by its EventBridge id: a redelivered event is the same input
-//! and counts once. The event runs through the same pipeline as a log object (the pipeline
-//! unwraps the envelope), then through the same delivery: quarantine, state, publish, settle.
-//! Events arrive directly from an EventBridge rule, or through an SQS queue (partial batch
-//! responses: only the failed messages come back).
+//! and counts once. The event's text goes through the [`Engine`] like a log object (the
+//! pipeline unwraps the envelope). Events arrive directly from an EventBridge rule, or through
+//! an SQS queue (partial batch responses: only the failed messages come back).
 
-use std::time::Instant;
-
-use aws_lambda_events::event::sqs::SqsBatchResponse;
 use serde_json::Value;
 
+use crate::batch::{self, InvocationError, Trigger};
+use crate::config::LogIngestConfig;
+use crate::engine::ports::Quarantine;
+use crate::engine::{Engine, InputId};
 use crate::error::InputError;
-use crate::ingest::{InvocationError, LogIngest, ObjectSummary};
-use crate::metrics;
-use crate::publish::FindingSink;
-use crate::sources::LogSource;
+use crate::sources::source_of_detail_type;
 use crate::state::StateStore;
 
-/// The source of an EventBridge event's findings, by its `detail-type`.
-pub fn source_of_detail_type(detail_type: &str) -> Option<LogSource> {
-    match detail_type {
-        "GuardDuty Finding" => Some(LogSource::GuardDuty),
-        t if t.starts_with("Security Hub Findings") => Some(LogSource::SecurityHub),
-        _ => None,
+/// Everything the handler needs, built once per cold start.
+#[derive(Debug)]
+pub struct FindingIngest<S, Q> {
+    /// The delivery path.
+    pub engine: Engine<S, Q>,
+}
+
+impl FindingIngest<crate::state::dynamodb::DynamoStore, Option<crate::engine::ports::S3Quarantine>> {
+    /// The handler as deployed ([`crate::coldstart::build`]).
+    pub async fn from_config(
+        aws: &aws_config::SdkConfig,
+        config: &LogIngestConfig,
+    ) -> Result<Self, crate::coldstart::ColdStartError> {
+        let (engine, _) = crate::coldstart::build(aws, config).await?;
+        Ok(FindingIngest { engine })
     }
 }
 
-impl<P: FindingSink, S: StateStore> LogIngest<P, S> {
-    /// Handles one invocation of `finding-ingest`: an EventBridge event, or an SQS batch of
-    /// them.
-    pub async fn handle_findings(&self, event: Value) -> Result<Value, InvocationError> {
-        let Some(records) = event.get("Records").and_then(Value::as_array) else {
-            return match self.process_event(&event).await {
-                Ok(_) => Ok(Value::Null),
-                Err(e) => Err(InvocationError {
-                    failed: 1,
-                    inputs: 1,
-                    retryable: e.is_retryable(),
-                    first: e.to_string(),
-                }),
-            };
+impl<S: StateStore, Q: Quarantine> FindingIngest<S, Q> {
+    /// Handles one invocation: an EventBridge event, or an SQS batch of them. Anything else
+    /// (an S3 event sent to the wrong function) fails, not retryable, saying what came.
+    pub async fn handle(&self, event: Value) -> Result<Value, InvocationError> {
+        let Some(records) = event.get("Records") else {
+            return batch::answer(Trigger::Direct, vec![(None, event)], |e| async move {
+                self.process_event(&e).await.map(|_| ())
+            })
+            .await;
         };
-        let mut response = SqsBatchResponse::default();
-        for record in records {
-            let id = record.get("messageId").and_then(Value::as_str);
-            let body = record.get("body").and_then(Value::as_str).unwrap_or("");
-            let result = match serde_json::from_str::<Value>(body) {
-                Ok(inner) => self.process_event(&inner).await,
-                Err(e) => Err(InputError::Event(format!(
-                    "SQS message {} is not an EventBridge event: {e}",
-                    id.unwrap_or("-")
-                ))),
-            };
-            if let Err(e) = result {
-                tracing::error!(message_id = id.unwrap_or("-"), error = %e, "event failed");
-                if let Some(id) = id {
-                    response.add_failure(id.to_owned());
-                }
-            }
+        let records = records.as_array().ok_or_else(|| {
+            InvocationError::rejected("`Records` is not an array: not an SQS batch")
+        })?;
+        if let Some(other) = records
+            .iter()
+            .map(|r| r.get("eventSource").and_then(Value::as_str).unwrap_or("-"))
+            .find(|s| *s != "aws:sqs")
+        {
+            return Err(InvocationError::rejected(format!(
+                "finding-ingest takes EventBridge events or SQS batches of them; got Records from {other:?} (an S3 notification belongs to log-ingest)"
+            )));
         }
-        serde_json::to_value(response).map_err(|e| InvocationError {
-            failed: records.len(),
-            inputs: records.len(),
-            first: e.to_string(),
-            retryable: true,
+        let inputs = records
+            .iter()
+            .map(|r| {
+                let id = r.get("messageId").and_then(Value::as_str).map(str::to_owned);
+                let body = r.get("body").and_then(Value::as_str).unwrap_or("").to_owned();
+                (id, body)
+            })
+            .collect();
+        batch::answer(Trigger::Sqs, inputs, |body| async move {
+            let event: Value = serde_json::from_str(&body).map_err(|e| {
+                InputError::Event(format!("SQS message body is not an EventBridge event: {e}"))
+            })?;
+            self.process_event(&event).await.map(|_| ())
         })
+        .await
     }
 
-    /// One EventBridge event: its findings through the pipeline and delivered.
-    pub async fn process_event(&self, event: &Value) -> Result<ObjectSummary, InputError> {
-        let started = Instant::now();
+    /// One EventBridge event: its findings through the engine.
+    pub async fn process_event(
+        &self,
+        event: &Value,
+    ) -> Result<crate::engine::Delivered, InputError> {
         let detail_type = event
             .get("detail-type")
             .and_then(Value::as_str)
             .unwrap_or("");
         let Some(source) = source_of_detail_type(detail_type) else {
-            tracing::info!(
-                detail_type,
-                skipped = "not_a_finding_event",
-                "event skipped"
-            );
-            metrics::emit_skip("not_a_finding_event");
-            return Ok(ObjectSummary {
-                skipped: Some("not_a_finding_event"),
-                ..ObjectSummary::default()
-            });
+            return Ok(crate::engine::Delivered::skipped(
+                format!("eventbridge:{detail_type}"),
+                "not_a_finding_event",
+            ));
         };
         let text = event.to_string();
         // EventBridge gives every event an id, kept on redelivery; an event without one (a
@@ -102,10 +102,9 @@ impl<P: FindingSink, S: StateStore> LogIngest<P, S> {
             .get("source")
             .and_then(Value::as_str)
             .unwrap_or("eventbridge");
-        let uri = format!("eventbridge:{event_source}/{id}");
-        let report = self.pipeline.scan(text.as_bytes(), &uri, source);
-        let name = format!("eventbridge/{event_source}/{id}");
-        self.deliver(&uri, &uri, &name, Some(source), report, started)
+        let input = InputId::event(event_source, &id);
+        self.engine
+            .process_bytes(&input, text.into_bytes(), Some(source))
             .await
     }
 }

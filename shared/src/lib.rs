@@ -2,15 +2,21 @@
 //!
 //! Log objects are read ([`read`]), parsed per source ([`sources`]), normalized to ECS ([`ecs`]),
 //! checked by the detection catalogue ([`detect`]) and turned into findings ([`finding`]) by the
-//! [`pipeline`]; [`publish`] delivers them. [`envelope`] unwraps S3 notifications and [`ingest`]
-//! is the `log-ingest` handler. Everything that touches input is synchronous and pure; async
-//! lives at the edges (S3, SNS).
+//! [`pipeline`]. The [`engine`] is the one delivery path of every input, for every caller (the
+//! functions, the CLI, the benchmark, the tests): quarantine, state ([`state`]), sinks
+//! ([`publish`]). [`envelope`] unwraps S3 notifications; [`ingest`] and [`finding_ingest`] are
+//! the two functions' handlers, built at cold start by [`coldstart`] and answering through
+//! [`batch`]. Everything that touches input is synchronous and pure; async lives at the edges
+//! (S3, DynamoDB, SNS).
 
 #![warn(missing_docs)]
 
+pub mod batch;
+pub mod coldstart;
 pub mod config;
 pub mod detect;
 pub mod ecs;
+pub mod engine;
 pub mod envelope;
 pub mod error;
 pub mod finding;

@@ -3,8 +3,7 @@
 
 use serde_json::json;
 
-use crate::ingest::ObjectSummary;
-use crate::sources::LogSource;
+use crate::engine::InputSummary;
 
 /// The CloudWatch namespace of every metric.
 pub const NAMESPACE: &str = "CloudInfrastructureSecurity";
@@ -21,8 +20,8 @@ fn enabled() -> bool {
     std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some()
 }
 
-/// Counts of one processed object.
-pub fn emit_object(source: Option<LogSource>, s: &ObjectSummary, duration_ms: u64) {
+/// Counts of one processed input.
+pub fn emit_input(s: &InputSummary, duration_ms: u64) {
     if !enabled() {
         return;
     }
@@ -33,7 +32,7 @@ pub fn emit_object(source: Option<LogSource>, s: &ObjectSummary, duration_ms: u6
                 {"Name": "Records", "Unit": "Count"}, {"Name": "BadRecords", "Unit": "Count"},
                 {"Name": "Findings", "Unit": "Count"}, {"Name": "Published", "Unit": "Count"},
                 {"Name": "DurationMs", "Unit": "Milliseconds"}]}]},
-        "Dataset": source.map_or("unknown", LogSource::dataset), "Records": s.records, "BadRecords": s.bad,
+        "Dataset": s.source.unwrap_or("unknown"), "Records": s.records, "BadRecords": s.bad,
         "Findings": s.findings, "Published": s.published, "DurationMs": duration_ms,
     });
     println!("{line}");

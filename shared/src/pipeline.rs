@@ -60,7 +60,7 @@ pub struct InputReport {
     pub bad_records_truncated: bool,
     /// Hits grouped per (rule, entity, window), in a stable order: what the state store
     /// counts, and what becomes findings once thresholds are reached
-    /// ([`crate::detect::evaluate`]).
+    /// ([`crate::engine::evaluate`]).
     pub groups: Vec<FindingBuilder>,
     /// Set when the input could not be read to its end; everything above is what was read
     /// before.
@@ -70,7 +70,7 @@ pub struct InputReport {
     /// The source the records were read as (told by the content when the caller did not say).
     pub source: Option<LogSource>,
     /// Successful console logins with a known place, for the geo rules that need the user's
-    /// history ([`crate::detect::geo::judge_logins`]).
+    /// history ([`crate::engine::history::judge_logins`]).
     pub logins: Vec<crate::detect::geo::Login>,
 }
 
@@ -121,32 +121,6 @@ impl Pipeline {
     pub fn with_geo(mut self, geo: std::sync::Arc<crate::geo::GeoIp>) -> Pipeline {
         self.geo = Some(geo);
         self
-    }
-
-    /// The groups of an input, and those its logins make with the users' login history (the
-    /// geo rules that need state): what [`crate::detect::evaluate::evaluate`] takes. Takes
-    /// the report's groups and logins.
-    pub async fn groups_with_history<S: crate::state::StateStore>(
-        &self,
-        store: &S,
-        report: &mut InputReport,
-    ) -> Result<Vec<FindingBuilder>, crate::state::StateError> {
-        let mut groups = std::mem::take(&mut report.groups);
-        let logins = std::mem::take(&mut report.logins);
-        if !logins.is_empty() {
-            let c = &self.catalogue;
-            groups.extend(
-                crate::detect::geo::judge_logins(
-                    store,
-                    &logins,
-                    &c.geo,
-                    &c.settings.geo,
-                    self.config.max_evidence,
-                )
-                .await?,
-            );
-        }
-        Ok(groups)
     }
 
     /// The GeoIP databases, when given.

@@ -11,7 +11,9 @@ use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
 use std::path::Path;
 
-use cloudsec::detect::evaluate::{evaluate, settle, StateConfig};
+use cloudsec::engine::ports::MemoryQuarantine;
+use cloudsec::engine::{Engine, EngineConfig, InputId};
+use cloudsec::publish::Sinks;
 use cloudsec::detect::Catalogue;
 use cloudsec::pipeline::{Pipeline, PipelineConfig};
 use cloudsec::sources::LogSource;
@@ -142,24 +144,27 @@ impl Ecs {
     }
 }
 
-/// The findings of one input as the product makes them: its groups (and its logins' geo
-/// findings) through the state store, evaluated and settled.
+/// The findings of one input as the product makes them: what was read, delivered through the
+/// engine over the in-memory store (the logins judged against the history, the counters
+/// evaluated and settled).
 fn findings_of(
     runtime: &tokio::runtime::Runtime,
     pipeline: &Pipeline,
     store: &MemoryStore,
     name: &str,
-    mut report: cloudsec::pipeline::InputReport,
+    report: cloudsec::pipeline::InputReport,
 ) -> Vec<cloudsec::finding::Finding> {
+    let engine = Engine::new(
+        std::sync::Arc::new(pipeline.clone()),
+        store,
+        MemoryQuarantine::default(),
+        Sinks::none(),
+        EngineConfig::default(),
+    );
     runtime
-        .block_on(async {
-            let groups = pipeline.groups_with_history(store, &mut report).await?;
-            let evaluation = evaluate(store, name, groups, 0, &StateConfig::default()).await?;
-            settle(store, &evaluation.fired).await?;
-            evaluation.check_busy()?;
-            Ok::<_, cloudsec::detect::evaluate::EvaluateError>(evaluation.fired)
-        })
-        .expect("evaluate")
+        .block_on(engine.deliver(&InputId::named(name), report, std::time::Instant::now()))
+        .expect("deliver")
+        .fired
         .into_iter()
         .map(|f| f.finding)
         .collect()

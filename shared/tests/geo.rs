@@ -6,7 +6,10 @@ mod common;
 
 use std::sync::Arc;
 
-use cloudsec::detect::evaluate::{evaluate, settle, StateConfig};
+use cloudsec::engine::ports::MemoryQuarantine;
+use cloudsec::engine::{Engine, EngineConfig, InputId};
+use cloudsec::publish::memory::MemorySink;
+use cloudsec::publish::Sinks;
 use cloudsec::detect::{Catalogue, Settings};
 use cloudsec::finding::Finding;
 use cloudsec::geo::{GeoIp, GeoSettings};
@@ -38,38 +41,34 @@ fn file(records: &[Value]) -> Vec<u8> {
     json!({ "Records": records }).to_string().into_bytes()
 }
 
-/// Runs inputs through the pipeline and the in-memory state, as the Lambda does; returns the
+/// Runs inputs through the engine over the in-memory state, as the Lambda does; returns the
 /// geo findings published, in order.
 fn run(pipeline: &Pipeline, store: &MemoryStore, inputs: &[(&str, Vec<u8>)]) -> Vec<Finding> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    let mut out = Vec::new();
+    let sink = Arc::new(MemorySink::default());
+    let engine = Engine::new(
+        Arc::new(pipeline.clone()),
+        store,
+        MemoryQuarantine::default(),
+        Sinks::one(Arc::clone(&sink)),
+        EngineConfig::default(),
+    );
     for (id, object) in inputs {
-        let mut report = pipeline.scan(&object[..], id, LogSource::CloudTrail);
-        assert_eq!(report.bad, 0);
-        rt.block_on(async {
-            let groups = pipeline
-                .groups_with_history(store, &mut report)
-                .await
-                .unwrap();
-            let e = evaluate(store, id, groups, 0, &StateConfig::default())
-                .await
-                .unwrap();
-            settle(store, &e.fired).await.unwrap();
-            out.extend(
-                e.fired
-                    .into_iter()
-                    .filter(|f| {
-                        f.publish
-                            && f.finding.rule.id.contains("country")
-                                | f.finding.rule.id.contains("travel")
-                    })
-                    .map(|f| f.finding),
-            );
-        });
+        let delivered = rt
+            .block_on(engine.process_bytes(
+                &InputId::named(id),
+                object.clone(),
+                Some(LogSource::CloudTrail),
+            ))
+            .unwrap();
+        assert_eq!(delivered.summary.bad, 0);
     }
-    out
+    sink.findings()
+        .into_iter()
+        .filter(|f| f.rule.id.contains("country") | f.rule.id.contains("travel"))
+        .collect()
 }
 
 fn pipeline(geo: Arc<GeoIp>, settings: GeoSettings) -> Pipeline {
@@ -225,4 +224,85 @@ fn without_databases_nothing_geo_happens() {
         login("erin", "2026-11-01T10:10:00Z", "81.2.69.142"),
     ]);
     assert!(run(&p, &MemoryStore::new(), &[("cn", cn)]).is_empty());
+}
+
+#[test]
+fn a_login_redelivered_after_its_neighbour_arrived_still_finds_the_pair_once() {
+    let Some(geo) = geoip() else { return };
+    let p = pipeline(geo, GeoSettings::default());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let store = MemoryStore::new();
+    let sink = Arc::new(MemorySink::default());
+    let engine = Engine::new(
+        Arc::new(p.clone()),
+        &store,
+        MemoryQuarantine::default(),
+        Sinks::one(Arc::clone(&sink)),
+        EngineConfig::default(),
+    );
+    // A root login in the same object gives the input a deterministic group as well: its
+    // ledger chunk is committed by the first delivery.
+    let london = file(&[
+        login("alice", "2026-11-01T10:00:00Z", "81.2.69.142"),
+        json!({"eventVersion": "1.09", "eventTime": "2026-11-01T10:01:00Z",
+            "eventSource": "s3.amazonaws.com", "eventName": "ListBuckets", "awsRegion": "us-east-1",
+            "sourceIPAddress": "81.2.69.142", "recipientAccountId": "111122223333",
+            "userIdentity": {"type": "Root", "accountId": "111122223333",
+                "arn": "arn:aws:iam::111122223333:root"}}),
+    ]);
+    let milton = file(&[login("alice", "2026-11-01T11:00:00Z", "216.160.83.56")]);
+    let deliver = |id: &str, body: &[u8]| {
+        rt.block_on(engine.process_bytes(
+            &InputId::named(id),
+            body.to_vec(),
+            Some(LogSource::CloudTrail),
+        ))
+        .unwrap()
+    };
+    // GIVEN London delivered alone: no pair yet
+    deliver("london", &london);
+    let travel = |sink: &MemorySink| {
+        sink.findings()
+            .into_iter()
+            .filter(|f| f.rule.id == "user.impossible-travel")
+            .count()
+    };
+    assert_eq!(travel(&sink), 0);
+    // AND Milton's delivery kept its login in the history, then died before committing
+    let mut report = p.scan(&milton[..], "milton", LogSource::CloudTrail);
+    let mut groups = Vec::new();
+    rt.block_on(cloudsec::engine::history::judge_logins(
+        &store,
+        &report.logins,
+        &p.catalogue().geo,
+        &p.catalogue().settings.geo,
+        5,
+        &mut groups,
+    ))
+    .unwrap();
+    report.logins.clear();
+    // WHEN London is delivered again (its neighbour is now in the history)
+    let again = deliver("london", &london);
+    // THEN the pair it now makes is counted and published, though its other groups were
+    // committed before
+    assert_eq!(travel(&sink), 1, "{:?}", again.fired);
+    // AND Milton's retry finds the same pair: published already, counted once
+    let retry = deliver("milton", &milton);
+    assert_eq!(travel(&sink), 1);
+    let pair = retry
+        .fired
+        .iter()
+        .find(|f| f.finding.rule.id == "user.impossible-travel")
+        .expect("the retry sees the pair");
+    assert!(!pair.sent);
+    assert_eq!(pair.finding.finding.count, 2, "two logins, counted once");
+    // AND the root use of London's object was not counted twice
+    let root = again
+        .fired
+        .iter()
+        .find(|f| f.finding.rule.id == "user.root-activity")
+        .expect("root activity");
+    assert_eq!(root.finding.finding.count, 1);
 }

@@ -13,11 +13,14 @@ use std::sync::Arc;
 
 use aws_sdk_sqs::types::QueueAttributeName;
 use cloudsec::config::LogIngestConfig;
-use cloudsec::detect::evaluate::StateConfig;
 use cloudsec::detect::{Catalogue, Severity};
+use cloudsec::engine::evaluate::StateConfig;
+use cloudsec::engine::ports::{FixedClock, MemoryQuarantine, S3Quarantine};
+use cloudsec::engine::{Delivered, Engine, EngineConfig, InputId};
+use cloudsec::finding_ingest::FindingIngest;
 use cloudsec::ingest::LogIngest;
 use cloudsec::pipeline::{Pipeline, PipelineConfig};
-use cloudsec::publish::sns::SnsSink;
+use cloudsec::publish::Sinks;
 use cloudsec::state::dynamodb::DynamoStore;
 use serde_json::Value;
 
@@ -65,6 +68,8 @@ pub fn unique(prefix: &str) -> String {
 
 /// Clients and resources of one test.
 pub struct Env {
+    /// The SDK's configuration, from the environment.
+    pub aws: aws_config::SdkConfig,
     /// S3.
     pub s3: aws_sdk_s3::Client,
     /// SNS.
@@ -114,6 +119,7 @@ impl Env {
             .topic_arn
             .expect("topic arn");
         let mut env = Env {
+            aws,
             s3,
             sns,
             sqs,
@@ -164,9 +170,9 @@ impl Env {
         url
     }
 
-    /// The handler as the function's `main` builds it, publishing to this test's topic.
-    pub fn handler(&self, min_severity: Severity) -> LogIngest<SnsSink, DynamoStore> {
-        let config = LogIngestConfig {
+    /// This test's configuration: its topic, table and quarantine bucket.
+    pub fn config(&self, min_severity: Severity) -> LogIngestConfig {
+        LogIngestConfig {
             findings_topic_arn: self.topic_arn.clone(),
             min_severity,
             max_decompressed_bytes: 64 << 20,
@@ -181,21 +187,25 @@ impl Env {
             geoip_city: None,
             geoip_asn: None,
             geo: Default::default(),
-        };
-        LogIngest {
-            s3: self.s3.clone(),
-            sink: SnsSink::new(self.sns.clone(), &self.topic_arn),
-            store: self.store(),
-            state: config.state,
-            pipeline: Arc::new(Pipeline::new(
-                Catalogue::builtin(),
-                PipelineConfig {
-                    max_decompressed_bytes: config.max_decompressed_bytes,
-                    ..PipelineConfig::default()
-                },
-            )),
-            config,
         }
+    }
+
+    /// The `log-ingest` handler as the function's cold start builds it
+    /// ([`cloudsec::coldstart::build`]), publishing to this test's topic.
+    pub async fn handler(&self, min_severity: Severity) -> LogIngest<DynamoStore, Option<S3Quarantine>> {
+        LogIngest::from_config(&self.aws, &self.config(min_severity))
+            .await
+            .expect("cold start")
+    }
+
+    /// The `finding-ingest` handler as the function's cold start builds it.
+    pub async fn finding_handler(
+        &self,
+        min_severity: Severity,
+    ) -> FindingIngest<DynamoStore, Option<S3Quarantine>> {
+        FindingIngest::from_config(&self.aws, &self.config(min_severity))
+            .await
+            .expect("cold start")
     }
 
     /// The handler as the function's `main` builds it from its environment: this test's
@@ -204,7 +214,7 @@ impl Env {
     pub async fn handler_from_env(
         &self,
         extra: &[(&str, &str)],
-    ) -> Result<LogIngest<SnsSink, DynamoStore>, String> {
+    ) -> Result<LogIngest<DynamoStore, Option<S3Quarantine>>, String> {
         use cloudsec::config as c;
         let mut env: HashMap<String, String> = [
             (c::ENV_FINDINGS_TOPIC_ARN, self.topic_arn.as_str()),
@@ -217,8 +227,9 @@ impl Env {
         .collect();
         env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let config = LogIngestConfig::from_map(&env).map_err(|e| e.to_string())?;
-        let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        LogIngest::from_config(&aws, config).await
+        LogIngest::from_config(&self.aws, &config)
+            .await
+            .map_err(|e| e.to_string())
     }
 
     /// The state store over this test's table.
@@ -371,21 +382,39 @@ pub async fn create_state_table(client: &aws_sdk_dynamodb::Client, table: &str) 
         .expect("ttl");
 }
 
-/// The findings of `object` through the pipeline and the in-memory store, as the CLI makes
-/// them: what the Lambda must match.
+/// The findings `object` publishes through the engine over the in-memory adapters, as the CLI
+/// makes them: what the Lambda must match.
 pub async fn local_findings(object: &[u8]) -> Vec<cloudsec::finding::Finding> {
-    use cloudsec::detect::evaluate::evaluate;
-    use cloudsec::sources::LogSource;
-    let pipeline = Pipeline::new(Catalogue::builtin(), PipelineConfig::default());
-    let groups = pipeline.scan(object, "local", LogSource::CloudTrail).groups;
-    let store = cloudsec::state::memory::MemoryStore::new();
-    evaluate(&store, "local", groups, 0, &StateConfig::default())
+    let sink = Arc::new(cloudsec::publish::memory::MemorySink::default());
+    let engine = memory_engine(
+        cloudsec::state::memory::MemoryStore::new(),
+        Sinks::one(Arc::clone(&sink)),
+    );
+    engine
+        .process_bytes(
+            &InputId::named("local"),
+            object.to_vec(),
+            Some(cloudsec::sources::LogSource::CloudTrail),
+        )
         .await
-        .expect("evaluate")
-        .fired
-        .into_iter()
-        .map(|f| f.finding)
-        .collect()
+        .expect("deliver");
+    sink.findings()
+}
+
+/// The engine the functions run, over `store` and `sinks`, with an in-memory quarantine and a
+/// clock standing at 0: the built-in catalogue, every severity published.
+pub fn memory_engine<S: cloudsec::state::StateStore>(
+    store: S,
+    sinks: Sinks,
+) -> Engine<S, Arc<MemoryQuarantine>> {
+    Engine::new(
+        Arc::new(Pipeline::new(Catalogue::builtin(), PipelineConfig::default())),
+        store,
+        Arc::new(MemoryQuarantine::default()),
+        sinks,
+        EngineConfig::default(),
+    )
+    .with_clock(Arc::new(FixedClock::at(0)))
 }
 
 /// A CloudTrail record: `name` on `source` at `time` by `identity`, with `extra` fields.
@@ -443,49 +472,45 @@ pub struct Outcome {
     pub findings: std::collections::BTreeMap<String, cloudsec::finding::Finding>,
 }
 
-/// Runs one input as the handler does after reading it: scan, evaluate against `store`,
-/// publish through `sink` what is to be published, settle.
-pub async fn run_input<S, P>(
-    store: &S,
-    sink: &P,
+/// Delivers one input through the engine, as the functions do after fetching it, and keeps the
+/// findings it reached in `outcome` (what it published is in the engine's sinks).
+pub async fn run_engine<S, Q>(
+    engine: &Engine<S, Q>,
     input_id: &str,
     object: &[u8],
     outcome: &mut Outcome,
-) -> Result<(), String>
+) -> Result<Delivered, cloudsec::error::InputError>
 where
     S: cloudsec::state::StateStore,
-    P: cloudsec::publish::FindingSink,
+    Q: cloudsec::engine::ports::Quarantine,
 {
-    use cloudsec::detect::evaluate::{evaluate, settle};
-    let pipeline = Pipeline::new(Catalogue::builtin(), PipelineConfig::default());
-    let report = pipeline.scan(object, input_id, cloudsec::sources::LogSource::CloudTrail);
-    assert!(
-        report.error.is_none() && report.bad == 0,
-        "test input must be clean"
-    );
-    let mut report = report;
-    let groups = pipeline
-        .groups_with_history(store, &mut report)
-        .await
-        .map_err(|e| e.to_string())?;
-    let evaluation = evaluate(store, input_id, groups, 0, &StateConfig::default())
-        .await
-        .map_err(|e| e.to_string())?;
-    let fired = evaluation.fired.clone();
-    let publish: Vec<_> = fired
-        .iter()
-        .filter(|f| f.publish)
-        .map(|f| f.finding.clone())
-        .collect();
-    sink.publish(&publish).await.map_err(|e| e.to_string())?;
-    settle(store, &fired).await.map_err(|e| e.to_string())?;
-    for f in &publish {
-        *outcome.published.entry(f.finding.id.clone()).or_default() += 1;
+    let delivered = engine
+        .process_bytes(
+            &InputId::named(input_id),
+            object.to_vec(),
+            Some(cloudsec::sources::LogSource::CloudTrail),
+        )
+        .await;
+    let delivered = delivered?;
+    outcome.add(&delivered);
+    Ok(delivered)
+}
+
+impl Outcome {
+    /// Keeps the findings one delivery reached, latest version per id.
+    pub fn add(&mut self, delivered: &Delivered) {
+        for f in &delivered.fired {
+            self.findings
+                .insert(f.finding.finding.id.clone(), f.finding.clone());
+        }
     }
-    for f in fired {
-        outcome
-            .findings
-            .insert(f.finding.finding.id.clone(), f.finding);
+
+    /// Counts what reached `sink`: also what a delivery published before it failed (one that
+    /// found another input's claim publishes its own findings first).
+    pub fn count_published(&mut self, sink: &cloudsec::publish::memory::MemorySink) {
+        self.published.clear();
+        for f in sink.findings() {
+            *self.published.entry(f.finding.id.clone()).or_default() += 1;
+        }
     }
-    evaluation.check_busy().map_err(|e| e.to_string())
 }

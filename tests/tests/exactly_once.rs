@@ -5,10 +5,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use cloudsec::detect::evaluate::{evaluate, StateConfig};
+use cloudsec::engine::evaluate::{evaluate, StateConfig};
+use cloudsec::error::InputError;
 use cloudsec::publish::memory::MemorySink;
 use cloudsec::publish::sns::SnsSink;
+use cloudsec::publish::Sinks;
 use cloudsec::state::dynamodb::DynamoStore;
+use cloudsec::state::memory::MemoryStore;
 use cloudsec::timefmt::{format_rfc3339, parse_rfc3339};
 use cloudsec_integration_tests::faults::Faults;
 use cloudsec_integration_tests::*;
@@ -122,15 +125,10 @@ async fn ten_thousand_denied_records_cost_a_few_dozen_writes() {
         .collect();
     faults.reset_counts();
     let mut outcome = Outcome::default();
-    run_input(
-        &store,
-        &MemorySink::default(),
-        "big",
-        &trail_file(&records),
-        &mut outcome,
-    )
-    .await
-    .unwrap();
+    let engine = memory_engine(&store, Sinks::none());
+    run_engine(&engine, "big", &trail_file(&records), &mut outcome)
+        .await
+        .unwrap();
     let requests = faults.requests();
     let writes: u64 = requests
         .iter()
@@ -207,13 +205,11 @@ async fn two_hundred_randomized_redeliveries_end_as_one_clean_pass() {
     // The clean pass: every input once, in order.
     let clean_table = unique("clean");
     create_state_table(&env.dynamodb, &clean_table).await;
-    let clean_store = DynamoStore::new(env.dynamodb.clone(), &clean_table);
-    let mut clean = Outcome::default();
-    for (id, body) in &inputs {
-        run_input(&clean_store, &MemorySink::default(), id, body, &mut clean)
-            .await
-            .unwrap();
-    }
+    let clean = clean_pass(
+        DynamoStore::new(env.dynamodb.clone(), &clean_table),
+        &inputs,
+    )
+    .await;
     let clean_counters = counters(&env.dynamodb, &clean_table).await;
     let clean_ids: BTreeSet<String> = clean.published.keys().cloned().collect();
     assert!(
@@ -246,49 +242,7 @@ async fn two_hundred_randomized_redeliveries_end_as_one_clean_pass() {
             let table = unique("trial");
             create_state_table(&dynamodb, &table).await;
             let store = Arc::new(DynamoStore::new(dynamodb.clone(), &table));
-            // Each input delivered 1 to 5 times, in any order, some at the same time.
-            let mut deliveries: Vec<usize> = (0..inputs.len())
-                .flat_map(|i| std::iter::repeat_n(i, rng.random_range(1..=5)))
-                .collect();
-            deliveries.shuffle(&mut rng);
-            let mut outcome = Outcome::default();
-            let mut rest = &deliveries[..];
-            while !rest.is_empty() {
-                let n = rng.random_range(1..=3).min(rest.len());
-                let (now, later) = rest.split_at(n);
-                rest = later;
-                let tasks: Vec<_> = now
-                    .iter()
-                    .map(|&i| {
-                        let store = Arc::clone(&store);
-                        let (id, body) = inputs[i].clone();
-                        tokio::spawn(async move {
-                            let mut o = Outcome::default();
-                            // A concurrent delivery may find a finding claimed by another
-                            // input: like SQS, deliver it again a little later.
-                            for _ in 0..200 {
-                                match run_input(&*store, &MemorySink::default(), &id, &body, &mut o)
-                                    .await
-                                {
-                                    Ok(()) => return o,
-                                    Err(e) if e.contains("being published") => {
-                                        tokio::time::sleep(std::time::Duration::from_millis(10))
-                                            .await
-                                    }
-                                    Err(e) => panic!("{id}: {e}"),
-                                }
-                            }
-                            panic!("{id}: never settled")
-                        })
-                    })
-                    .collect();
-                for task in tasks {
-                    let o = task.await.expect("task");
-                    for (id, n) in o.published {
-                        *outcome.published.entry(id).or_default() += n;
-                    }
-                }
-            }
+            let outcome = randomized_trial(&mut rng, &store, &inputs).await;
             let got = counters(&dynamodb, &table).await;
             assert_eq!(
                 &got, &*clean_counters,
@@ -336,18 +290,11 @@ async fn injected_throttling_and_5xx_lose_nothing_and_double_nothing() {
     let inputs = dataset();
     let clean_table = unique("clean");
     create_state_table(&env.dynamodb, &clean_table).await;
-    let mut clean = Outcome::default();
-    for (id, body) in &inputs {
-        run_input(
-            &DynamoStore::new(env.dynamodb.clone(), &clean_table),
-            &MemorySink::default(),
-            id,
-            body,
-            &mut clean,
-        )
-        .await
-        .unwrap();
-    }
+    let clean = clean_pass(
+        DynamoStore::new(env.dynamodb.clone(), &clean_table),
+        &inputs,
+    )
+    .await;
     let clean_counters = counters(&env.dynamodb, &clean_table).await;
     let clean_ids: BTreeSet<String> = clean.published.keys().cloned().collect();
 
@@ -357,6 +304,7 @@ async fn injected_throttling_and_5xx_lose_nothing_and_double_nothing() {
     create_state_table(&dynamodb, &table).await;
     let store = DynamoStore::new(dynamodb, &table);
     let sink = SnsSink::new(sns_with(&faults).await, &env.topic_arn);
+    let engine = memory_engine(store, Sinks::one(sink));
     faults.fail(250);
     let mut rng = StdRng::seed_from_u64(99);
     let mut order: Vec<usize> = (0..inputs.len()).flat_map(|i| [i, i]).collect();
@@ -367,7 +315,7 @@ async fn injected_throttling_and_5xx_lose_nothing_and_double_nothing() {
         let mut outcome = Outcome::default();
         let mut attempts = 0;
         // The trigger retries a failed input (SQS redelivers it) until it goes through.
-        while let Err(e) = run_input(&store, &sink, id, body, &mut outcome).await {
+        while let Err(e) = run_engine(&engine, id, body, &mut outcome).await {
             attempts += 1;
             failed_attempts += 1;
             assert!(attempts < 50, "{id} never went through: {e}");
@@ -404,12 +352,12 @@ async fn a_crash_between_commit_and_publish_is_published_by_the_retry() {
         json!({"requestParameters": {"name": "main"}}),
     )];
     let body = trail_file(&records);
-    let pipeline = cloudsec::pipeline::Pipeline::new(
-        cloudsec::detect::Catalogue::builtin(),
-        Default::default(),
-    );
-    // GIVEN an input whose counters were committed and findings claimed, then the process died
-    let groups = pipeline
+    let sink = Arc::new(MemorySink::default());
+    let engine = memory_engine(&store, Sinks::one(Arc::clone(&sink)));
+    // GIVEN an input whose counters were committed and findings claimed (the engine's first
+    // half, at time 1000), then the process died before publishing
+    let groups = engine
+        .pipeline()
         .scan(
             &body[..],
             "crashed",
@@ -424,14 +372,20 @@ async fn a_crash_between_commit_and_publish_is_published_by_the_retry() {
     let ids: BTreeSet<String> = fired.iter().map(|f| f.finding.finding.id.clone()).collect();
     // WHEN another input with the same finding comes while the claim holds
     let mut other = Outcome::default();
-    let busy = run_input(&store, &MemorySink::default(), "other", &body, &mut other).await;
+    let busy = run_engine(&engine, "other", &body, &mut other).await;
     // THEN it neither publishes nor succeeds, so that it is retried
-    assert!(busy.unwrap_err().contains("being published"));
+    assert!(
+        matches!(busy, Err(InputError::Busy(_))),
+        "{:?}",
+        busy.map(|d| d.summary)
+    );
+    assert!(sink.findings().is_empty());
     // WHEN the crashed input is retried
     let mut retry = Outcome::default();
-    run_input(&store, &MemorySink::default(), "crashed", &body, &mut retry)
+    run_engine(&engine, "crashed", &body, &mut retry)
         .await
         .unwrap();
+    retry.count_published(&sink);
     // THEN its findings are published, with the same ids; the count is the crashed input's and
     // the other input's (committed before it found the claim), not the retry's a second time
     assert_eq!(
@@ -445,8 +399,113 @@ async fn a_crash_between_commit_and_publish_is_published_by_the_retry() {
         .unwrap();
     assert_eq!(stopped.finding.count, 2, "the retry did not count again");
     // AND the other input then goes through without publishing them again
-    run_input(&store, &MemorySink::default(), "other", &body, &mut other)
+    let before = sink.findings().len();
+    run_engine(&engine, "other", &body, &mut other)
         .await
         .unwrap();
-    assert!(other.published.is_empty());
+    assert_eq!(sink.findings().len(), before);
+}
+
+/// Every input once, in order: what every trial must come to. Published ids from the sink.
+async fn clean_pass<S: cloudsec::state::StateStore>(
+    store: S,
+    inputs: &[(String, Vec<u8>)],
+) -> Outcome {
+    let sink = Arc::new(MemorySink::default());
+    let engine = memory_engine(store, Sinks::one(Arc::clone(&sink)));
+    let mut clean = Outcome::default();
+    for (id, body) in inputs {
+        run_engine(&engine, id, body, &mut clean).await.unwrap();
+    }
+    clean.count_published(&sink);
+    clean
+}
+
+/// One randomized trial over `store`: each input delivered 1 to 5 times, in any order, 1 to 3
+/// at the same time, each through its own engine (as concurrent Lambda instances), all
+/// publishing to one sink. Returns the findings fired and every publication.
+async fn randomized_trial<S>(
+    rng: &mut StdRng,
+    store: &Arc<S>,
+    inputs: &Arc<Vec<(String, Vec<u8>)>>,
+) -> Outcome
+where
+    S: cloudsec::state::StateStore + 'static,
+{
+    let sink = Arc::new(MemorySink::default());
+    let mut deliveries: Vec<usize> = (0..inputs.len())
+        .flat_map(|i| std::iter::repeat_n(i, rng.random_range(1..=5)))
+        .collect();
+    deliveries.shuffle(rng);
+    let mut outcome = Outcome::default();
+    let mut rest = &deliveries[..];
+    while !rest.is_empty() {
+        let n = rng.random_range(1..=3).min(rest.len());
+        let (now, later) = rest.split_at(n);
+        rest = later;
+        let tasks: Vec<_> = now
+            .iter()
+            .map(|&i| {
+                let engine = memory_engine(Arc::clone(store), Sinks::one(Arc::clone(&sink)));
+                let (id, body) = inputs[i].clone();
+                tokio::spawn(async move {
+                    let mut o = Outcome::default();
+                    // A concurrent delivery may find a finding claimed by another input: like
+                    // SQS, deliver it again a little later.
+                    for _ in 0..200 {
+                        match run_engine(&engine, &id, &body, &mut o).await {
+                            Ok(_) => return o,
+                            Err(InputError::Busy(_)) => {
+                                tokio::time::sleep(std::time::Duration::from_millis(10)).await
+                            }
+                            Err(e) => panic!("{id}: {e}"),
+                        }
+                    }
+                    panic!("{id}: never settled")
+                })
+            })
+            .collect();
+        for task in tasks {
+            let o = task.await.expect("task");
+            outcome.findings.extend(o.findings);
+        }
+    }
+    outcome.count_published(&sink);
+    outcome
+}
+
+#[tokio::test]
+async fn the_same_randomized_trials_on_the_memory_store_end_as_its_clean_pass() {
+    // The memory store's ledger has the DynamoDB store's semantics: the same trials end with
+    // the counters of a clean pass, and the published ids of DynamoDB's clean pass.
+    let inputs = dataset();
+    let clean_store = MemoryStore::new();
+    let clean = clean_pass(&clean_store, &inputs).await;
+    let clean_ids: BTreeSet<String> = clean.published.keys().cloned().collect();
+    if let Some(env) = Env::new().await {
+        let table = unique("clean");
+        create_state_table(&env.dynamodb, &table).await;
+        let dynamo = clean_pass(DynamoStore::new(env.dynamodb.clone(), &table), &inputs).await;
+        assert_eq!(
+            dynamo.published.keys().cloned().collect::<BTreeSet<_>>(),
+            clean_ids,
+            "the two stores' clean passes publish the same findings"
+        );
+    }
+    let inputs = Arc::new(inputs);
+    let mut rng = StdRng::seed_from_u64(20261201);
+    for trial in 0..200 {
+        let store = Arc::new(MemoryStore::new());
+        let outcome = randomized_trial(&mut rng, &store, &inputs).await;
+        assert_eq!(
+            store.counters(),
+            clean_store.counters(),
+            "trial {trial}: counters differ from a clean pass"
+        );
+        assert_eq!(
+            outcome.published.keys().cloned().collect::<BTreeSet<_>>(),
+            clean_ids,
+            "trial {trial}: findings differ from a clean pass"
+        );
+    }
 }

@@ -50,16 +50,16 @@ fn event_file(name: &str) -> Value {
 #[tokio::test]
 async fn a_guardduty_event_reaches_sns_once_and_samples_never_do() {
     let Some(env) = Env::new().await else { return };
-    let handler = env.handler(Severity::Info);
+    let handler = env.finding_handler(Severity::Info).await;
     // GIVEN GuardDuty's EventBridge event of exfiltrated instance credentials (severity 8)
     let event = event_file("eventbridge-guardduty-finding.json");
     // WHEN finding-ingest handles it, and then the same event again (EventBridge redelivers)
     handler
-        .handle_findings(event.clone())
+        .handle(event.clone())
         .await
         .expect("first delivery");
     handler
-        .handle_findings(event.clone())
+        .handle(event.clone())
         .await
         .expect("redelivery");
     // THEN one finding, raised a band, with GuardDuty's attributes
@@ -83,7 +83,7 @@ async fn a_guardduty_event_reaches_sns_once_and_samples_never_do() {
     sample["detail"]["service"]["additionalInfo"] = json!({"sample": true});
     let sqs = json!({"Records": [{"messageId": "m1", "eventSource": "aws:sqs",
         "body": sample.to_string()}]});
-    let response = handler.handle_findings(sqs).await.expect("sqs batch");
+    let response = handler.handle(sqs).await.expect("sqs batch");
     assert_eq!(response, json!({"batchItemFailures": []}));
     assert!(env.drain(&env.all_queue).await.is_empty());
 }
@@ -91,11 +91,11 @@ async fn a_guardduty_event_reaches_sns_once_and_samples_never_do() {
 #[tokio::test]
 async fn a_security_hub_event_with_several_findings_and_a_control_that_starts_failing() {
     let Some(env) = Env::new().await else { return };
-    let handler = env.handler(Severity::Info);
+    let handler = env.finding_handler(Severity::Info).await;
     // GIVEN an "Imported" event with three control findings: two FAILED, one PASSED
     let event = event_file("eventbridge-securityhub-findings-imported.json");
     handler
-        .handle_findings(event.clone())
+        .handle(event.clone())
         .await
         .expect("imported");
     // THEN the two failures are findings, each with its control's severity
@@ -125,7 +125,7 @@ async fn a_security_hub_event_with_several_findings_and_a_control_that_starts_fa
     f["Compliance"]["Status"] = "FAILED".into();
     f["UpdatedAt"] = "2026-11-02T09:14:10.000Z".into();
     later["detail"]["findings"] = json!([f]);
-    handler.handle_findings(later).await.expect("later");
+    handler.handle(later).await.expect("later");
     // THEN it is failed, and newly failing
     let findings = env.drain(&env.all_queue).await;
     assert_eq!(
@@ -139,7 +139,7 @@ async fn a_security_hub_event_with_several_findings_and_a_control_that_starts_fa
     g["Compliance"]["Status"] = "PASSED".into();
     g["UpdatedAt"] = "2026-11-02T10:00:00.000Z".into();
     fixed["detail"]["findings"] = json!([g]);
-    handler.handle_findings(fixed).await.expect("fixed");
+    handler.handle(fixed).await.expect("fixed");
     assert!(env.drain(&env.all_queue).await.is_empty());
 }
 
@@ -179,7 +179,7 @@ async fn waf_and_network_firewall_objects_reach_sns() {
             .unwrap_or_else(|e| panic!("sample for {key}: {e}"));
         env.put(&key, body).await;
         // WHEN log-ingest gets the notification
-        env.handler(Severity::Info)
+        env.handler(Severity::Info).await
             .handle(event)
             .await
             .unwrap_or_else(|e| panic!("{event_name}: {e}"));
@@ -207,7 +207,7 @@ async fn a_waf_object_under_an_unknown_prefix_is_recognized_by_its_content() {
     env.put(custom, body).await;
     let event = env.event("s3-object-created.json", Some(custom));
     // WHEN log-ingest reads it (its key names no source)
-    env.handler(Severity::Info)
+    env.handler(Severity::Info).await
         .handle(event)
         .await
         .expect("handled");

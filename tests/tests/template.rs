@@ -149,7 +149,7 @@ fn every_event_file_parses_as_its_trigger_and_its_function_accepts_it() {
         parsed.unwrap_or_else(|e| panic!("{name}: not its trigger's event: {e}"));
         // Which function it is for: finding events go to finding-ingest, the rest to log-ingest.
         let detail_type = json["detail-type"].as_str().unwrap_or("");
-        match cloudsec::finding_ingest::source_of_detail_type(detail_type) {
+        match cloudsec::sources::source_of_detail_type(detail_type) {
             Some(_) => assert!(json["detail"].is_object(), "{name}"),
             None => {
                 let (_, inputs) = cloudsec::envelope::unwrap(&json)

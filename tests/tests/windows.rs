@@ -1,7 +1,10 @@
 //! Windowed and anomaly rules: each fires at its threshold and not below it, once per window,
 //! with the same findings on the in-memory store and on DynamoDB (through the emulator).
 
+use std::sync::Arc;
+
 use cloudsec::publish::memory::MemorySink;
+use cloudsec::publish::Sinks;
 use cloudsec::state::memory::MemoryStore;
 use cloudsec::state::StateStore;
 use cloudsec::timefmt::{format_rfc3339, parse_rfc3339};
@@ -298,12 +301,12 @@ fn scenarios() -> Vec<Scenario> {
 }
 
 async fn check<S: StateStore>(store: &S, s: &Scenario, label: &str) -> (bool, Option<u64>) {
-    let sink = MemorySink::default();
+    let sink = Arc::new(MemorySink::default());
+    let engine = memory_engine(store, Sinks::one(Arc::clone(&sink)));
     let mut outcome = Outcome::default();
     for (i, records) in s.inputs.iter().enumerate() {
-        run_input(
-            store,
-            &sink,
+        run_engine(
+            &engine,
             &format!("{}-{i}", s.name),
             &trail_file(records),
             &mut outcome,
@@ -311,6 +314,7 @@ async fn check<S: StateStore>(store: &S, s: &Scenario, label: &str) -> (bool, Op
         .await
         .unwrap_or_else(|e| panic!("{label} {}: {e}", s.name));
     }
+    outcome.count_published(&sink);
     let mine: Vec<_> = outcome
         .findings
         .values()
@@ -362,21 +366,16 @@ async fn each_windowed_and_anomaly_rule_fires_at_its_threshold_only_on_both_stor
 
 #[tokio::test]
 async fn later_events_join_the_finding_and_are_not_published_again() {
-    let store = MemoryStore::new();
-    let sink = MemorySink::default();
+    let sink = Arc::new(MemorySink::default());
+    let engine = memory_engine(MemoryStore::new(), Sinks::one(Arc::clone(&sink)));
     let mut outcome = Outcome::default();
     let all = burst(25);
     for (i, chunk) in all.chunks(5).enumerate() {
-        run_input(
-            &store,
-            &sink,
-            &format!("in-{i}"),
-            &trail_file(chunk),
-            &mut outcome,
-        )
-        .await
-        .unwrap();
+        run_engine(&engine, &format!("in-{i}"), &trail_file(chunk), &mut outcome)
+            .await
+            .unwrap();
     }
+    outcome.count_published(&sink);
     let burst_findings: Vec<_> = outcome
         .findings
         .values()
@@ -394,8 +393,7 @@ async fn later_events_join_the_finding_and_are_not_published_again() {
 
 #[tokio::test]
 async fn a_window_does_not_carry_over_into_the_next() {
-    let store = MemoryStore::new();
-    let sink = MemorySink::default();
+    let engine = memory_engine(MemoryStore::new(), Sinks::none());
     let mut outcome = Outcome::default();
     // Nine failures at the end of one hour and nine at the start of the next: two windows of
     // nine, neither reaching ten.
@@ -405,7 +403,7 @@ async fn a_window_does_not_carry_over_into_the_next() {
             failed_login(&t(at), iam_user("victim"), false)
         })
         .collect();
-    run_input(&store, &sink, "in", &trail_file(&recs), &mut outcome)
+    run_engine(&engine, "in", &trail_file(&recs), &mut outcome)
         .await
         .unwrap();
     assert!(!outcome

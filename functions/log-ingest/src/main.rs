@@ -1,7 +1,7 @@
 //! `log-ingest`: S3 log objects (CloudTrail, WAF, Network Firewall) to ECS, detections, and findings on SNS.
 //!
-//! Wiring only: tracing, configuration, SDK clients built once, then the handler of
-//! `cloudsec::ingest` for every invocation.
+//! Wiring only: tracing, configuration, SDK clients and the engine built once, then the handler
+//! of `cloudsec::ingest` for every invocation.
 
 use cloudsec::config::LogIngestConfig;
 use cloudsec::ingest::LogIngest;
@@ -10,22 +10,14 @@ use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_current_span(false)
-        .without_time()
-        .init();
-
+    // JSON lines when the function's logging format is JSON (the template sets it).
+    lambda_runtime::tracing::init_default_subscriber();
     let config = LogIngestConfig::from_env()?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let deps = LogIngest::from_config(&aws, config).await?;
-    let deps = &deps;
+    let handler = LogIngest::from_config(&aws, &config).await?;
+    let handler = &handler;
     run(service_fn(move |event: LambdaEvent<Value>| async move {
-        deps.handle(event.payload).await
+        handler.handle(event.payload).await
     }))
     .await
 }

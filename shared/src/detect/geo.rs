@@ -3,14 +3,13 @@
 //! the GeoIP databases ([`crate::geo::GeoIp`]); without them they are off.
 //!
 //! Risky countries are judged on the record; the other two on the user's login history in the
-//! state store, by event time ([`judge_logins`]).
+//! state store, by event time ([`judge_login`]).
 
 use serde_json::value::RawValue;
 
 use super::{Category, Entity, EntityKind, RuleKind, RuleMeta, Severity};
 use crate::finding::{finding_id, FindingBuilder, Window};
 use crate::geo::{impossible_travel, GeoSettings, LoginRecord};
-use crate::state::{StateError, StateStore};
 use crate::timefmt::format_rfc3339;
 
 /// A geo rule: data and kind (their logic is in this module).
@@ -96,7 +95,7 @@ pub static RULES: &[GeoRule] = &[
     },
 ];
 
-/// A successful console login with a known place, from one input, for [`judge_logins`].
+/// A successful console login with a known place, from one input, for [`judge_login`].
 #[derive(Debug, Clone)]
 pub struct Login {
     /// The user (as findings name users).
@@ -154,24 +153,22 @@ fn stored_evidence(user: &str, l: &LoginRecord) -> Option<Box<RawValue>> {
     serde_json::value::to_raw_value(&doc).ok()
 }
 
-/// Keeps each login in the user's history and returns the impossible-travel and new-country
-/// findings it makes with its neighbours (by event time). Judging the same logins again gives
-/// the same findings (same ids).
-pub async fn judge_logins<S: StateStore>(
-    store: &S,
-    logins: &[Login],
+/// The impossible-travel and new-country findings `login` makes with its neighbours in the
+/// user's history (by event time), pushed to `out` unless already there. Pure: the engine
+/// keeps the login and reads its neighbours from the state store
+/// ([`crate::engine::history::judge_logins`]). Judging the same login with the same
+/// neighbours again gives the same findings (same ids).
+pub fn judge_login(
+    login: &Login,
+    around: &crate::geo::LoginNeighbours,
     rules: &[GeoRule],
     settings: &GeoSettings,
     max_evidence: usize,
-) -> Result<Vec<FindingBuilder>, StateError> {
+    out: &mut Vec<FindingBuilder>,
+) {
     let travel = meta(rules, IMPOSSIBLE_TRAVEL);
     let new_country = meta(rules, NEW_COUNTRY);
-    let mut out: Vec<FindingBuilder> = Vec::new();
-    for login in logins {
         let me = &login.record;
-        let around = store
-            .record_login(&login.user, me, me.ts + settings.history_days * 86_400)
-            .await?;
         let entity = Entity {
             kind: EntityKind::User,
             id: login.user.clone(),
@@ -225,7 +222,7 @@ pub async fn judge_logins<S: StateStore>(
         }
         // A new country for a user with history.
         let Some(country) = &me.place.country else {
-            continue;
+            return;
         };
         let seasoned = around
             .first_seen
@@ -234,7 +231,7 @@ pub async fn judge_logins<S: StateStore>(
             let window = Window::of(me.ts, new_country.dedup_minutes);
             let id = finding_id(new_country.id, &entity, Some(country), window.start);
             if out.iter().any(|f| f.id() == id) {
-                continue;
+                return;
             }
             let message = format!(
                 "User {} logged in to the console from {}, a country not seen for them before (history since {}; seen: {})",
@@ -256,8 +253,6 @@ pub async fn judge_logins<S: StateStore>(
                 max_evidence,
             ));
         }
-    }
-    Ok(out)
 }
 
 /// "1 h 5 min", "40 min", "12 s".
@@ -274,6 +269,7 @@ fn humanize(secs: i64) -> String {
 mod tests {
     use super::*;
     use crate::geo::Place;
+    use crate::engine::history::judge_logins;
     use crate::state::memory::MemoryStore;
 
     fn place(country: &str, city: &str, lat: f64, lon: f64) -> Place {
@@ -312,12 +308,11 @@ mod tests {
     }
 
     async fn judge(store: &MemoryStore, logins: &[Login]) -> Vec<crate::finding::Finding> {
-        judge_logins(store, logins, RULES, &GeoSettings::default(), 5)
+        let mut groups = Vec::new();
+        judge_logins(store, logins, RULES, &GeoSettings::default(), 5, &mut groups)
             .await
-            .unwrap()
-            .into_iter()
-            .map(FindingBuilder::build)
-            .collect()
+            .unwrap();
+        groups.into_iter().map(FindingBuilder::build).collect()
     }
 
     const T0: i64 = 1_793_527_200; // 2026-11-01T10:00:00Z

@@ -7,7 +7,6 @@
 
 pub mod anomaly;
 pub mod cloudtrail;
-pub mod evaluate;
 pub mod firewall;
 pub mod geo;
 pub mod guardduty;

@@ -22,7 +22,7 @@ impl FindingSink for MemorySink {
     async fn publish(&self, findings: &[Finding]) -> Result<(), PublishError> {
         self.findings
             .lock()
-            .map_err(|_| PublishError("memory sink poisoned".into()))?
+            .map_err(|_| PublishError::new("memory sink poisoned"))?
             .extend_from_slice(findings);
         Ok(())
     }

@@ -6,7 +6,6 @@ use aws_sdk_sns::types::{MessageAttributeValue, PublishBatchRequestEntry};
 use aws_sdk_sns::Client;
 
 use super::{attributes, FindingSink, PublishError};
-use crate::error::chain;
 use crate::finding::Finding;
 
 /// `PublishBatch` takes at most 10 entries per call.
@@ -68,7 +67,7 @@ pub fn prepare(finding: &Finding) -> Result<Prepared, PublishError> {
         body = to_json(&f)?;
     }
     if body.len() + ENTRY_OVERHEAD_BYTES > MAX_PAYLOAD_BYTES {
-        return Err(PublishError(format!(
+        return Err(PublishError::permanent(format!(
             "finding {} is {} bytes without evidence, over SNS's limit",
             f.event.id,
             body.len()
@@ -99,7 +98,7 @@ pub fn prepare(finding: &Finding) -> Result<Prepared, PublishError> {
 }
 
 fn to_json(f: &Finding) -> Result<String, PublishError> {
-    serde_json::to_string(f).map_err(|e| PublishError(format!("serialize finding: {e}")))
+    serde_json::to_string(f).map_err(|e| PublishError::permanent(format!("serialize finding: {e}")))
 }
 
 /// Groups prepared findings into batches of at most 10 entries and 256 KiB.
@@ -132,17 +131,17 @@ fn entry(id: usize, p: &Prepared) -> Result<PublishBatchRequestEntry, PublishErr
             .data_type("String")
             .string_value(value)
             .build()
-            .map_err(|e| PublishError(e.to_string()))?;
+            .map_err(|e| PublishError::permanent(e.to_string()))?;
         e = e.message_attributes(*name, attr);
     }
     let score = MessageAttributeValue::builder()
         .data_type("Number")
         .string_value(p.severity_score.to_string())
         .build()
-        .map_err(|e| PublishError(e.to_string()))?;
+        .map_err(|e| PublishError::permanent(e.to_string()))?;
     e.message_attributes("severity_score", score)
         .build()
-        .map_err(|e| PublishError(e.to_string()))
+        .map_err(|e| PublishError::permanent(e.to_string()))
 }
 
 impl FindingSink for SnsSink {
@@ -166,7 +165,7 @@ impl FindingSink for SnsSink {
                     .send()
                     .await
                     .map_err(|e| {
-                        PublishError(format!("PublishBatch to {}: {}", self.topic_arn, chain(&e)))
+                        PublishError::sdk(&format!("PublishBatch to {}", self.topic_arn), e)
                     })?;
                 let failed = out.failed();
                 if failed.is_empty() {
@@ -183,7 +182,7 @@ impl FindingSink for SnsSink {
                 );
                 pending.retain(|(i, _)| failed_ids.contains(&i.to_string().as_str()));
                 if failed.iter().any(|f| f.sender_fault()) {
-                    return Err(PublishError(format!(
+                    return Err(PublishError::permanent(format!(
                         "PublishBatch rejected entries: {}",
                         failed
                             .iter()
@@ -195,7 +194,7 @@ impl FindingSink for SnsSink {
                 tokio::time::sleep(Duration::from_millis(100 * 2u64.pow(attempt))).await;
             }
             if !pending.is_empty() {
-                return Err(PublishError(format!(
+                return Err(PublishError::new(format!(
                     "{} findings not accepted by {} after {ENTRY_ATTEMPTS} attempts",
                     pending.len(),
                     self.topic_arn

@@ -357,10 +357,11 @@ pub fn unwrap_eventbridge(raw: &str) -> Result<Vec<&str>, String> {
     let Some(detail) = env.detail else {
         return Err(format!("EventBridge event {detail_type:?} has no `detail`"));
     };
-    if detail_type == "GuardDuty Finding" {
+    let source = source_of_detail_type(detail_type);
+    if source == Some(LogSource::GuardDuty) {
         return Ok(vec![detail.get()]);
     }
-    if detail_type.starts_with("Security Hub Findings") {
+    if source == Some(LogSource::SecurityHub) {
         let findings = serde_json::from_str::<Findings<'_>>(detail.get())
             .map_err(|e| format!("EventBridge event {detail_type:?}: {e}"))?
             .findings
@@ -370,6 +371,23 @@ pub fn unwrap_eventbridge(raw: &str) -> Result<Vec<&str>, String> {
     Err(format!(
         "EventBridge event {detail_type:?} carries no GuardDuty or Security Hub findings"
     ))
+}
+
+/// The `detail-type` of GuardDuty's EventBridge events.
+pub const GUARDDUTY_DETAIL_TYPE: &str = "GuardDuty Finding";
+/// How the `detail-type`s of Security Hub's EventBridge events start ("- Imported", "- Custom
+/// Action", "- Custom Action - Imported").
+pub const SECURITYHUB_DETAIL_TYPE_PREFIX: &str = "Security Hub Findings";
+
+/// The source of an EventBridge event's findings, by its `detail-type`.
+pub fn source_of_detail_type(detail_type: &str) -> Option<LogSource> {
+    if detail_type == GUARDDUTY_DETAIL_TYPE {
+        Some(LogSource::GuardDuty)
+    } else if detail_type.starts_with(SECURITYHUB_DETAIL_TYPE_PREFIX) {
+        Some(LogSource::SecurityHub)
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]

@@ -23,11 +23,13 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_dynamodb::Client;
 use sha2::{Digest, Sha256};
 
-use super::{Claim, CounterState, CounterUpdate, StateError, StateStore};
-use crate::error::chain;
+use super::{
+    ledger_plan, Claim, CounterState, CounterUpdate, Counters, FindingLedger, LoginHistory,
+    StateError,
+};
 
 /// `TransactWriteItems` takes at most 100 actions: one ledger item and 99 counters.
-pub const MAX_COUNTERS_PER_TRANSACTION: usize = 99;
+pub const MAX_COUNTERS_PER_TRANSACTION: usize = super::MAX_UPDATES_PER_LEDGER_ITEM;
 /// `BatchGetItem` reads at most 100 keys per call.
 const MAX_BATCH_GET: usize = 100;
 /// Transactions cancelled by a conflict with a concurrent one are retried this many times.
@@ -54,8 +56,9 @@ fn key(pk: String, sk: i64) -> HashMap<String, AttributeValue> {
     HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), n(sk))])
 }
 
-fn err(what: &str, e: &dyn std::error::Error) -> StateError {
-    StateError(format!("{what}: {}", chain(e)))
+/// A request that could not be built: a bug, not something a retry mends.
+fn build_err(what: &str, e: &dyn std::error::Error) -> StateError {
+    StateError::permanent(format!("{what}: {e}"))
 }
 
 fn num(item: &HashMap<String, AttributeValue>, name: &str) -> i64 {
@@ -104,7 +107,7 @@ impl DynamoStore {
             .expression_attribute_names("#last", "last")
             .set_expression_attribute_values(Some(values))
             .build()
-            .map_err(|e| err("build update", &e))?;
+            .map_err(|e| build_err("build update", &e))?;
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
@@ -124,7 +127,7 @@ impl DynamoStore {
             ])))
             .condition_expression("attribute_not_exists(pk)")
             .build()
-            .map_err(|e| err("build ledger put", &e))?;
+            .map_err(|e| build_err("build ledger put", &e))?;
         let mut items = vec![TransactWriteItem::builder().put(ledger).build()];
         for u in chunk {
             items.push(self.update_action(u)?);
@@ -170,9 +173,9 @@ impl DynamoStore {
                     }
                 }
             }
-            return Err(err(&format!("commit {ledger_pk}"), &e));
+            return Err(StateError::sdk(&format!("commit {ledger_pk}"), e));
         }
-        Err(StateError(format!(
+        Err(StateError::new(format!(
             "commit {ledger_pk}: still conflicting after {TRANSACTION_ATTEMPTS} attempts"
         )))
     }
@@ -196,7 +199,7 @@ impl DynamoStore {
                     .consistent_read(true)
                     .set_projection_expression(projection.map(str::to_owned))
                     .build()
-                    .map_err(|e| err("build batch get", &e))?,
+                    .map_err(|e| build_err("build batch get", &e))?,
             );
             while let Some(keys) = request.take() {
                 let out = self
@@ -205,7 +208,7 @@ impl DynamoStore {
                     .request_items(&self.table, keys)
                     .send()
                     .await
-                    .map_err(|e| err(what, &e))?;
+                    .map_err(|e| StateError::sdk(what, e))?;
                 items.extend(
                     out.responses()
                         .and_then(|r| r.get(&self.table))
@@ -308,7 +311,7 @@ impl DynamoStore {
                         Err(e)
                             if e.as_service_error()
                                 .is_some_and(|s| s.is_conditional_check_failed_exception()) => {}
-                        Err(e) => return Err(err("widen counter times", &e)),
+                        Err(e) => return Err(StateError::sdk("widen counter times", e)),
                     }
                 }
             }
@@ -351,11 +354,11 @@ impl DynamoStore {
                 .expression_attribute_names("#last", "last")
                 .expression_attribute_values(":l", n(u.last_seen));
         }
-        b.build().map(Some).map_err(|e| err("build widen", &e))
+        b.build().map(Some).map_err(|e| build_err("build widen", &e))
     }
 }
 
-impl StateStore for DynamoStore {
+impl LoginHistory for DynamoStore {
     async fn record_login(
         &self,
         user: &str,
@@ -365,7 +368,7 @@ impl StateStore for DynamoStore {
         let pk = format!("G#{user}");
         let me = login.sort_key();
         let place = serde_json::to_string(&login.place)
-            .map_err(|e| StateError(format!("login place: {e}")))?;
+            .map_err(|e| StateError::permanent(format!("login place: {e}")))?;
         self.client
             .put_item()
             .table_name(&self.table)
@@ -377,7 +380,7 @@ impl StateStore for DynamoStore {
             .item("expires_at", n(expires_at))
             .send()
             .await
-            .map_err(|e| err("keep login", &e))?;
+            .map_err(|e| StateError::sdk("keep login", e))?;
         // Every login of the user (one item per console login, kept for the history days).
         let mut logins = Vec::new();
         let mut start = None;
@@ -392,7 +395,7 @@ impl StateStore for DynamoStore {
                 .set_exclusive_start_key(start)
                 .send()
                 .await
-                .map_err(|e| err("read logins", &e))?;
+                .map_err(|e| StateError::sdk("read logins", e))?;
             for item in out.items() {
                 let place = item
                     .get("place")
@@ -420,20 +423,17 @@ impl StateStore for DynamoStore {
         }
         Ok(super::neighbours(me, logins.iter().map(|(k, l)| (*k, l))))
     }
+}
 
+impl Counters for DynamoStore {
     async fn commit(
         &self,
         input_id: &str,
         updates: &[CounterUpdate],
     ) -> Result<Vec<CounterState>, StateError> {
-        let mut sorted: Vec<&CounterUpdate> = updates.iter().collect();
-        // Chunks must come out the same on every delivery, so that each chunk's ledger item
-        // stands for the same counters.
-        sorted.sort_by(|a, b| a.key.cmp(&b.key));
-        let sorted: Vec<CounterUpdate> = sorted.into_iter().cloned().collect();
-        for (i, chunk) in sorted.chunks(MAX_COUNTERS_PER_TRANSACTION).enumerate() {
-            self.commit_chunk(format!("L#{input_id}#{i}"), chunk)
-                .await?;
+        for (ledger_pk, indices) in ledger_plan(input_id, updates) {
+            let chunk: Vec<CounterUpdate> = indices.iter().map(|&i| updates[i].clone()).collect();
+            self.commit_chunk(ledger_pk, &chunk).await?;
         }
         let mut states = self.read(updates).await?;
         self.widen_times(updates, &mut states).await?;
@@ -458,7 +458,7 @@ impl StateStore for DynamoStore {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| err("read history", &e))?;
+            .map_err(|e| StateError::sdk("read history", e))?;
         Ok(out
             .items()
             .iter()
@@ -466,7 +466,9 @@ impl StateStore for DynamoStore {
             .filter(|c| *c > 0)
             .collect())
     }
+}
 
+impl FindingLedger for DynamoStore {
     async fn claim(
         &self,
         finding_id: &str,
@@ -510,7 +512,7 @@ impl StateStore for DynamoStore {
                         Claim::Busy
                     })
                 }
-                _ => Err(err(&format!("claim finding {finding_id}"), &e)),
+                _ => Err(StateError::sdk(&format!("claim finding {finding_id}"), e)),
             },
         }
     }
@@ -549,7 +551,7 @@ impl StateStore for DynamoStore {
                             ("expires_at".to_owned(), n(*expires)),
                         ])))
                         .build()
-                        .map_err(|e| err("build put", &e))?;
+                        .map_err(|e| build_err("build put", &e))?;
                     Ok(WriteRequest::builder().put_request(put).build())
                 })
                 .collect::<Result<_, StateError>>()?;
@@ -560,7 +562,7 @@ impl StateStore for DynamoStore {
                     .request_items(&self.table, requests)
                     .send()
                     .await
-                    .map_err(|e| err("mark findings published", &e))?;
+                    .map_err(|e| StateError::sdk("mark findings published", e))?;
                 // Unprocessed items (throttling) are written again.
                 requests = out
                     .unprocessed_items()
@@ -572,19 +574,6 @@ impl StateStore for DynamoStore {
                 }
             }
         }
-        Ok(())
-    }
-
-    async fn mark_published(&self, finding_id: &str) -> Result<(), StateError> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(format!("F#{finding_id}"), 0)))
-            .update_expression("SET published = :yes")
-            .expression_attribute_values(":yes", AttributeValue::Bool(true))
-            .send()
-            .await
-            .map_err(|e| err(&format!("mark finding {finding_id} published"), &e))?;
         Ok(())
     }
 }

@@ -3,7 +3,10 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 
-use super::{apply, Claim, CounterKey, CounterState, CounterUpdate, StateError, StateStore};
+use super::{
+    apply, ledger_plan, Claim, CounterKey, CounterState, CounterUpdate, Counters, FindingLedger,
+    LoginHistory, StateError,
+};
 
 #[derive(Debug, Default)]
 struct Inner {
@@ -41,11 +44,22 @@ impl MemoryStore {
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, Inner>, StateError> {
         self.inner
             .lock()
-            .map_err(|_| StateError("memory store poisoned".into()))
+            .map_err(|_| StateError::new("memory store poisoned"))
+    }
+
+    /// The ledger items written so far (as the DynamoDB store names them), for tests.
+    pub fn ledger(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .inner
+            .lock()
+            .map(|i| i.ledger.iter().cloned().collect())
+            .unwrap_or_default();
+        v.sort();
+        v
     }
 }
 
-impl StateStore for MemoryStore {
+impl LoginHistory for MemoryStore {
     async fn record_login(
         &self,
         user: &str,
@@ -58,15 +72,21 @@ impl StateStore for MemoryStore {
         logins.insert(key, login.clone());
         Ok(super::neighbours(key, logins.iter().map(|(k, l)| (*k, l))))
     }
+}
 
+impl Counters for MemoryStore {
     async fn commit(
         &self,
         input_id: &str,
         updates: &[CounterUpdate],
     ) -> Result<Vec<CounterState>, StateError> {
         let mut inner = self.lock()?;
-        if inner.ledger.insert(input_id.to_owned()) {
-            for u in updates {
+        // The same ledger items as DynamoDB's: each applies its updates once.
+        for (ledger, indices) in ledger_plan(input_id, updates) {
+            if !inner.ledger.insert(ledger) {
+                continue;
+            }
+            for u in indices.into_iter().map(|i| &updates[i]) {
                 let state = inner.counters.entry(u.key.clone()).or_default();
                 apply(state, u);
                 let count = state.count;
@@ -103,7 +123,9 @@ impl StateStore for MemoryStore {
             })
             .unwrap_or_default())
     }
+}
 
+impl FindingLedger for MemoryStore {
     async fn claim(
         &self,
         finding_id: &str,
@@ -139,10 +161,12 @@ impl StateStore for MemoryStore {
             .collect())
     }
 
-    async fn mark_published(&self, finding_id: &str) -> Result<(), StateError> {
+    async fn mark_all_published(&self, findings: &[(String, i64)]) -> Result<(), StateError> {
         let mut inner = self.lock()?;
-        if let Some(entry) = inner.findings.get_mut(finding_id) {
-            entry.0 = true;
+        for (id, _) in findings {
+            if let Some(entry) = inner.findings.get_mut(id) {
+                entry.0 = true;
+            }
         }
         Ok(())
     }

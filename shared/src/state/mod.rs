@@ -1,12 +1,14 @@
 //! State across records, inputs and invocations: counters per (rule, entity, window), the
 //! ledger of inputs already counted, and which findings were published.
 //!
-//! The port is [`StateStore`]; [`dynamodb::DynamoStore`] is the adapter used in AWS and
+//! The port is [`StateStore`], split by what it holds: [`Counters`], the [`FindingLedger`] and
+//! the [`LoginHistory`]. [`dynamodb::DynamoStore`] is the adapter used in AWS and
 //! [`memory::MemoryStore`] the one of the CLI and unit tests, with the same semantics:
-//! - [`StateStore::commit`] applies an input's counter updates exactly once, however often the
-//!   input is delivered, and returns the counters as they stand after it;
-//! - [`StateStore::claim`] and [`StateStore::mark_published`] make each finding published by
-//!   one input, and published again only if that input failed before marking it.
+//! - [`Counters::commit`] applies an input's counter updates exactly once, however often the
+//!   input is delivered, under the ledger items of [`ledger_plan`], and returns the counters
+//!   as they stand after it;
+//! - [`FindingLedger::claim`] and [`FindingLedger::mark_all_published`] make each finding
+//!   published by one input, and published again only if that input failed before marking it.
 
 pub mod dynamodb;
 pub mod memory;
@@ -55,6 +57,8 @@ pub struct CounterUpdate {
     pub last_seen: i64,
     /// When the counter may be forgotten (Unix seconds; the DynamoDB TTL attribute).
     pub expires_at: i64,
+    /// Whether the update depends on the state as well as on the input (see [`ledger_plan`]).
+    pub own_ledger: bool,
 }
 
 /// A counter after a commit.
@@ -82,16 +86,15 @@ pub enum Claim {
     Busy,
 }
 
-/// The state store failed; the input is retried.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct StateError(pub String);
+/// The state store failed: the input is retried when a retry can help.
+pub type StateError = crate::error::PortError;
 
-/// The port.
-pub trait StateStore: Send + Sync {
+/// The counters of the window, anomaly and single-event rules.
+pub trait Counters: Send + Sync {
     /// Applies `updates` for `input_id` exactly once and returns the counters after, in the
     /// order of `updates`. Committing the same input again changes nothing and returns the
-    /// counters as they stand.
+    /// counters as they stand. The updates commit under the ledger items [`ledger_plan`] names,
+    /// in both stores alike.
     fn commit(
         &self,
         input_id: &str,
@@ -106,7 +109,10 @@ pub trait StateStore: Send + Sync {
         before: i64,
         limit: usize,
     ) -> impl Future<Output = Result<Vec<u64>, StateError>> + Send;
+}
 
+/// Which findings were published, and who may publish one.
+pub trait FindingLedger: Send + Sync {
     /// Asks to publish finding `finding_id` on behalf of `input_id`, holding the claim for
     /// `lease_secs` from `now`.
     fn claim(
@@ -124,12 +130,15 @@ pub trait StateStore: Send + Sync {
         finding_ids: &[String],
     ) -> impl Future<Output = Result<std::collections::HashSet<String>, StateError>> + Send;
 
-    /// Records that `finding_id` was published.
-    fn mark_published(
+    /// Records that each finding was published; `(id, expires_at)`.
+    fn mark_all_published(
         &self,
-        finding_id: &str,
+        findings: &[(String, i64)],
     ) -> impl Future<Output = Result<(), StateError>> + Send;
+}
 
+/// The users' successful console logins, for the geo rules.
+pub trait LoginHistory: Send + Sync {
     /// Keeps a successful login of `user` (storing the same login again changes nothing) until
     /// `expires_at`, and returns the user's logins around it by event time, and what came
     /// before it. Keeping before reading means that of two logins judged concurrently, at least
@@ -140,20 +149,83 @@ pub trait StateStore: Send + Sync {
         login: &crate::geo::LoginRecord,
         expires_at: i64,
     ) -> impl Future<Output = Result<crate::geo::LoginNeighbours, StateError>> + Send;
-
-    /// Records that each finding was published; `(id, expires_at)`. Stores may batch this.
-    fn mark_all_published(
-        &self,
-        findings: &[(String, i64)],
-    ) -> impl Future<Output = Result<(), StateError>> + Send {
-        async move {
-            for (id, _) in findings {
-                self.mark_published(id).await?;
-            }
-            Ok(())
-        }
-    }
 }
+
+/// A store shared by reference or by `Arc` is the same store: several engines (a test's
+/// concurrent deliveries, a CLI's jobs) may share one.
+macro_rules! shared_store {
+    ($($ptr:ty),*) => {$(
+        impl<T: Counters + ?Sized> Counters for $ptr {
+            fn commit(&self, input_id: &str, updates: &[CounterUpdate])
+                -> impl Future<Output = Result<Vec<CounterState>, StateError>> + Send {
+                (**self).commit(input_id, updates)
+            }
+            fn history(&self, series: &str, before: i64, limit: usize)
+                -> impl Future<Output = Result<Vec<u64>, StateError>> + Send {
+                (**self).history(series, before, limit)
+            }
+        }
+        impl<T: FindingLedger + ?Sized> FindingLedger for $ptr {
+            fn claim(&self, finding_id: &str, input_id: &str, now: i64, lease_secs: i64, expires_at: i64)
+                -> impl Future<Output = Result<Claim, StateError>> + Send {
+                (**self).claim(finding_id, input_id, now, lease_secs, expires_at)
+            }
+            fn published(&self, finding_ids: &[String])
+                -> impl Future<Output = Result<std::collections::HashSet<String>, StateError>> + Send {
+                (**self).published(finding_ids)
+            }
+            fn mark_all_published(&self, findings: &[(String, i64)])
+                -> impl Future<Output = Result<(), StateError>> + Send {
+                (**self).mark_all_published(findings)
+            }
+        }
+        impl<T: LoginHistory + ?Sized> LoginHistory for $ptr {
+            fn record_login(&self, user: &str, login: &crate::geo::LoginRecord, expires_at: i64)
+                -> impl Future<Output = Result<crate::geo::LoginNeighbours, StateError>> + Send {
+                (**self).record_login(user, login, expires_at)
+            }
+        }
+    )*};
+}
+shared_store!(&T, std::sync::Arc<T>);
+
+/// The whole state port: what the engine needs of a store.
+pub trait StateStore: Counters + FindingLedger + LoginHistory {}
+
+impl<T: Counters + FindingLedger + LoginHistory> StateStore for T {}
+
+/// The ledger items an input's updates commit under, with the indices of the updates each one
+/// covers. Updates that follow from the input alone are sorted by key and cut into chunks of
+/// [`MAX_UPDATES_PER_LEDGER_ITEM`], so every delivery makes the same chunks; an update whose
+/// content depends on the state (a pair of logins found through the login history) has a
+/// ledger item of its own, named by its counter alone: a redelivery that finds a new pair
+/// counts it, and a pair found again, by this input or by the other login's, is not counted
+/// twice, whatever else changed.
+pub fn ledger_plan(input_id: &str, updates: &[CounterUpdate]) -> Vec<(String, Vec<usize>)> {
+    let mut fixed: Vec<usize> = (0..updates.len())
+        .filter(|&i| !updates[i].own_ledger)
+        .collect();
+    fixed.sort_by(|&a, &b| updates[a].key.cmp(&updates[b].key));
+    let mut plan: Vec<(String, Vec<usize>)> = fixed
+        .chunks(MAX_UPDATES_PER_LEDGER_ITEM)
+        .enumerate()
+        .map(|(i, chunk)| (format!("L#{input_id}#{i}"), chunk.to_vec()))
+        .collect();
+    for (i, u) in updates.iter().enumerate().filter(|(_, u)| u.own_ledger) {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        for part in [u.key.series(), u.key.window_start.to_string()] {
+            h.update((part.len() as u64).to_be_bytes());
+            h.update(part.as_bytes());
+        }
+        let tag = hex::encode(&h.finalize()[..16]);
+        plan.push((format!("L#k{tag}"), vec![i]));
+    }
+    plan
+}
+
+/// A DynamoDB transaction takes 100 actions: one ledger item and 99 counters.
+pub const MAX_UPDATES_PER_LEDGER_ITEM: usize = 99;
 
 /// The neighbours of the login with sort key `me` among a user's logins (any order).
 pub fn neighbours<'a>(

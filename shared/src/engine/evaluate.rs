@@ -1,10 +1,13 @@
 //! From an input's groups of hits to findings, with the state store: commit the counters
 //! exactly once, decide which thresholds are reached, and claim each finding for publishing.
+//! The decisions (thresholds, the z-score) are the pure code of [`crate::detect`]; this module
+//! is where they meet the store.
 
 use crate::detect::anomaly::z_score;
 use crate::detect::{RuleKind, Severity};
 use crate::finding::{Finding, FindingBuilder};
-use crate::state::{Claim, StateError, StateStore};
+use crate::error::InputError;
+use crate::state::{Claim, Counters, FindingLedger, StateError};
 
 /// Timing of the state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +37,9 @@ pub struct Fired {
     pub finding: Finding,
     /// Whether this input publishes it (it was not published before).
     pub publish: bool,
+    /// Whether this input sent it to the sinks: it publishes it, and it is at or above the
+    /// publishing severity (set by the engine).
+    pub sent: bool,
     /// When the finding's state may be forgotten.
     pub expires_at: i64,
 }
@@ -49,30 +55,19 @@ pub struct Evaluation {
     pub busy: Vec<String>,
 }
 
-/// Evaluation failed; the input is retried.
-#[derive(Debug, thiserror::Error)]
-pub enum EvaluateError {
-    /// The store failed.
-    #[error(transparent)]
-    State(#[from] StateError),
-    /// Another input holds the claim on these findings and has not published them yet.
-    #[error("findings being published by another input: {0:?}")]
-    Busy(Vec<String>),
-}
-
 impl Evaluation {
     /// `Err(Busy)` when some findings were claimed by another input.
-    pub fn check_busy(&self) -> Result<(), EvaluateError> {
+    pub fn check_busy(&self) -> Result<(), InputError> {
         if self.busy.is_empty() {
             Ok(())
         } else {
-            Err(EvaluateError::Busy(self.busy.clone()))
+            Err(InputError::Busy(self.busy.clone()))
         }
     }
 }
 
 /// Commits `groups` for `input_id`, and returns the findings whose thresholds are reached.
-pub async fn evaluate<S: StateStore>(
+pub async fn evaluate<S: Counters + FindingLedger>(
     store: &S,
     input_id: &str,
     groups: Vec<FindingBuilder>,
@@ -152,6 +147,7 @@ pub async fn evaluate<S: StateStore>(
             fired.push(Fired {
                 finding,
                 publish: false,
+                sent: false,
                 expires_at,
             });
             continue;
@@ -169,11 +165,13 @@ pub async fn evaluate<S: StateStore>(
             Claim::Granted => fired.push(Fired {
                 finding,
                 publish: true,
+                sent: false,
                 expires_at,
             }),
             Claim::Published => fired.push(Fired {
                 finding,
                 publish: false,
+                sent: false,
                 expires_at,
             }),
             Claim::Busy => busy.push(finding.finding.id),
@@ -184,7 +182,7 @@ pub async fn evaluate<S: StateStore>(
 
 /// Records that the findings this input was to publish are published (or deliberately not
 /// sent): call it once they are delivered.
-pub async fn settle<S: StateStore>(store: &S, fired: &[Fired]) -> Result<(), StateError> {
+pub async fn settle<S: FindingLedger>(store: &S, fired: &[Fired]) -> Result<(), StateError> {
     let done: Vec<(String, i64)> = fired
         .iter()
         .filter(|f| f.publish)

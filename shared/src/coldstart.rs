@@ -1,0 +1,74 @@
+//! What both functions build once per cold start from their configuration: the catalogue with
+//! the configured rule changes, the GeoIP databases, the SDK clients and the engine over
+//! DynamoDB, the S3 quarantine and the SNS topic. A problem fails the cold start with a message
+//! that names what is wrong.
+
+use std::sync::Arc;
+
+use crate::config::{ConfigError, LogIngestConfig};
+use crate::engine::ports::S3Quarantine;
+use crate::engine::{Engine, EngineConfig};
+use crate::pipeline::{Pipeline, PipelineConfig};
+use crate::publish::sns::SnsSink;
+use crate::publish::Sinks;
+use crate::state::dynamodb::DynamoStore;
+
+/// The engine as deployed.
+pub type DeployedEngine = Engine<DynamoStore, Option<S3Quarantine>>;
+
+/// The cold start failed: the function cannot run with this configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ColdStartError {
+    /// A variable is missing or wrong.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A GeoIP database could not be read.
+    #[error("GeoIP databases: {0}")]
+    GeoIp(String),
+}
+
+/// The engine and the S3 client of a function.
+pub async fn build(
+    aws: &aws_config::SdkConfig,
+    config: &LogIngestConfig,
+) -> Result<(DeployedEngine, aws_sdk_s3::Client), ColdStartError> {
+    let catalogue = config.catalogue()?;
+    let mut pipeline = Pipeline::new(
+        catalogue,
+        PipelineConfig {
+            max_decompressed_bytes: config.max_decompressed_bytes,
+            max_evidence: config.max_evidence,
+            ..PipelineConfig::default()
+        },
+    );
+    let s3 = aws_sdk_s3::Client::new(aws);
+    if let Some(geo) = crate::geo::load(
+        &s3,
+        config.geoip_city.as_deref(),
+        config.geoip_asn.as_deref(),
+    )
+    .await
+    .map_err(ColdStartError::GeoIp)?
+    {
+        pipeline = pipeline.with_geo(Arc::new(geo));
+    }
+    let quarantine = config
+        .quarantine_bucket
+        .as_deref()
+        .map(|bucket| S3Quarantine::new(s3.clone(), bucket, &config.quarantine_prefix));
+    let engine = Engine::new(
+        Arc::new(pipeline),
+        DynamoStore::new(aws_sdk_dynamodb::Client::new(aws), &config.state_table),
+        quarantine,
+        Sinks::one(SnsSink::new(
+            aws_sdk_sns::Client::new(aws),
+            &config.findings_topic_arn,
+        )),
+        EngineConfig {
+            state: config.state,
+            min_severity: config.min_severity,
+            layouts: config.layouts.clone(),
+        },
+    );
+    Ok((engine, s3))
+}

@@ -1,0 +1,377 @@
+//! The engine: one delivery path for every input, whoever calls it.
+//!
+//! The Lambda functions, the CLI, the benchmark and the tests all turn an input into effects
+//! through [`Engine`]: read it ([`Engine::read`], the pure pipeline on a blocking thread), then
+//! [`Engine::deliver`] what was read: keep the bad records ([`ports::Quarantine`]), keep the
+//! logins and judge them against the users' history ([`history`]), commit the counters and
+//! claim the findings exactly once ([`evaluate`]), publish to every sink
+//! ([`crate::publish::Sinks`]) what is new and at or above the publishing severity, and settle.
+//! An input delivered again, concurrently or after a crash anywhere in here, comes out the
+//! same. The engine works over ports, each with a real adapter and an in-memory one: where
+//! objects come from ([`ports::ObjectSource`]), the quarantine, the state
+//! ([`crate::state::StateStore`]), the sinks and the clock ([`ports::Clock`]).
+
+pub mod evaluate;
+pub mod history;
+pub mod ports;
+
+use std::io::Read;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::detect::Severity;
+use crate::error::InputError;
+use crate::metrics;
+use crate::pipeline::{InputReport, Pipeline};
+use crate::publish::Sinks;
+use crate::sources::{KeyLayouts, KeyVerdict, LogSource};
+use crate::state::StateStore;
+use evaluate::{evaluate, settle, Fired, StateConfig};
+use ports::{Clock, ObjectSource, Quarantine, SystemClock};
+
+/// One input, named three ways: the ledger's id (the same however and however often the input
+/// is announced), the address shown in logs and evidence, and the name its bad records are kept
+/// under.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct InputId {
+    ledger: String,
+    uri: String,
+    name: String,
+}
+
+impl InputId {
+    /// An S3 object. Its version (the ETag) is part of the ledger id: an object written again
+    /// with other content is another input; S3, SNS and EventBridge announcements of one
+    /// version are one.
+    pub fn s3(bucket: &str, key: &str, etag: Option<&str>) -> InputId {
+        let uri = format!("s3://{bucket}/{key}");
+        InputId {
+            ledger: format!("{uri}@{}", etag.unwrap_or("-")),
+            name: format!("{bucket}/{key}"),
+            uri,
+        }
+    }
+
+    /// A local file, by its path.
+    pub fn file(path: &str) -> InputId {
+        InputId {
+            ledger: path.to_owned(),
+            uri: path.to_owned(),
+            name: path.trim_start_matches('/').to_owned(),
+        }
+    }
+
+    /// An EventBridge event of `source` (e.g. `aws.guardduty`) with event id `id`.
+    pub fn event(source: &str, id: &str) -> InputId {
+        InputId {
+            ledger: format!("eventbridge:{source}/{id}"),
+            uri: format!("eventbridge:{source}/{id}"),
+            name: format!("eventbridge/{source}/{id}"),
+        }
+    }
+
+    /// An input named by one string in all three roles (tests, the benchmark).
+    pub fn named(id: &str) -> InputId {
+        InputId {
+            ledger: id.to_owned(),
+            uri: id.to_owned(),
+            name: id.to_owned(),
+        }
+    }
+
+    /// The ledger's id.
+    pub fn ledger(&self) -> &str {
+        &self.ledger
+    }
+
+    /// `s3://bucket/key`, a path, or `eventbridge:source/id`.
+    pub fn uri(&self) -> &str {
+        &self.uri
+    }
+
+    /// The name its bad records are kept under (`bucket/key`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// What one input came to: the counts logged and emitted as metrics.
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct InputSummary {
+    /// The input's address.
+    pub input: String,
+    /// The source its records were read as.
+    pub source: Option<&'static str>,
+    /// Records read.
+    pub records: u64,
+    /// Records that could not be used (kept in the quarantine).
+    pub bad: u64,
+    /// Findings whose thresholds are reached.
+    pub findings: u64,
+    /// Findings this delivery sent to the sinks.
+    pub published: u64,
+    /// Why it was skipped, when it was.
+    pub skipped: Option<&'static str>,
+}
+
+/// What a delivery did: its summary and the findings it reached, each with whether this
+/// delivery sent it.
+#[derive(Debug, Default, Clone)]
+pub struct Delivered {
+    /// The counts.
+    pub summary: InputSummary,
+    /// Findings whose thresholds are reached, as their counters stand after this input.
+    pub fired: Vec<Fired>,
+}
+
+impl Delivered {
+    /// An input with nothing to read: logged, counted as a metric, and answered as done.
+    pub fn skipped(input: String, why: &'static str) -> Delivered {
+        tracing::info!(input = %input, skipped = why, "input skipped");
+        metrics::emit_skip(why);
+        Delivered {
+            summary: InputSummary {
+                input,
+                skipped: Some(why),
+                ..InputSummary::default()
+            },
+            fired: Vec::new(),
+        }
+    }
+}
+
+/// How the engine delivers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineConfig {
+    /// Timing of the state.
+    pub state: StateConfig,
+    /// Findings under this severity are settled but not sent.
+    pub min_severity: Severity,
+    /// Which keys are which source.
+    pub layouts: KeyLayouts,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            state: StateConfig::default(),
+            min_severity: Severity::Info,
+            layouts: KeyLayouts::default(),
+        }
+    }
+}
+
+/// The delivery path, over its ports.
+pub struct Engine<S, Q> {
+    pipeline: Arc<Pipeline>,
+    store: S,
+    quarantine: Q,
+    sinks: Sinks,
+    clock: Arc<dyn Clock>,
+    config: EngineConfig,
+}
+
+impl<S: std::fmt::Debug, Q: std::fmt::Debug> std::fmt::Debug for Engine<S, Q> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("store", &self.store)
+            .field("quarantine", &self.quarantine)
+            .field("sinks", &self.sinks)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: StateStore, Q: Quarantine> Engine<S, Q> {
+    /// An engine over `pipeline` and its ports, on the system clock.
+    pub fn new(
+        pipeline: Arc<Pipeline>,
+        store: S,
+        quarantine: Q,
+        sinks: Sinks,
+        config: EngineConfig,
+    ) -> Engine<S, Q> {
+        Engine {
+            pipeline,
+            store,
+            quarantine,
+            sinks,
+            clock: Arc::new(SystemClock),
+            config,
+        }
+    }
+
+    /// The same engine on another clock.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Engine<S, Q> {
+        self.clock = clock;
+        self
+    }
+
+    /// The detections.
+    pub fn pipeline(&self) -> &Pipeline {
+        &self.pipeline
+    }
+
+    /// The state store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// How it delivers.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// Reads `body` (gzip or plain) on a blocking thread: the pure pipeline, records to
+    /// hits. Without a source, the key and then the records tell it.
+    pub async fn read(
+        &self,
+        input: &InputId,
+        body: Box<dyn Read + Send>,
+        source: Option<LogSource>,
+    ) -> Result<InputReport, InputError> {
+        let pipeline = Arc::clone(&self.pipeline);
+        let uri = input.uri().to_owned();
+        tokio::task::spawn_blocking(move || pipeline.scan_any(body, &uri, source))
+            .await
+            .map_err(|e| InputError::Read {
+                uri: input.uri().to_owned(),
+                reason: format!("pipeline task failed: {e}"),
+            })
+    }
+
+    /// One object of `objects`: skipped when its key or size says there is nothing to read
+    /// (a CloudTrail digest, a folder, an empty object), else read and delivered. `forced`
+    /// reads it as that source whatever its key says.
+    pub async fn process_object<O: ObjectSource>(
+        &self,
+        objects: &O,
+        object: &O::Ref,
+        forced: Option<LogSource>,
+    ) -> Result<Delivered, InputError> {
+        let started = Instant::now();
+        let key = objects.key(object);
+        let source = match self.config.layouts.classify(&key) {
+            KeyVerdict::SkipDigest => {
+                return Ok(Delivered::skipped(key, "cloudtrail_digest"));
+            }
+            KeyVerdict::Read(source) => Some(source),
+            KeyVerdict::Sniff => None,
+        };
+        if objects.known_empty(object) {
+            return Ok(Delivered::skipped(key, "empty_object"));
+        }
+        let opened = objects.open(object).await?;
+        if opened.size == Some(0) {
+            return Ok(Delivered::skipped(
+                opened.input.uri().to_owned(),
+                "empty_object",
+            ));
+        }
+        let report = self
+            .read(&opened.input, opened.body, forced.or(source))
+            .await?;
+        self.deliver(&opened.input, report, started).await
+    }
+
+    /// Reads `bytes` as `source` and delivers them: an EventBridge event, a test's object.
+    pub async fn process_bytes(
+        &self,
+        input: &InputId,
+        bytes: Vec<u8>,
+        source: Option<LogSource>,
+    ) -> Result<Delivered, InputError> {
+        let started = Instant::now();
+        let report = self
+            .read(input, Box::new(std::io::Cursor::new(bytes)), source)
+            .await?;
+        self.deliver(input, report, started).await
+    }
+
+    /// The second half of an input, once read: quarantine, history, state, publish, settle.
+    pub async fn deliver(
+        &self,
+        input: &InputId,
+        mut report: InputReport,
+        started: Instant,
+    ) -> Result<Delivered, InputError> {
+        let mut summary = InputSummary {
+            input: input.uri().to_owned(),
+            source: report.source.map(LogSource::dataset),
+            records: report.records,
+            bad: report.bad,
+            ..InputSummary::default()
+        };
+        if let Some(e) = report.error.take() {
+            // Nothing is counted from an object that could not be read to its end: counting
+            // part of it now would make a retry that reads further count it short. The caller
+            // logs the failure, once.
+            tracing::debug!(
+                input = %input.uri(), records_read = report.records, hits = report.groups.len(),
+                "input not read to its end; nothing counted"
+            );
+            return Err(e);
+        }
+        if report.bad > 0 {
+            self.quarantine
+                .keep(input, &report)
+                .await
+                .map_err(InputError::Deliver)?;
+        }
+        let mut groups = std::mem::take(&mut report.groups);
+        let logins = std::mem::take(&mut report.logins);
+        if !logins.is_empty() {
+            let catalogue = self.pipeline.catalogue();
+            history::judge_logins(
+                &self.store,
+                &logins,
+                &catalogue.geo,
+                &catalogue.settings.geo,
+                self.pipeline.config().max_evidence,
+                &mut groups,
+            )
+            .await
+            .map_err(InputError::State)?;
+        }
+        let now = self.clock.now();
+        let mut evaluation = evaluate(&self.store, input.ledger(), groups, now, &self.config.state)
+            .await
+            .map_err(InputError::State)?;
+        for f in &mut evaluation.fired {
+            f.sent = f.publish && f.finding.finding.severity >= self.config.min_severity;
+        }
+        let publish: Vec<_> = evaluation
+            .fired
+            .iter()
+            .filter(|f| f.sent)
+            .map(|f| f.finding.clone())
+            .collect();
+        self.sinks
+            .publish(&publish)
+            .await
+            .map_err(InputError::Deliver)?;
+        // Findings under the publishing threshold are settled too: they are not to be sent.
+        settle(&self.store, &evaluation.fired)
+            .await
+            .map_err(InputError::State)?;
+        evaluation.check_busy()?;
+        summary.findings = evaluation.fired.len() as u64;
+        summary.published = publish.len() as u64;
+        let duration_ms = started.elapsed().as_millis() as u64;
+        tracing::info!(
+            input = %summary.input,
+            source = summary.source.unwrap_or("unknown"),
+            records = summary.records,
+            bad = summary.bad,
+            findings = summary.findings,
+            published = summary.published,
+            duration_ms,
+            "input processed"
+        );
+        metrics::emit_input(&summary, duration_ms);
+        Ok(Delivered {
+            summary,
+            fired: evaluation.fired,
+        })
+    }
+}
