@@ -21,12 +21,12 @@ use std::time::Instant;
 use clap::{Parser, Subcommand};
 use std::sync::Arc;
 
+use cloudsec::detect::Catalogue;
 use cloudsec::engine::ports::MemoryQuarantine;
 use cloudsec::engine::{Engine, EngineConfig, InputId};
-use cloudsec::publish::Sinks;
-use cloudsec::detect::Catalogue;
 use cloudsec::error::{RecordError, RecordPosition};
 use cloudsec::pipeline::{Pipeline, PipelineConfig};
+use cloudsec::publish::Sinks;
 use cloudsec::read::{self, RecordVisitor};
 use cloudsec::sources::cloudtrail::CloudTrailRecord;
 use cloudsec::sources::LogSource;
@@ -278,7 +278,10 @@ fn run(args: RunArgs) -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // 2. The pipeline, one core.
-    let p = Arc::new(Pipeline::new(Catalogue::builtin(), PipelineConfig::default()));
+    let p = Arc::new(Pipeline::new(
+        Catalogue::builtin(),
+        PipelineConfig::default(),
+    ));
     let runtime = tokio::runtime::Builder::new_current_thread().build()?;
     let mut run_no = 0;
     let (pipe_s, (records, findings, out_bytes)) = best(args.repeat, || {
@@ -388,7 +391,10 @@ fn memory_kib(field: &str) -> u64 {
 }
 
 fn rss_child(path: &Path) -> Result<(), Box<dyn std::error::Error>> {
-    let p = Arc::new(Pipeline::new(Catalogue::builtin(), PipelineConfig::default()));
+    let p = Arc::new(Pipeline::new(
+        Catalogue::builtin(),
+        PipelineConfig::default(),
+    ));
     let runtime = tokio::runtime::Builder::new_current_thread().build()?;
     let start = memory_kib("VmHWM:");
     let file = std::io::BufReader::new(std::fs::File::open(path)?);

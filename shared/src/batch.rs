@@ -110,7 +110,9 @@ where
         failed,
         inputs: total,
         first: if unnamed {
-            format!("an SQS message without a messageId failed, so the batch is retried whole: {first}")
+            format!(
+                "an SQS message without a messageId failed, so the batch is retried whole: {first}"
+            )
         } else {
             first
         },
@@ -145,7 +147,10 @@ mod tests {
         })
         .await
         .unwrap();
-        assert_eq!(v, serde_json::json!({"batchItemFailures": [{"itemIdentifier": "m2"}]}));
+        assert_eq!(
+            v,
+            serde_json::json!({"batchItemFailures": [{"itemIdentifier": "m2"}]})
+        );
     }
 
     #[tokio::test]
@@ -185,9 +190,11 @@ mod tests {
 
     #[tokio::test]
     async fn a_direct_invocation_fails_whole_with_the_first_error() {
-        let e = answer(Trigger::Direct, vec![(None, ())], |()| async { Err(fail()) })
-            .await
-            .unwrap_err();
+        let e = answer(Trigger::Direct, vec![(None, ())], |()| async {
+            Err(fail())
+        })
+        .await
+        .unwrap_err();
         assert!(e.retryable);
         let d: Diagnostic = e.into();
         assert_eq!(d.error_type, "Retryable");

@@ -181,8 +181,13 @@ impl PortError {
             + 'static,
         R: std::fmt::Debug + Send + Sync + 'static,
     {
-        let code = e.as_service_error().and_then(|s| s.code()).map(str::to_owned);
-        let retryable = !code.as_deref().is_some_and(|c| PERMANENT_CODES.contains(&c));
+        let code = e
+            .as_service_error()
+            .and_then(|s| s.code())
+            .map(str::to_owned);
+        let retryable = !code
+            .as_deref()
+            .is_some_and(|c| PERMANENT_CODES.contains(&c));
         PortError {
             message: format!("{what}: {}", chain(&e)),
             retryable,

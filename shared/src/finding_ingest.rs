@@ -23,7 +23,9 @@ pub struct FindingIngest<S, Q> {
     pub engine: Engine<S, Q>,
 }
 
-impl FindingIngest<crate::state::dynamodb::DynamoStore, Option<crate::engine::ports::S3Quarantine>> {
+impl
+    FindingIngest<crate::state::dynamodb::DynamoStore, Option<crate::engine::ports::S3Quarantine>>
+{
     /// The handler as deployed ([`crate::coldstart::build`]).
     pub async fn from_config(
         aws: &aws_config::SdkConfig,
@@ -59,8 +61,15 @@ impl<S: StateStore, Q: Quarantine> FindingIngest<S, Q> {
         let inputs = records
             .iter()
             .map(|r| {
-                let id = r.get("messageId").and_then(Value::as_str).map(str::to_owned);
-                let body = r.get("body").and_then(Value::as_str).unwrap_or("").to_owned();
+                let id = r
+                    .get("messageId")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+                let body = r
+                    .get("body")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned();
                 (id, body)
             })
             .collect();

@@ -11,11 +11,11 @@ use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
 use std::path::Path;
 
+use cloudsec::detect::Catalogue;
 use cloudsec::engine::ports::MemoryQuarantine;
 use cloudsec::engine::{Engine, EngineConfig, InputId};
-use cloudsec::publish::Sinks;
-use cloudsec::detect::Catalogue;
 use cloudsec::pipeline::{Pipeline, PipelineConfig};
+use cloudsec::publish::Sinks;
 use cloudsec::sources::LogSource;
 use cloudsec::state::memory::MemoryStore;
 use serde_json::Value;

@@ -6,14 +6,14 @@ mod common;
 
 use std::sync::Arc;
 
+use cloudsec::detect::{Catalogue, Settings};
 use cloudsec::engine::ports::MemoryQuarantine;
 use cloudsec::engine::{Engine, EngineConfig, InputId};
-use cloudsec::publish::memory::MemorySink;
-use cloudsec::publish::Sinks;
-use cloudsec::detect::{Catalogue, Settings};
 use cloudsec::finding::Finding;
 use cloudsec::geo::{GeoIp, GeoSettings};
 use cloudsec::pipeline::{Pipeline, PipelineConfig};
+use cloudsec::publish::memory::MemorySink;
+use cloudsec::publish::Sinks;
 use cloudsec::sources::LogSource;
 use cloudsec::state::memory::MemoryStore;
 use serde_json::{json, Value};

@@ -192,7 +192,10 @@ impl Env {
 
     /// The `log-ingest` handler as the function's cold start builds it
     /// ([`cloudsec::coldstart::build`]), publishing to this test's topic.
-    pub async fn handler(&self, min_severity: Severity) -> LogIngest<DynamoStore, Option<S3Quarantine>> {
+    pub async fn handler(
+        &self,
+        min_severity: Severity,
+    ) -> LogIngest<DynamoStore, Option<S3Quarantine>> {
         LogIngest::from_config(&self.aws, &self.config(min_severity))
             .await
             .expect("cold start")
@@ -408,7 +411,10 @@ pub fn memory_engine<S: cloudsec::state::StateStore>(
     sinks: Sinks,
 ) -> Engine<S, Arc<MemoryQuarantine>> {
     Engine::new(
-        Arc::new(Pipeline::new(Catalogue::builtin(), PipelineConfig::default())),
+        Arc::new(Pipeline::new(
+            Catalogue::builtin(),
+            PipelineConfig::default(),
+        )),
         store,
         Arc::new(MemoryQuarantine::default()),
         sinks,

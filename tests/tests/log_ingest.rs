@@ -56,7 +56,8 @@ async fn every_envelope_shape_delivers_the_findings_with_attributes() {
         env.put(EXAMPLE_KEY, sample_object()).await;
         // WHEN the handler gets the notification in this shape
         let response = env
-            .handler(Severity::Info).await
+            .handler(Severity::Info)
+            .await
             .handle(env.event(event_file, None))
             .await
             .unwrap_or_else(|e| panic!("{event_file}: {e}"));
@@ -118,7 +119,8 @@ async fn filter_policies_on_severity_select_findings() {
         .subscribe_queue(Some(r#"{"severity_score": [{"numeric": [">=", 73]}]}"#))
         .await;
     env.put(EXAMPLE_KEY, sample_object()).await;
-    env.handler(Severity::Info).await
+    env.handler(Severity::Info)
+        .await
         .handle(env.event("s3-object-created.json", None))
         .await
         .unwrap();
@@ -144,7 +146,8 @@ async fn filter_policies_on_severity_select_findings() {
 async fn min_severity_is_applied_before_publishing() {
     let Some(env) = Env::new().await else { return };
     env.put(EXAMPLE_KEY, sample_object()).await;
-    env.handler(Severity::High).await
+    env.handler(Severity::High)
+        .await
         .handle(env.event("s3-object-created.json", None))
         .await
         .unwrap();
@@ -224,7 +227,8 @@ async fn bad_objects_fail_only_their_own_message_and_bad_records_are_kept() {
     ]});
     // WHEN the batch is handled
     let response = env
-        .handler(Severity::Info).await
+        .handler(Severity::Info)
+        .await
         .handle(event)
         .await
         .expect("batch response");
@@ -319,7 +323,8 @@ async fn test_events_digests_and_empty_objects_are_skipped() {
     records.push(digest_msg);
     records.push(empty_msg);
     let response = env
-        .handler(Severity::Info).await
+        .handler(Severity::Info)
+        .await
         .handle(test_event)
         .await
         .unwrap();
@@ -346,7 +351,8 @@ async fn keys_with_spaces_and_plus_signs_are_decoded() {
     env.put(key, sample_object()).await;
     let event = env.event("s3-object-created.json", Some(key));
     assert!(event.to_string().contains("odd+name%2Bplus+%281%29"));
-    env.handler(Severity::Info).await
+    env.handler(Severity::Info)
+        .await
         .handle(event)
         .await
         .expect("object found");
@@ -360,7 +366,8 @@ async fn keys_with_spaces_and_plus_signs_are_decoded() {
 async fn a_failed_direct_invocation_is_retryable() {
     let Some(env) = Env::new().await else { return };
     let err = env
-        .handler(Severity::Info).await
+        .handler(Severity::Info)
+        .await
         .handle(env.event("s3-object-created.json", None))
         .await
         .expect_err("the object does not exist");

@@ -54,14 +54,8 @@ async fn a_guardduty_event_reaches_sns_once_and_samples_never_do() {
     // GIVEN GuardDuty's EventBridge event of exfiltrated instance credentials (severity 8)
     let event = event_file("eventbridge-guardduty-finding.json");
     // WHEN finding-ingest handles it, and then the same event again (EventBridge redelivers)
-    handler
-        .handle(event.clone())
-        .await
-        .expect("first delivery");
-    handler
-        .handle(event.clone())
-        .await
-        .expect("redelivery");
+    handler.handle(event.clone()).await.expect("first delivery");
+    handler.handle(event.clone()).await.expect("redelivery");
     // THEN one finding, raised a band, with GuardDuty's attributes
     let findings = env.drain(&env.all_queue).await;
     assert_eq!(
@@ -94,10 +88,7 @@ async fn a_security_hub_event_with_several_findings_and_a_control_that_starts_fa
     let handler = env.finding_handler(Severity::Info).await;
     // GIVEN an "Imported" event with three control findings: two FAILED, one PASSED
     let event = event_file("eventbridge-securityhub-findings-imported.json");
-    handler
-        .handle(event.clone())
-        .await
-        .expect("imported");
+    handler.handle(event.clone()).await.expect("imported");
     // THEN the two failures are findings, each with its control's severity
     let findings = env.drain(&env.all_queue).await;
     assert_eq!(rules(&findings), expect(&[("control.failed", 2)]));
@@ -179,7 +170,8 @@ async fn waf_and_network_firewall_objects_reach_sns() {
             .unwrap_or_else(|e| panic!("sample for {key}: {e}"));
         env.put(&key, body).await;
         // WHEN log-ingest gets the notification
-        env.handler(Severity::Info).await
+        env.handler(Severity::Info)
+            .await
             .handle(event)
             .await
             .unwrap_or_else(|e| panic!("{event_name}: {e}"));
@@ -207,7 +199,8 @@ async fn a_waf_object_under_an_unknown_prefix_is_recognized_by_its_content() {
     env.put(custom, body).await;
     let event = env.event("s3-object-created.json", Some(custom));
     // WHEN log-ingest reads it (its key names no source)
-    env.handler(Severity::Info).await
+    env.handler(Severity::Info)
+        .await
         .handle(event)
         .await
         .expect("handled");

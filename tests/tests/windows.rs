@@ -371,9 +371,14 @@ async fn later_events_join_the_finding_and_are_not_published_again() {
     let mut outcome = Outcome::default();
     let all = burst(25);
     for (i, chunk) in all.chunks(5).enumerate() {
-        run_engine(&engine, &format!("in-{i}"), &trail_file(chunk), &mut outcome)
-            .await
-            .unwrap();
+        run_engine(
+            &engine,
+            &format!("in-{i}"),
+            &trail_file(chunk),
+            &mut outcome,
+        )
+        .await
+        .unwrap();
     }
     outcome.count_published(&sink);
     let burst_findings: Vec<_> = outcome

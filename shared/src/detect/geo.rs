@@ -168,91 +168,91 @@ pub fn judge_login(
 ) {
     let travel = meta(rules, IMPOSSIBLE_TRAVEL);
     let new_country = meta(rules, NEW_COUNTRY);
-        let me = &login.record;
-        let entity = Entity {
-            kind: EntityKind::User,
-            id: login.user.clone(),
+    let me = &login.record;
+    let entity = Entity {
+        kind: EntityKind::User,
+        id: login.user.clone(),
+    };
+    // Each consecutive pair this login is part of.
+    for (a, b) in [
+        around.previous.as_ref().map(|p| (p, me)),
+        around.next.as_ref().map(|n| (me, n)),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let Some((km, kmh)) = impossible_travel(a, b, settings) else {
+            continue;
         };
-        // Each consecutive pair this login is part of.
-        for (a, b) in [
-            around.previous.as_ref().map(|p| (p, me)),
-            around.next.as_ref().map(|n| (me, n)),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            let Some((km, kmh)) = impossible_travel(a, b, settings) else {
-                continue;
-            };
-            let discriminator = format!("{}-{}", a.sort_key(), b.sort_key());
-            let window = Window::of(b.ts, travel.dedup_minutes);
-            let id = finding_id(travel.id, &entity, Some(&discriminator), window.start);
-            if out.iter().any(|f| f.id() == id) {
-                continue;
-            }
-            let speed = if kmh.is_finite() {
-                format!("{kmh:.0} km/h")
-            } else {
-                "at the same moment".to_owned()
-            };
-            let message = format!(
-                "User {} logged in to the console from {} and then from {}: {km:.0} km in {}, {speed}",
-                login.user,
-                describe(a),
-                describe(b),
-                humanize(b.ts - a.ts)
-            );
-            let other = if std::ptr::eq(a, me) { b } else { a };
-            let mut evidence = vec![login.evidence.clone()];
-            evidence.extend(stored_evidence(&login.user, other));
-            let mut f = FindingBuilder::from_parts(
-                travel,
-                id,
-                entity.clone(),
-                Some(discriminator),
-                window,
-                (a.ts, b.ts),
-                message,
-                login,
-                evidence,
-                max_evidence,
-            );
-            f.add_related_ip(&other.ip);
-            out.push(f);
+        let discriminator = format!("{}-{}", a.sort_key(), b.sort_key());
+        let window = Window::of(b.ts, travel.dedup_minutes);
+        let id = finding_id(travel.id, &entity, Some(&discriminator), window.start);
+        if out.iter().any(|f| f.id() == id) {
+            continue;
         }
-        // A new country for a user with history.
-        let Some(country) = &me.place.country else {
-            return;
+        let speed = if kmh.is_finite() {
+            format!("{kmh:.0} km/h")
+        } else {
+            "at the same moment".to_owned()
         };
-        let seasoned = around
-            .first_seen
-            .is_some_and(|first| first <= me.ts - settings.new_country_history_days * 86_400);
-        if seasoned && !around.countries_before.contains(country) {
-            let window = Window::of(me.ts, new_country.dedup_minutes);
-            let id = finding_id(new_country.id, &entity, Some(country), window.start);
-            if out.iter().any(|f| f.id() == id) {
-                return;
-            }
-            let message = format!(
+        let message = format!(
+            "User {} logged in to the console from {} and then from {}: {km:.0} km in {}, {speed}",
+            login.user,
+            describe(a),
+            describe(b),
+            humanize(b.ts - a.ts)
+        );
+        let other = if std::ptr::eq(a, me) { b } else { a };
+        let mut evidence = vec![login.evidence.clone()];
+        evidence.extend(stored_evidence(&login.user, other));
+        let mut f = FindingBuilder::from_parts(
+            travel,
+            id,
+            entity.clone(),
+            Some(discriminator),
+            window,
+            (a.ts, b.ts),
+            message,
+            login,
+            evidence,
+            max_evidence,
+        );
+        f.add_related_ip(&other.ip);
+        out.push(f);
+    }
+    // A new country for a user with history.
+    let Some(country) = &me.place.country else {
+        return;
+    };
+    let seasoned = around
+        .first_seen
+        .is_some_and(|first| first <= me.ts - settings.new_country_history_days * 86_400);
+    if seasoned && !around.countries_before.contains(country) {
+        let window = Window::of(me.ts, new_country.dedup_minutes);
+        let id = finding_id(new_country.id, &entity, Some(country), window.start);
+        if out.iter().any(|f| f.id() == id) {
+            return;
+        }
+        let message = format!(
                 "User {} logged in to the console from {}, a country not seen for them before (history since {}; seen: {})",
                 login.user,
                 describe(me),
                 format_rfc3339(around.first_seen.unwrap_or(me.ts)),
                 around.countries_before.iter().cloned().collect::<Vec<_>>().join(", ")
             );
-            out.push(FindingBuilder::from_parts(
-                new_country,
-                id,
-                entity,
-                Some(country.clone()),
-                window,
-                (me.ts, me.ts),
-                message,
-                login,
-                vec![login.evidence.clone()],
-                max_evidence,
-            ));
-        }
+        out.push(FindingBuilder::from_parts(
+            new_country,
+            id,
+            entity,
+            Some(country.clone()),
+            window,
+            (me.ts, me.ts),
+            message,
+            login,
+            vec![login.evidence.clone()],
+            max_evidence,
+        ));
+    }
 }
 
 /// "1 h 5 min", "40 min", "12 s".
@@ -268,8 +268,8 @@ fn humanize(secs: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::geo::Place;
     use crate::engine::history::judge_logins;
+    use crate::geo::Place;
     use crate::state::memory::MemoryStore;
 
     fn place(country: &str, city: &str, lat: f64, lon: f64) -> Place {
@@ -309,9 +309,16 @@ mod tests {
 
     async fn judge(store: &MemoryStore, logins: &[Login]) -> Vec<crate::finding::Finding> {
         let mut groups = Vec::new();
-        judge_logins(store, logins, RULES, &GeoSettings::default(), 5, &mut groups)
-            .await
-            .unwrap();
+        judge_logins(
+            store,
+            logins,
+            RULES,
+            &GeoSettings::default(),
+            5,
+            &mut groups,
+        )
+        .await
+        .unwrap();
         groups.into_iter().map(FindingBuilder::build).collect()
     }
 

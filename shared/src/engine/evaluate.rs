@@ -5,8 +5,8 @@
 
 use crate::detect::anomaly::z_score;
 use crate::detect::{RuleKind, Severity};
-use crate::finding::{Finding, FindingBuilder};
 use crate::error::InputError;
+use crate::finding::{Finding, FindingBuilder};
 use crate::state::{Claim, Counters, FindingLedger, StateError};
 
 /// Timing of the state.

@@ -83,7 +83,9 @@ impl ObjectSource for S3Objects {
         let input = InputId::s3(&object.bucket, &object.key, response.e_tag());
         Ok(Opened {
             input,
-            size: response.content_length().and_then(|n| u64::try_from(n).ok()),
+            size: response
+                .content_length()
+                .and_then(|n| u64::try_from(n).ok()),
             body: Box::new(SyncIoBridge::new(response.body.into_async_read())),
         })
     }

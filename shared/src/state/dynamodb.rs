@@ -354,7 +354,9 @@ impl DynamoStore {
                 .expression_attribute_names("#last", "last")
                 .expression_attribute_values(":l", n(u.last_seen));
         }
-        b.build().map(Some).map_err(|e| build_err("build widen", &e))
+        b.build()
+            .map(Some)
+            .map_err(|e| build_err("build widen", &e))
     }
 }
 
