@@ -99,19 +99,87 @@ pub enum Framing {
 /// Looks at the first bytes to tell the framing; an empty object reads as lines (of which there
 /// are none).
 pub fn sniff(reader: &mut dyn BufRead) -> io::Result<Framing> {
-    let head = reader.fill_buf()?;
-    let mut rest = head.trim_ascii_start();
+    Ok(sniff_head(reader.fill_buf()?).0)
+}
+
+/// The framing of an object starting with `head`, and for `{"Records":[...]}` where its array
+/// starts: right after the `:` of its top-level `Records` key, which other keys may precede.
+fn sniff_head(head: &[u8]) -> (Framing, usize) {
+    let rest = head.trim_ascii_start();
     match rest.first() {
-        Some(b'[') => return Ok(Framing::Array),
-        Some(b'{') => rest = rest[1..].trim_ascii_start(),
-        _ => return Ok(Framing::Lines),
-    }
-    if rest.starts_with(b"\"Records\"") {
-        Ok(Framing::RecordsObject)
-    } else {
-        Ok(Framing::Lines)
+        Some(b'[') => (Framing::Array, 0),
+        Some(b'{') => match records_key_end(head) {
+            Some(end) => (Framing::RecordsObject, end),
+            None => (Framing::Lines, 0),
+        },
+        _ => (Framing::Lines, 0),
     }
 }
+
+/// In a JSON object's text (or its beginning), the offset just after the `:` that follows its
+/// first top-level key `"Records"`, found by a scan that follows strings, escapes and nesting.
+fn records_key_end(text: &[u8]) -> Option<usize> {
+    let (mut depth, mut in_str, mut esc) = (0u32, false, false);
+    let mut key_start = None;
+    let mut last_string: Option<(usize, usize)> = None;
+    for (i, &b) in text.iter().enumerate() {
+        if in_str {
+            if esc {
+                esc = false;
+            } else if b == b'\\' {
+                esc = true;
+            } else if b == b'"' {
+                in_str = false;
+                last_string = key_start.take().map(|s| (s, i));
+            }
+            continue;
+        }
+        match b {
+            b'"' => {
+                in_str = true;
+                key_start = (depth == 1).then_some(i + 1);
+                last_string = None;
+            }
+            b':' if depth == 1 => {
+                if let Some((s, e)) = last_string.take() {
+                    if &text[s..e] == b"Records" {
+                        return Some(i + 1);
+                    }
+                }
+            }
+            b'{' | b'[' => {
+                depth += 1;
+                last_string = None;
+            }
+            b'}' | b']' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return None;
+                }
+                last_string = None;
+            }
+            b if b.is_ascii_whitespace() => {}
+            _ => last_string = None,
+        }
+    }
+    None
+}
+
+/// The UTF-8 byte-order mark some tools write before a document.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// At most [`EXCERPT_BYTES`] of `text`, cut on a character boundary: what is kept of a record
+/// too large to keep whole.
+pub fn excerpt(text: &str) -> &str {
+    let mut end = text.len().min(EXCERPT_BYTES);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// Bytes kept of a record too large to keep.
+pub const EXCERPT_BYTES: usize = 1024;
 
 /// Reads every record of `reader` into `visitor`. `uri` names the object in errors.
 ///
@@ -123,14 +191,124 @@ pub fn read_records<V: RecordVisitor>(
     uri: &str,
     visitor: &mut V,
 ) -> Result<Framing, InputError> {
-    let framing = sniff(&mut reader).map_err(|e| io_error(uri, e))?;
+    let head = reader.fill_buf().map_err(|e| io_error(uri, e))?;
+    if head.starts_with(BOM) {
+        reader.consume(BOM.len());
+    }
+    let (framing, array_at) = sniff_head(reader.fill_buf().map_err(|e| io_error(uri, e))?);
     match framing {
         Framing::RecordsObject | Framing::Array => {
-            split_array(reader, framing, uri, visitor)?;
+            // Keys before `Records` were read by the sniff; the splitter starts at its array.
+            reader.consume(array_at);
+            let (after, next_index) = split_array(&mut reader, uri, visitor)?;
+            let malformed = |reason: String| InputError::Malformed {
+                uri: uri.to_owned(),
+                reason,
+            };
+            let more = match framing {
+                Framing::RecordsObject => {
+                    close_object(after, &mut reader, next_index, uri, visitor).map_err(malformed)?
+                }
+                _ => after,
+            };
+            // Documents concatenated after the first (one `{"Records":[...]}` per line) are
+            // read as JSON lines; anything else after the document is an error.
+            let start = more.iter().position(|b| !b.is_ascii_whitespace());
+            match start.map(|i| more[i]) {
+                None if reader.fill_buf().map_err(|e| io_error(uri, e))?.is_empty() => {}
+                None | Some(b'{') | Some(b'[') => {
+                    let rest: Box<dyn BufRead + '_> = Box::new(io::Cursor::new(more).chain(reader));
+                    read_lines(rest, uri, visitor)?;
+                }
+                Some(_) => {
+                    let text = String::from_utf8_lossy(&more);
+                    return Err(malformed(format!(
+                        "unexpected text after the records: {:.40}",
+                        text.trim()
+                    )));
+                }
+            }
         }
         Framing::Lines => read_lines(reader, uri, visitor)?,
     }
     Ok(framing)
+}
+
+/// After the `Records` array of a `{"Records":[...]}` document: the object's other keys (a
+/// second `Records` array is read too) and its `}`. Returns what follows the object, as far as
+/// it was read.
+fn close_object<V: RecordVisitor>(
+    mut after: Vec<u8>,
+    reader: &mut Box<dyn BufRead + '_>,
+    next_index: u64,
+    uri: &str,
+    visitor: &mut V,
+) -> Result<Vec<u8>, String> {
+    // The rest of the object is a few bytes in a CloudTrail file; it is read up to the
+    // record limit, and must end within it.
+    let mut more = Vec::new();
+    reader
+        .take(MAX_RECORD_BYTES as u64)
+        .read_to_end(&mut more)
+        .map_err(|e| io_error(uri, e).to_string())?;
+    after.extend_from_slice(&more);
+    let start = after
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .ok_or("the object ends before its closing `}`")?;
+    match after[start] {
+        b'}' => Ok(after.split_off(start + 1)),
+        b',' => {
+            // `{` + the other keys: an object of its own, read as a document.
+            let end = object_end(&after[start..]).ok_or_else(|| {
+                format!("the keys after the records do not close within {MAX_RECORD_BYTES} bytes")
+            })? + start;
+            let mut tail = Vec::with_capacity(end - start + 1);
+            tail.push(b'{');
+            tail.extend_from_slice(&after[start + 1..end]);
+            let mut de = serde_json::Deserializer::from_slice(&tail);
+            Document {
+                visitor,
+                next_index,
+            }
+            .deserialize(&mut de)
+            .map_err(|e| format!("after the records: {e}"))?;
+            Ok(after.split_off(end))
+        }
+        other => Err(format!(
+            "expected `}}` after the records, found `{}`",
+            char::from(other)
+        )),
+    }
+}
+
+/// The offset after the `}` that closes an object whose `{` was just before `text`.
+fn object_end(text: &[u8]) -> Option<usize> {
+    let (mut depth, mut in_str, mut esc) = (1u32, false, false);
+    for (i, &b) in text.iter().enumerate() {
+        if in_str {
+            if esc {
+                esc = false;
+            } else if b == b'\\' {
+                esc = true;
+            } else if b == b'"' {
+                in_str = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_str = true,
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Where the splitter is in the top-level array.
@@ -151,20 +329,16 @@ enum Between {
 /// `io::Read` (which reads byte by byte and copies each record), and a record whose JSON is
 /// broken inside balanced brackets costs only that record.
 fn split_array<V: RecordVisitor>(
-    mut reader: Box<dyn BufRead + '_>,
-    framing: Framing,
+    reader: &mut Box<dyn BufRead + '_>,
     uri: &str,
     visitor: &mut V,
-) -> Result<(), InputError> {
+) -> Result<(Vec<u8>, u64), InputError> {
     let malformed = |reason: String| InputError::Malformed {
         uri: uri.to_owned(),
         reason,
     };
-    // The opening: `{"Records":[` or `[`, with any whitespace.
-    let mut opening: &[&[u8]] = match framing {
-        Framing::RecordsObject => &[b"{", b"\"Records\"", b":", b"["],
-        _ => &[b"["],
-    };
+    // The opening `[`, with any whitespace before it.
+    let mut opening: &[&[u8]] = &[b"["];
     let mut buf: Vec<u8> = Vec::with_capacity(READ_BUFFER * 4);
     let mut pos = 0usize; // next byte to look at
     let mut start = 0usize; // start of the current element
@@ -241,8 +415,7 @@ fn split_array<V: RecordVisitor>(
                         state = Between::Expecting;
                     }
                     b']' if state == Between::Finished || first => {
-                        let rest = read_rest(&buf[pos..], &mut reader, uri)?;
-                        return check_closing(&rest, framing).map_err(malformed);
+                        return Ok((buf.split_off(pos), index));
                     }
                     _ if state == Between::Expecting => {
                         state = Between::Inside;
@@ -306,7 +479,8 @@ fn split_array<V: RecordVisitor>(
                         if !skipping && pos - start > MAX_RECORD_BYTES {
                             skipping = true;
                             skipped_head =
-                                String::from_utf8_lossy(&buf[start..start + 1024]).into_owned();
+                                String::from_utf8_lossy(&buf[start..start + EXCERPT_BYTES])
+                                    .into_owned();
                         }
                         if skipping {
                             // Keep nothing of an element too large to keep.
@@ -354,43 +528,6 @@ fn split_array<V: RecordVisitor>(
     }))
 }
 
-/// The bytes after the array's `]`: what is left in `buf` and the rest of the stream (a few
-/// bytes in a CloudTrail file).
-fn read_rest(
-    left: &[u8],
-    reader: &mut Box<dyn BufRead + '_>,
-    uri: &str,
-) -> Result<Vec<u8>, InputError> {
-    let mut rest = left.to_vec();
-    reader
-        .take(MAX_RECORD_BYTES as u64)
-        .read_to_end(&mut rest)
-        .map_err(|e| io_error(uri, e))?;
-    Ok(rest)
-}
-
-/// After the records: `}` (or other keys, then `}`) for `{"Records":[...]}`, nothing for an
-/// array; whitespace around.
-fn check_closing(rest: &[u8], framing: Framing) -> Result<(), String> {
-    let text = std::str::from_utf8(rest).map_err(|e| format!("after the records: {e}"))?;
-    let text = text.trim();
-    match framing {
-        Framing::Array if text.is_empty() => Ok(()),
-        Framing::Array => Err(format!("unexpected text after the array: {:.40}", text)),
-        _ => match text.strip_prefix(',') {
-            None if text == "}" => Ok(()),
-            // Other keys after "Records": they must make a well-formed object.
-            Some(more) => serde_json::from_str::<IgnoredAny>(&format!("{{{more}"))
-                .map(|_| ())
-                .map_err(|e| format!("after the records: {e}")),
-            None => Err(format!(
-                "expected `}}` after the records, found {:.40}",
-                text
-            )),
-        },
-    }
-}
-
 fn read_lines<V: RecordVisitor>(
     mut reader: Box<dyn BufRead + '_>,
     uri: &str,
@@ -401,7 +538,24 @@ fn read_lines<V: RecordVisitor>(
     let mut pending = String::new();
     let mut pending_start = 0u64;
     let mut line_no = 0u64;
+    // After a pretty-printed document over the record limit: its remaining lines are part of
+    // the one bad record already kept, until the line that closes it at column 0.
+    let mut skipping_document = false;
     loop {
+        if pending.is_empty() && !skipping_document {
+            // Blank lines and indentation between documents are skipped in bulk, a buffer at
+            // a time, counting the lines they end.
+            loop {
+                let buf = reader.fill_buf().map_err(|e| io_error(uri, e))?;
+                let blank = buf.iter().take_while(|b| b.is_ascii_whitespace()).count();
+                line_no += buf[..blank].iter().filter(|&&b| b == b'\n').count() as u64;
+                let whole = blank == buf.len() && blank > 0;
+                reader.consume(blank);
+                if !whole {
+                    break;
+                }
+            }
+        }
         line.clear();
         let n = (&mut reader)
             .take(MAX_RECORD_BYTES as u64 + 1)
@@ -413,7 +567,7 @@ fn read_lines<V: RecordVisitor>(
         line_no += 1;
         if line.len() > MAX_RECORD_BYTES {
             // Skip to the end of this overlong line, keeping its head as evidence.
-            let head = String::from_utf8_lossy(&line[..1024]).into_owned();
+            let head = String::from_utf8_lossy(&line[..EXCERPT_BYTES]).into_owned();
             skip_line(&mut reader).map_err(|e| io_error(uri, e))?;
             visitor.malformed(
                 RecordPosition::Line(line_no),
@@ -436,6 +590,14 @@ fn read_lines<V: RecordVisitor>(
                 continue;
             }
         };
+        if skipping_document {
+            let closes = text.starts_with('}') || text.starts_with(']');
+            let opens = text.starts_with('{') || text.starts_with('[');
+            skipping_document = !(closes || opens);
+            if !opens {
+                continue;
+            }
+        }
         // A document starting at column 0 while another is still open means the open one was
         // cut (a truncated line): keep it aside and read this line on its own. Lines inside a
         // pretty-printed document are indented, so they never start a new one.
@@ -472,12 +634,13 @@ fn read_lines<V: RecordVisitor>(
         if pending.len() > MAX_RECORD_BYTES {
             visitor.malformed(
                 RecordPosition::Line(pending_start),
-                &pending[..1024],
+                excerpt(&pending),
                 RecordError::TooLarge {
                     limit: MAX_RECORD_BYTES,
                 },
             );
             pending.clear();
+            skipping_document = !(text.starts_with('}') || text.starts_with(']'));
             continue;
         }
         // Pretty printers close a top-level document at column 0; trying to parse only there
@@ -519,10 +682,7 @@ fn emit_document<V: RecordVisitor>(
     uri: &str,
     visitor: &mut V,
 ) {
-    let is_records = {
-        let mut slice: &[u8] = raw.as_bytes();
-        matches!(sniff(&mut slice), Ok(Framing::RecordsObject))
-    };
+    let is_records = sniff_head(raw.as_bytes()).0 == Framing::RecordsObject;
     if !is_records {
         visitor.record(position, raw);
         return;
@@ -857,5 +1017,86 @@ mod tests {
         assert!(r.is_ok());
         assert_eq!(c.records.len(), 2);
         assert_eq!(c.bad.len(), 1);
+    }
+
+    fn texts(c: &Collect) -> Vec<&str> {
+        c.records.iter().map(|(_, t)| t.as_str()).collect()
+    }
+
+    #[test]
+    fn a_byte_order_mark_before_the_document_is_skipped() {
+        let (r, c) = read(b"\xEF\xBB\xBF{\"Records\":[{\"a\":1},{\"a\":2}]}", u64::MAX);
+        assert_eq!(r.unwrap(), Framing::RecordsObject);
+        assert_eq!(texts(&c), vec![r#"{"a":1}"#, r#"{"a":2}"#]);
+        assert!(c.bad.is_empty());
+        let (_, c) = read(&gzip(b"\xEF\xBB\xBF{\"a\":1}\n{\"a\":2}\n"), u64::MAX);
+        assert_eq!(c.records.len(), 2, "{:?}", c.bad);
+    }
+
+    #[test]
+    fn records_after_other_keys_are_streamed() {
+        let doc = br#"{"version": {"v": "1.0", "x": ["Records"]}, "Records" : [{"a":1},{"a":2}]}"#;
+        let (r, c) = read(doc, u64::MAX);
+        assert_eq!(r.unwrap(), Framing::RecordsObject);
+        assert_eq!(texts(&c), vec![r#"{"a":1}"#, r#"{"a":2}"#]);
+        assert!(c.bad.is_empty());
+    }
+
+    #[test]
+    fn a_second_records_key_is_read_too() {
+        let doc = br#"{"Records":[{"a":1}],"other":{"b":[1]},"Records":[{"a":2},{"a":3}]}"#;
+        let (r, c) = read(doc, u64::MAX);
+        assert_eq!(r.unwrap(), Framing::RecordsObject);
+        assert_eq!(texts(&c).len(), 3);
+        assert_eq!(c.records[2].0, RecordPosition::Index(2), "indices go on");
+        // And in a JSON line, in any order.
+        let (_, c) = read(
+            b"{\"x\":0}\n{\"k\":1,\"Records\":[{\"a\":1}],\"Records\":[{\"a\":2}]}\n",
+            u64::MAX,
+        );
+        assert_eq!(texts(&c), vec![r#"{"x":0}"#, r#"{"a":1}"#, r#"{"a":2}"#]);
+    }
+
+    #[test]
+    fn one_records_document_per_line_is_read_whole() {
+        let doc = b"{\"Records\":[{\"a\":1}]}\n{\"Records\":[{\"a\":2},{\"a\":3}]}\n\n{\"Records\":[]}\n{\"a\":4}\n";
+        let (r, c) = read(doc, u64::MAX);
+        assert!(r.is_ok(), "{r:?}");
+        assert_eq!(texts(&c).len(), 4, "{:?}", c.bad);
+        assert!(c.bad.is_empty());
+        // Text that is no document after the first is still an error.
+        let (r, _) = read(br#"{"Records":[{"a":1}]} trailing"#, u64::MAX);
+        assert!(r.is_err());
+    }
+
+    #[test]
+    fn an_overlong_pretty_document_cut_inside_a_character_is_kept_not_a_panic() {
+        // A pretty-printed document over the record limit whose byte 1,024 falls inside "é".
+        let mut doc = String::from("{\n \"");
+        doc.push_str(&"a".repeat(EXCERPT_BYTES - 4));
+        doc.push('é');
+        doc.push_str("\": 1,\n");
+        while doc.len() <= MAX_RECORD_BYTES {
+            doc.push_str("  \"k\": \"ééééééééééééééééééééééééééééééé\",\n");
+        }
+        doc.push_str("  \"z\": 0\n}\n{\"after\":1}\n");
+        let (r, c) = read(doc.as_bytes(), u64::MAX);
+        assert!(r.is_ok());
+        assert_eq!(c.bad.len(), 1);
+        assert!(matches!(c.bad[0].2, RecordError::TooLarge { .. }));
+        assert!(c.bad[0].1.len() <= EXCERPT_BYTES);
+        assert_eq!(texts(&c), vec![r#"{"after":1}"#]);
+    }
+
+    #[test]
+    fn blank_lines_are_skipped_and_lines_still_counted() {
+        let mut doc = vec![b'\n'; 300_000];
+        doc.extend_from_slice(b"  \t {\"a\":1}\n\n\n{\"a\":2}\n");
+        doc.extend(std::iter::repeat_n(b' ', 200_000));
+        let (_, c) = read(&gzip(&doc), u64::MAX);
+        assert_eq!(
+            c.records.iter().map(|r| r.0).collect::<Vec<_>>(),
+            vec![RecordPosition::Line(300_001), RecordPosition::Line(300_004)]
+        );
     }
 }
