@@ -255,9 +255,10 @@ pub fn finding_id(
         discriminator.unwrap_or(""),
         &window_start.to_string(),
     ] {
+        // Each part prefixed by its length: no content can make two lists of parts one input
+        // to the hash (a separator could occur in a log value).
+        h.update((part.len() as u64).to_be_bytes());
         h.update(part.as_bytes());
-        // A separator that cannot occur in ids keeps ("a","bc") apart from ("ab","c").
-        h.update([0x1f]);
     }
     hex::encode(&h.finalize()[..16])
 }
@@ -993,6 +994,19 @@ mod tests {
             id: "alice".into(),
         };
         assert_ne!(a, finding_id("r", &e2, None, 3600));
+        // A separator inside a value does not make two findings one.
+        let ip = |id: &str| Entity {
+            kind: EntityKind::Ip,
+            id: id.into(),
+        };
+        assert_ne!(
+            finding_id("r", &ip("B\u{1f}C"), Some("A"), 0),
+            finding_id("r", &ip("C"), Some("A\u{1f}B"), 0)
+        );
+        assert_ne!(
+            finding_id("r", &ip("a"), Some("bc"), 0),
+            finding_id("r", &ip("ab"), Some("c"), 0)
+        );
     }
 
     #[test]

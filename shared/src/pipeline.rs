@@ -24,6 +24,9 @@ pub struct PipelineConfig {
     /// Raw bytes of bad records kept per input for quarantine; past it they are counted only
     /// (the original object still holds them, and the quarantine note names it).
     pub max_kept_bad_bytes: usize,
+    /// Bad records kept per input (with their location and error), however small: memory stays
+    /// bounded however many bad records an object holds.
+    pub max_kept_bad_records: usize,
 }
 
 impl Default for PipelineConfig {
@@ -32,6 +35,7 @@ impl Default for PipelineConfig {
             max_decompressed_bytes: read::DEFAULT_MAX_DECOMPRESSED_BYTES,
             max_evidence: 5,
             max_kept_bad_bytes: 4 << 20,
+            max_kept_bad_records: 10_000,
         }
     }
 }
@@ -159,6 +163,7 @@ impl Pipeline {
             observations: Vec::new(),
             hits: Vec::new(),
             securityhub: Vec::new(),
+            key_account: crate::sources::account_from_key(uri).map(str::to_owned),
         };
         let mut report = self.run(raw, uri, source, &mut detect);
         report.logins = std::mem::take(&mut detect.logins);
@@ -206,6 +211,8 @@ impl Pipeline {
             report: InputReport::default(),
             kept_bad_bytes: 0,
             max_kept_bad_bytes: self.config.max_kept_bad_bytes,
+            max_kept_bad_records: self.config.max_kept_bad_records,
+            per_record: source.is_none(),
         };
         let result = read::open(raw, self.config.max_decompressed_bytes)
             .map_err(|e| InputError::Read {
@@ -248,6 +255,9 @@ struct Parse<'h, H> {
     report: InputReport,
     kept_bad_bytes: usize,
     max_kept_bad_bytes: usize,
+    max_kept_bad_records: usize,
+    /// No source was given: each record tells its own (JSON lines may mix sources).
+    per_record: bool,
 }
 
 impl<H: RecordHandler> Parse<'_, H> {
@@ -299,12 +309,16 @@ impl<H: RecordHandler> Parse<'_, H> {
 
     fn accept(&mut self, position: RecordPosition, raw: &str, record: &Record<'_>, text: &str) {
         let Some(ts) = record.time() else {
-            let Record::CloudTrail(r) = record else {
-                unreachable!("only CloudTrail times are checked after parsing")
+            let reason = match record {
+                Record::CloudTrail(r) => format!(
+                    "eventTime {:?} is not an RFC 3339 time from 1970 to 9999",
+                    r.event_time
+                ),
+                _ => "its time is not one from 1970 to 9999".to_owned(),
             };
             let error = RecordError::Shape {
-                source_name: "CloudTrail",
-                reason: format!("eventTime {:?} is not an RFC 3339 time", r.event_time),
+                source_name: record.source().name(),
+                reason,
             };
             return self.malformed(position, raw, error);
         };
@@ -315,11 +329,13 @@ impl<H: RecordHandler> Parse<'_, H> {
 
 impl<H: RecordHandler> RecordVisitor for Parse<'_, H> {
     fn record(&mut self, position: RecordPosition, raw: &str) {
-        let source = match self.source {
+        let known = if self.per_record { None } else { self.source };
+        let source = match known {
             Some(s) => s,
             None => match LogSource::sniff(raw) {
                 Some(s) => {
-                    self.source = Some(s);
+                    // The input's source, as reported, is its first record's.
+                    self.source.get_or_insert(s);
                     s
                 }
                 None => {
@@ -360,6 +376,10 @@ impl<H: RecordHandler> RecordVisitor for Parse<'_, H> {
         if report.bad <= LOGGED_BAD_PER_INPUT {
             tracing::warn!(location = %location, error = %error, "bad record kept aside");
         }
+        if report.bad_records.len() >= self.max_kept_bad_records {
+            report.bad_records_truncated = true;
+            return;
+        }
         let keep = self.kept_bad_bytes + raw.len() <= self.max_kept_bad_bytes;
         if keep {
             self.kept_bad_bytes += raw.len();
@@ -391,6 +411,8 @@ struct Detect<'c> {
     /// input is read, in time order, each knowing whether a newer version of the same finding
     /// follows (then only rules about changes look at it).
     securityhub: Vec<(i64, String, String)>,
+    /// The account the object's key names (`AWSLogs/<account>/`), if any.
+    key_account: Option<String>,
 }
 
 impl Detect<'_> {
@@ -560,6 +582,15 @@ impl Detect<'_> {
             let minutes = hit
                 .window_minutes
                 .unwrap_or_else(|| kind.window_minutes(&meta));
+            // Network Firewall logs name their account only in the object's key: it scopes the
+            // finding, so that one private IP in two accounts makes two findings.
+            let discriminator = match (record.source(), self.key_account.as_deref()) {
+                (LogSource::NetworkFirewall, Some(account)) => Some(match hit.discriminator {
+                    Some(d) => format!("{account}/{d}"),
+                    None => account.to_owned(),
+                }),
+                _ => hit.discriminator,
+            };
             let observation = Observation {
                 entity: hit.entity.clone(),
                 distinct: hit.distinct.clone(),
@@ -569,7 +600,7 @@ impl Detect<'_> {
                 meta,
                 kind,
                 hit.entity,
-                hit.discriminator,
+                discriminator,
                 severity,
                 minutes,
                 record,
@@ -598,18 +629,15 @@ impl RecordHandler for Detect<'_> {
 
     fn finish(&mut self) {
         let mut versions = std::mem::take(&mut self.securityhub);
+        // Stable: of versions with the same time, the last one read stays last, and is the
+        // current one.
         versions.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-        let mut newest: HashMap<&str, i64> = HashMap::new();
-        for (millis, id, _) in &versions {
-            let t = newest.entry(id.as_str()).or_insert(*millis);
-            *t = (*t).max(*millis);
+        let mut current: HashMap<&str, usize> = HashMap::new();
+        for (i, (_, id, _)) in versions.iter().enumerate() {
+            current.insert(id.as_str(), i);
         }
-        for (i, (millis, id, text)) in versions.iter().enumerate() {
-            // Of versions with the same time, the last one read is the current one.
-            let later_twin = versions[i + 1..]
-                .iter()
-                .any(|(m, other, _)| other == id && m == millis);
-            let superseded = newest.get(id.as_str()).is_some_and(|n| n > millis) || later_twin;
+        for (i, (_, id, text)) in versions.iter().enumerate() {
+            let superseded = current.get(id.as_str()) != Some(&i);
             if let Ok(mut record) = Record::parse(LogSource::SecurityHub, text) {
                 if let Record::SecurityHub(f) = &mut record {
                     f.superseded = superseded;
@@ -803,5 +831,146 @@ mod tests {
         assert!(report.bad_records_truncated);
         assert_eq!(report.bad_records[0].raw, "aaaaaaa");
         assert_eq!(report.bad_records[1].raw, "");
+    }
+
+    fn sample_line(path: &str) -> String {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(path);
+        let text = std::fs::read_to_string(p).expect("sample");
+        text.lines().next().expect("a line").to_owned()
+    }
+
+    #[test]
+    fn json_lines_that_mix_sources_are_each_read_as_their_own() {
+        // GIVEN a GuardDuty event between CloudTrail records, in an object of no known layout
+        let guardduty = sample_line("samples/guardduty/guardduty-findings-2026-11-01.jsonl");
+        let lines = format!(
+            "{}\n{}\n{}\n",
+            root_login("2026-11-01T10:00:00Z"),
+            guardduty,
+            root_login("2026-11-01T10:05:00Z")
+        );
+        // WHEN it is scanned without a source
+        let report = pipeline().scan_any(lines.as_bytes(), "s3://b/mixed.jsonl", None);
+        // THEN every line is used: the CloudTrail records and the GuardDuty finding
+        assert_eq!(
+            (report.records, report.bad),
+            (3, 0),
+            "{:?}",
+            report.bad_records
+        );
+        assert!(report
+            .groups
+            .iter()
+            .any(|g| g.meta().id.starts_with("threat.guardduty")));
+        assert!(report
+            .groups
+            .iter()
+            .any(|g| g.meta().id == "user.root-login"));
+    }
+
+    #[test]
+    fn memory_for_bad_records_is_bounded_and_every_one_counted() {
+        let config = PipelineConfig {
+            max_kept_bad_records: 100,
+            ..PipelineConfig::default()
+        };
+        let p = Pipeline::new(Catalogue::builtin(), config);
+        let mut text = String::new();
+        for i in 0..50_000 {
+            text.push_str(&format!("not json {i}\n"));
+            if i % 1000 == 0 {
+                text.push_str(&root_login("2026-11-01T10:00:00Z").replace('\n', ""));
+                text.push('\n');
+            }
+        }
+        let report = p.scan(&gzip(text.as_bytes())[..], "f", LogSource::CloudTrail);
+        // records in = records used + records counted as bad
+        assert_eq!(report.records, 50);
+        assert_eq!(report.bad, 50_000);
+        assert_eq!(report.bad_records.len(), 100);
+        assert!(report.bad_records_truncated);
+        assert!(!report.groups.is_empty(), "the good records still detect");
+    }
+
+    #[test]
+    fn eighty_thousand_security_hub_findings_are_judged_in_one_pass() {
+        // GIVEN 80,000 findings as JSON lines: 40,000 controls, each with an older FAILED and a
+        // newer PASSED version, the newer first
+        let event = sample_line("samples/securityhub/securityhub-findings-2026-11.jsonl");
+        let v: serde_json::Value = serde_json::from_str(&event).unwrap();
+        let base = v["detail"]["findings"][0].clone();
+        let mut text = String::new();
+        for i in 0..40_000 {
+            for (status, at) in [
+                ("PASSED", "2026-11-02T10:00:00.000Z"),
+                ("FAILED", "2026-11-01T10:00:00.000Z"),
+            ] {
+                let mut f = base.clone();
+                f["Id"] = format!("finding-{i}").into();
+                f["Compliance"]["Status"] = status.into();
+                f["RecordState"] = "ACTIVE".into();
+                f["Workflow"] = serde_json::json!({"Status": "NEW"});
+                f["UpdatedAt"] = at.into();
+                text.push_str(&f.to_string());
+                text.push('\n');
+            }
+        }
+        let started = std::time::Instant::now();
+        let report = pipeline().scan(text.as_bytes(), "f", LogSource::SecurityHub);
+        let took = started.elapsed();
+        println!("80,000 Security Hub findings: {took:?}");
+        assert_eq!((report.records, report.bad), (80_000, 0));
+        // THEN only the newest version of each counts: all pass, no control failed
+        assert!(
+            !report
+                .groups
+                .iter()
+                .any(|g| g.meta().id == "control.failed"),
+            "superseded versions were judged as current"
+        );
+        // (a quadratic pass takes minutes here; one pass takes a second or two in a debug build)
+        assert!(took.as_secs() < 60, "{took:?}");
+    }
+
+    #[test]
+    fn times_outside_1970_to_9999_are_bad_records_in_every_source() {
+        let year_zero = root_login("0000-01-01T00:00:00Z");
+        let report = pipeline().scan(year_zero.as_bytes(), "f", LogSource::CloudTrail);
+        assert_eq!((report.records, report.bad), (0, 1));
+        assert!(report.bad_records[0].error.contains("1970 to 9999"));
+        let waf = r#"{"timestamp":-62167219200000,"formatVersion":1,"webaclId":"arn:aws:wafv2:us-east-1:111122223333:regional/webacl/a/1","terminatingRuleId":"Default_Action","terminatingRuleType":"REGULAR","action":"ALLOW","httpSourceName":"ALB","httpSourceId":"x","httpRequest":{"clientIp":"1.2.3.4","country":"US","headers":[],"uri":"/","httpMethod":"GET"}}"#;
+        let report = pipeline().scan(waf.as_bytes(), "f", LogSource::Waf);
+        assert_eq!(
+            (report.records, report.bad),
+            (0, 1),
+            "{:?}",
+            report.bad_records
+        );
+    }
+
+    #[test]
+    fn one_private_ip_in_two_accounts_makes_two_network_firewall_findings() {
+        let alert = r#"{"firewall_name":"fw","availability_zone":"us-east-1a","event_timestamp":"1793527200","event":{"timestamp":"2026-11-01T10:00:00.000000+0000","flow_id":1,"event_type":"alert","src_ip":"10.0.12.34","src_port":40000,"dest_ip":"198.51.100.200","dest_port":4444,"proto":"TCP","alert":{"action":"allowed","signature_id":7,"rev":1,"signature":"x","category":"","severity":1}}}"#;
+        let ids = |account: &str| -> Vec<(String, Option<String>)> {
+            let key = format!(
+                "s3://b/AWSLogs/{account}/network-firewall/alert/us-east-1/fw/2026/11/01/10/a.log"
+            );
+            pipeline()
+                .scan(alert.as_bytes(), &key, LogSource::NetworkFirewall)
+                .groups
+                .into_iter()
+                .map(|g| {
+                    let f = g.build();
+                    (f.finding.id.clone(), f.cloud.account.map(|a| a.id))
+                })
+                .collect()
+        };
+        let (a, b) = (ids("111111111111"), ids("222222222222"));
+        assert_eq!(a.len(), 1);
+        assert_ne!(a[0].0, b[0].0, "one finding per account");
+        assert_eq!(a[0].1.as_deref(), Some("111111111111"));
+        assert_eq!(b[0].1.as_deref(), Some("222222222222"));
     }
 }

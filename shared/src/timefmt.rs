@@ -21,6 +21,9 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
         .map(|t| t.assume_utc().unix_timestamp())
 }
 
+/// 9999-12-31T23:59:59Z: the last second RFC 3339 can write.
+pub const MAX_SECS: i64 = 253_402_300_799;
+
 /// Formats Unix seconds as RFC 3339 in UTC (`2026-11-01T10:00:00Z`).
 pub fn format_rfc3339(secs: i64) -> String {
     OffsetDateTime::from_unix_timestamp(secs)

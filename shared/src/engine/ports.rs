@@ -177,10 +177,35 @@ impl S3Quarantine {
     }
 }
 
+/// S3 keys are at most 1,024 bytes.
+pub const MAX_S3_KEY_BYTES: usize = 1024;
+
+/// Where an input's bad records are kept under `prefix`: `<prefix><name>.bad.jsonl`, or, when
+/// that key would be longer than S3 allows, `<prefix>long-keys/<sha-256 of the name>.bad.jsonl`
+/// (the file's first line then names the input).
+pub fn quarantine_key(prefix: &str, input: &InputId) -> (String, bool) {
+    let key = format!("{prefix}{}.bad.jsonl", input.name());
+    if key.len() <= MAX_S3_KEY_BYTES {
+        return (key, false);
+    }
+    use sha2::Digest;
+    let digest = hex::encode(sha2::Sha256::digest(input.name().as_bytes()));
+    (format!("{prefix}long-keys/{digest}.bad.jsonl"), true)
+}
+
 impl Quarantine for S3Quarantine {
     async fn keep(&self, input: &InputId, report: &InputReport) -> Result<(), PortError> {
-        let key = format!("{}{}.bad.jsonl", self.prefix, input.name());
-        let body = quarantine_lines(input, report);
+        let (key, shortened) = quarantine_key(&self.prefix, input);
+        let mut body = String::new();
+        if shortened {
+            let note = serde_json::json!({
+                "note": "the object's key is too long to name this file; this is its quarantine",
+                "object": input.uri(),
+            });
+            body.push_str(&note.to_string());
+            body.push('\n');
+        }
+        body.push_str(&quarantine_lines(input, report));
         self.client
             .put_object()
             .bucket(&self.bucket)
@@ -300,5 +325,29 @@ impl FixedClock {
 impl Clock for FixedClock {
     fn now(&self) -> i64 {
         self.0.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quarantine_keys_stay_within_s3s_limit() {
+        let short = InputId::s3("logs", "AWSLogs/1/CloudTrail/x.json.gz", Some("e"));
+        assert_eq!(
+            quarantine_key("quarantine/", &short),
+            (
+                "quarantine/logs/AWSLogs/1/CloudTrail/x.json.gz.bad.jsonl".to_owned(),
+                false
+            )
+        );
+        let long = InputId::s3("logs", &"k/".repeat(510), Some("e"));
+        let (key, shortened) = quarantine_key("quarantine/", &long);
+        assert!(shortened);
+        assert!(key.len() <= MAX_S3_KEY_BYTES, "{}", key.len());
+        assert!(key.starts_with("quarantine/long-keys/"));
+        let other = InputId::s3("logs", &"j/".repeat(510), Some("e"));
+        assert_ne!(quarantine_key("quarantine/", &other).0, key);
     }
 }

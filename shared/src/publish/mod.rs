@@ -86,20 +86,54 @@ impl Sinks {
     }
 }
 
-/// The message attributes a subscriber can filter on.
+/// The message attributes a subscriber can filter on. Every value is one SNS takes: not empty,
+/// no control characters, at most [`MAX_ATTRIBUTE_CHARS`] characters; a value from a log that
+/// is none of these (an empty account id) becomes `unknown` rather than failing the input.
 pub fn attributes(f: &Finding) -> [(&'static str, String); 5] {
     [
         ("severity", f.finding.severity.as_str().to_owned()),
-        ("rule_id", f.rule.id.clone()),
-        ("category", f.finding.category.clone()),
+        ("rule_id", attribute_value(&f.rule.id)),
+        ("category", attribute_value(&f.finding.category)),
         (
             "account_id",
-            f.cloud
-                .account
-                .as_ref()
-                .map(|a| a.id.clone())
-                .unwrap_or_else(|| "unknown".to_owned()),
+            attribute_value(f.cloud.account.as_ref().map_or("", |a| a.id.as_str())),
         ),
-        ("dataset", f.event.dataset.clone()),
+        ("dataset", attribute_value(&f.event.dataset)),
     ]
+}
+
+/// Characters kept of an attribute value: filter policies match short identifiers.
+pub const MAX_ATTRIBUTE_CHARS: usize = 256;
+
+/// `value` as an SNS message attribute: printable characters only, trimmed, cut, and `unknown`
+/// when nothing is left.
+pub fn attribute_value(value: &str) -> String {
+    let clean: String = value
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(*c, '\u{FFFE}' | '\u{FFFF}'))
+        .take(MAX_ATTRIBUTE_CHARS)
+        .collect();
+    let clean = clean.trim();
+    if clean.is_empty() {
+        "unknown".to_owned()
+    } else {
+        clean.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attribute_values_are_never_empty_nor_control_characters() {
+        assert_eq!(attribute_value(""), "unknown");
+        assert_eq!(attribute_value(" \t\u{7}"), "unknown");
+        assert_eq!(attribute_value("1111\u{1b}[2J2222"), "1111[2J2222");
+        assert_eq!(
+            attribute_value(&"x".repeat(1000)).len(),
+            MAX_ATTRIBUTE_CHARS
+        );
+        assert_eq!(attribute_value("111122223333"), "111122223333");
+    }
 }

@@ -273,13 +273,16 @@ impl<'a> Record<'a> {
 
     /// Its event time, Unix seconds; `None` when it cannot be read (the record is then bad).
     pub fn time(&self) -> Option<i64> {
-        match self {
-            Record::CloudTrail(r) => crate::timefmt::parse_rfc3339(&r.event_time),
-            Record::Waf(r) => Some(r.millis().div_euclid(1000)),
-            Record::NetworkFirewall(r) => Some(r.millis().div_euclid(1000)),
-            Record::GuardDuty(r) => Some(r.millis().div_euclid(1000)),
-            Record::SecurityHub(r) => Some(r.millis().div_euclid(1000)),
-        }
+        let t = match self {
+            Record::CloudTrail(r) => crate::timefmt::parse_rfc3339(&r.event_time)?,
+            Record::Waf(r) => r.millis().div_euclid(1000),
+            Record::NetworkFirewall(r) => r.millis().div_euclid(1000),
+            Record::GuardDuty(r) => r.millis().div_euclid(1000),
+            Record::SecurityHub(r) => r.millis().div_euclid(1000),
+        };
+        // Windows, TTLs and RFC 3339 need a time from 1970 to 9999: year 0000 or a timestamp
+        // in the far future is not a time an event happened at.
+        (0..=crate::timefmt::MAX_SECS).contains(&t).then_some(t)
     }
 
     /// Maps it to ECS. `path` is where it was read from.
