@@ -56,6 +56,9 @@ enum Command {
         /// securityhub) instead of telling it from the path and the records.
         #[arg(long)]
         source: Option<LogSource>,
+        /// Largest decompressed size of one file; a larger one (a gzip bomb) fails.
+        #[arg(long, value_name = "BYTES", default_value_t = cloudsec::read::DEFAULT_MAX_DECOMPRESSED_BYTES)]
+        max_decompressed_bytes: u64,
         #[command(flatten)]
         geo: GeoArgs,
     },
@@ -67,6 +70,9 @@ enum Command {
         /// Read every file as this source instead of telling it from the path and the records.
         #[arg(long)]
         source: Option<LogSource>,
+        /// Largest decompressed size of one file; a larger one (a gzip bomb) fails.
+        #[arg(long, value_name = "BYTES", default_value_t = cloudsec::read::DEFAULT_MAX_DECOMPRESSED_BYTES)]
+        max_decompressed_bytes: u64,
         #[command(flatten)]
         geo: GeoArgs,
     },
@@ -141,6 +147,7 @@ fn main() -> ExitCode {
             bad_records,
             known_accounts,
             source,
+            max_decompressed_bytes,
             geo,
         } => {
             let settings = Settings {
@@ -148,17 +155,24 @@ fn main() -> ExitCode {
                 geo: geo.settings(),
                 ..Settings::default()
             };
-            scan(
-                &paths,
-                format,
-                min_severity,
-                bad_records.as_deref(),
-                settings,
-                source,
-                &geo,
-            )
+            build_pipeline(settings, max_decompressed_bytes, &geo).and_then(|pipeline| {
+                scan(
+                    &paths,
+                    format,
+                    min_severity,
+                    bad_records.as_deref(),
+                    pipeline,
+                    source,
+                )
+            })
         }
-        Command::Normalize { paths, source, geo } => normalize(&paths, source, &geo),
+        Command::Normalize {
+            paths,
+            source,
+            max_decompressed_bytes,
+            geo,
+        } => build_pipeline(Settings::default(), max_decompressed_bytes, &geo)
+            .and_then(|pipeline| normalize(&paths, source, &pipeline)),
         Command::Rules { format } => rules(format),
     };
     match result {
@@ -168,6 +182,21 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The functions' pipeline with the command line's settings.
+fn build_pipeline(
+    settings: Settings,
+    max_decompressed_bytes: u64,
+    geo: &GeoArgs,
+) -> Result<Pipeline, String> {
+    geo.apply(Pipeline::new(
+        Catalogue::with_settings(settings),
+        PipelineConfig {
+            max_decompressed_bytes,
+            ..PipelineConfig::default()
+        },
+    ))
 }
 
 /// Every log file under `paths`, sorted, so that runs are reproducible.
@@ -200,7 +229,11 @@ fn collect_files(paths: &[PathBuf]) -> io::Result<Vec<PathBuf>> {
 }
 
 fn is_log_file(p: &Path) -> bool {
-    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    // A name that is not UTF-8 is still told by its ending.
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
     [
         ".json",
         ".json.gz",
@@ -240,15 +273,10 @@ fn scan(
     format: Option<Format>,
     min_severity: Severity,
     bad_path: Option<&Path>,
-    settings: Settings,
+    pipeline: Pipeline,
     forced: Option<LogSource>,
-    geo: &GeoArgs,
 ) -> Result<ExitCode, String> {
     let files = collect_files(paths).map_err(|e| e.to_string())?;
-    let pipeline = geo.apply(Pipeline::new(
-        Catalogue::with_settings(settings),
-        PipelineConfig::default(),
-    ))?;
     let max_evidence = pipeline.config().max_evidence;
     let quarantine = match bad_path {
         Some(p) => Some(Arc::new(
@@ -293,7 +321,10 @@ fn scan(
             Err(e) => {
                 totals.files += 1;
                 totals.failed_files += 1;
-                eprintln!("cloudsec: {e} (nothing counted from it)");
+                eprintln!(
+                    "cloudsec: {} (nothing counted from it)",
+                    printable(&e.to_string())
+                );
             }
         }
     }
@@ -347,14 +378,33 @@ fn account(totals: &mut Totals, report: &InputReport, display: &str) {
     }
 }
 
+/// `s` cut to `max` characters, with the control characters of a log value (ESC, BEL, CR, ...)
+/// written as escapes, so that text from logs can never drive the terminal.
 fn truncate(s: &str, max: usize) -> String {
+    let s = printable(s);
     if s.chars().count() <= max {
-        s.to_owned()
+        s
     } else {
         let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
         t.push('…');
         t
     }
+}
+
+/// `s` with every control character escaped (`\u{1b}`).
+fn printable(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.to_owned();
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 fn print_table(out: &mut impl Write, findings: &[Finding]) -> io::Result<()> {
@@ -406,13 +456,9 @@ fn print_summary(t: &Totals, findings: &[Finding]) {
 fn normalize(
     paths: &[PathBuf],
     forced: Option<LogSource>,
-    geo: &GeoArgs,
+    pipeline: &Pipeline,
 ) -> Result<ExitCode, String> {
     let files = collect_files(paths).map_err(|e| e.to_string())?;
-    let pipeline = geo.apply(Pipeline::new(
-        Catalogue::builtin(),
-        PipelineConfig::default(),
-    ))?;
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let mut totals = Totals::default();

@@ -109,8 +109,14 @@ impl ObjectSource for LocalFiles {
             reason: e.to_string(),
         })?;
         let size = file.metadata().ok().map(|m| m.len());
+        // The ledger needs the path to the byte: two names that are not UTF-8 may display
+        // alike. `Debug` writes such bytes as escapes.
+        let mut input = InputId::file(&uri);
+        if object.to_str().is_none() {
+            input.ledger = format!("{object:?}");
+        }
         Ok(Opened {
-            input: InputId::file(&uri),
+            input,
             size,
             body: Box::new(file),
         })
