@@ -94,7 +94,7 @@ fn files_whose_names_are_not_utf8_are_read_and_counted() {
         "userIdentity": {"type": "Root", "accountId": "111122223333", "arn": "arn:aws:iam::111122223333:root"}});
     for name in [&b"\xff.json"[..], &b"\xfe.json"[..]] {
         let path = dir.join(std::ffi::OsStr::from_bytes(name));
-        std::fs::write(path, trail_file(&[record.clone()])).expect("write");
+        std::fs::write(path, trail_file(std::slice::from_ref(&record))).expect("write");
     }
     let out = cloudsec(&["scan", "--format", "json"], &dir);
     let err = String::from_utf8_lossy(&out.stderr);
