@@ -208,9 +208,13 @@ fn eventbridge(v: &Value) -> Result<Notice, InputError> {
     let detail: EventBridgeDetail =
         serde_json::from_value(v.get("detail").cloned().unwrap_or_default())
             .map_err(|e| InputError::Event(format!("EventBridge Object Created detail: {e}")))?;
+    // Unlike the classic notifications, EventBridge events carry the key as it is: AWS's
+    // documentation of them says nothing of encoding, and published events show keys with a
+    // raw `:` (which a classic notification writes `%3A`). Decoding it would read `a+b` as
+    // `a b`, and `%2F` as another object.
     Ok(Notice::Object(ObjectRef {
         bucket: detail.bucket.name,
-        key: decode_key(&detail.object.key)?,
+        key: detail.object.key,
         size: detail.object.size,
         sequencer: detail.object.sequencer,
     }))
@@ -293,10 +297,14 @@ mod tests {
             "account": "111122223333", "time": "2026-11-01T10:00:00Z", "region": "us-east-1",
             "resources": ["arn:aws:s3:::logs"],
             "detail": {"version": "0", "bucket": {"name": "logs"},
-                       "object": {"key": "a+b", "size": 10, "etag": "e", "sequencer": "0055"},
+                       "object": {"key": "a+b %2F 100%25:x", "size": 10, "etag": "e", "sequencer": "0055"},
                        "request-id": "r", "requester": "111122223333", "reason": "PutObject"}});
         let (_, inputs) = unwrap(&ev).unwrap();
-        assert_eq!(inputs[0].notices.as_ref().unwrap(), &vec![object("a b")]);
+        // EventBridge keys are not encoded: read as they are.
+        assert_eq!(
+            inputs[0].notices.as_ref().unwrap(),
+            &vec![object("a+b %2F 100%25:x")]
+        );
         let mut deleted = ev.clone();
         deleted["detail-type"] = json!("Object Deleted");
         let (_, inputs) = unwrap(&deleted).unwrap();

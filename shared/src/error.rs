@@ -48,6 +48,9 @@ pub enum RecordError {
         /// What serde or the mapping said.
         reason: String,
     },
+    /// Valid JSON whose fields name none of the sources read here.
+    #[error("not a record of any source read here (CloudTrail, WAF, Network Firewall, GuardDuty, Security Hub)")]
+    UnknownSource,
     /// A single record larger than the reader accepts.
     #[error("record larger than {limit} bytes")]
     TooLarge {

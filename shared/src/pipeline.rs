@@ -339,11 +339,7 @@ impl<H: RecordHandler> RecordVisitor for Parse<'_, H> {
                     s
                 }
                 None => {
-                    let error = RecordError::Shape {
-                        source_name: "any source",
-                        reason: "not a record of CloudTrail, WAF, Network Firewall, GuardDuty or Security Hub".into(),
-                    };
-                    return self.malformed(position, raw, error);
+                    return self.malformed(position, raw, RecordError::UnknownSource);
                 }
             },
         };

@@ -257,7 +257,16 @@ impl Env {
         let text = std::fs::read_to_string(root().join("events").join(name)).expect("event file");
         let mut text = text.replace(EXAMPLE_BUCKET, &self.bucket);
         if let Some(k) = key {
-            text = text.replace(EXAMPLE_KEY, &encode_key(k));
+            // Classic notifications encode the key; EventBridge events carry it as it is.
+            let k = if name.starts_with("eventbridge-") {
+                serde_json::to_string(k)
+                    .expect("key")
+                    .trim_matches('"')
+                    .to_owned()
+            } else {
+                encode_key(k)
+            };
+            text = text.replace(EXAMPLE_KEY, &k);
         }
         serde_json::from_str(&text).expect("event json")
     }

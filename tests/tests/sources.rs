@@ -209,3 +209,22 @@ async fn a_waf_object_under_an_unknown_prefix_is_recognized_by_its_content() {
     assert_eq!(rules(&findings).get("web.blocked-burst"), Some(&1));
     check_attributes(&findings, "aws.waf");
 }
+
+#[tokio::test]
+async fn an_s3_notification_sent_to_finding_ingest_fails_not_retryable() {
+    let Some(env) = Env::new().await else { return };
+    // GIVEN an S3 event: a Records array that is no SQS batch
+    let event = env.event("s3-object-created.json", None);
+    // WHEN finding-ingest gets it
+    let err = env
+        .finding_handler(Severity::Info)
+        .await
+        .handle(event)
+        .await
+        .expect_err("not for finding-ingest");
+    // THEN it fails, not retryable, saying what came
+    assert!(!err.retryable);
+    assert!(err.to_string().contains("aws:s3"), "{err}");
+    let diag: lambda_runtime::Diagnostic = err.into();
+    assert_eq!(diag.error_type, "NonRetryable");
+}
