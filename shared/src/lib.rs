@@ -21,6 +21,8 @@ pub mod envelope;
 pub mod error;
 pub mod finding;
 pub mod finding_ingest;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod geo;
 pub mod ingest;
 pub mod metrics;
