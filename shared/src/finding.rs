@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use std::collections::BTreeSet;
 
-use crate::detect::{Entity, Observation, RuleKind, RuleMeta, Severity};
+use crate::detect::{Entity, Hit, RuleKind, RuleMeta, Severity};
 use crate::sources::cloudtrail::CloudTrailRecord;
 use crate::sources::Record;
 use crate::state::{CounterKey, CounterState, CounterUpdate, MAX_DISTINCT_PER_INPUT};
@@ -553,7 +553,7 @@ impl FindingBuilder {
     }
 
     /// Adds the distinct values and flags of an observation of a windowed rule.
-    pub fn observe(&mut self, o: &Observation) {
+    pub fn observe(&mut self, o: &Hit) {
         for (set, value) in self.distinct.iter_mut().zip(&o.distinct) {
             if let Some(v) = value {
                 if set.len() < MAX_DISTINCT_PER_INPUT {

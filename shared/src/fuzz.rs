@@ -78,7 +78,14 @@ mod tests {
 
     #[test]
     fn the_entry_points_take_anything() {
-        for data in [&b""[..], b"\x1f\x8b", b"{\"Records\":[", b"[[[[", b"\xff\xfe", b"{\"Records\":{}}"] {
+        for data in [
+            &b""[..],
+            b"\x1f\x8b",
+            b"{\"Records\":[",
+            b"[[[[",
+            b"\xff\xfe",
+            b"{\"Records\":{}}",
+        ] {
             framing(data);
             records(data);
             envelope(data);

@@ -7,7 +7,9 @@
 use std::collections::HashMap;
 use std::io::Read;
 
-use crate::detect::{cloudtrail_entity, Catalogue, Hit, Observation, RuleKind, Severity};
+use crate::detect::{
+    cloudtrail_entity, Catalogue, Context, EntityKind, Hit, RecordType, Rule, RuleKind, Severity,
+};
 use crate::ecs::EcsEvent;
 use crate::error::{InputError, Location, RecordError, RecordPosition};
 use crate::finding::{finding_id, Evidence, Finding, FindingBuilder, Window};
@@ -160,7 +162,6 @@ impl Pipeline {
             findings: HashMap::new(),
             order: Vec::new(),
             fired: Vec::new(),
-            observations: Vec::new(),
             hits: Vec::new(),
             securityhub: Vec::new(),
             key_account: crate::sources::account_from_key(uri).map(str::to_owned),
@@ -401,8 +402,7 @@ struct Detect<'c> {
     order: Vec<String>,
     // Scratch space reused across records.
     fired: Vec<&'static str>,
-    observations: Vec<Observation>,
-    hits: Vec<(usize, Hit)>,
+    hits: Vec<Hit>,
     /// Security Hub findings: every version's time, id and text. They are judged once the
     /// input is read, in time order, each knowing whether a newer version of the same finding
     /// follows (then only rules about changes look at it).
@@ -448,68 +448,74 @@ impl Detect<'_> {
         builder
     }
 
-    fn cloudtrail(
+    /// Runs `rules` over one record (`typed`, as `record`) and adds what they hit to the
+    /// findings of this input. `entity_of` names the record's entity of a kind, for hits that
+    /// leave it to the rule's.
+    fn run<T: RecordType>(
         &mut self,
+        rules: &[Rule<T>],
         record: &Record<'_>,
-        r: &crate::sources::cloudtrail::CloudTrailRecord<'_>,
+        typed: &T::Record<'_>,
         ts: i64,
+        entity_of: &dyn Fn(EntityKind) -> crate::detect::Entity,
     ) {
-        let catalogue = self.catalogue;
         let mut evidence = Evidence::new(record, self.uri, self.geo);
+        let mut hits = std::mem::take(&mut self.hits);
         self.fired.clear();
-        for rule in &catalogue.cloudtrail {
-            let Some(verdict) = (rule.matcher)(r, &catalogue.settings) else {
-                continue;
+        for rule in rules {
+            hits.clear();
+            let cx = Context {
+                settings: &self.catalogue.settings,
+                geo: self.geo,
+                fired: &self.fired,
             };
+            rule.run(typed, &cx, &mut hits);
+            if hits.is_empty() {
+                continue;
+            }
             let meta = rule.meta;
-            let severity: Severity = verdict.severity.unwrap_or(meta.severity);
-            let entity = verdict
-                .entity
-                .unwrap_or_else(|| cloudtrail_entity(meta.entity, r));
             self.fired.push(meta.id);
-            self.hit(
-                meta,
-                RuleKind::Single,
-                entity,
-                verdict.discriminator,
-                severity,
-                RuleKind::Single.window_minutes(&meta),
-                record,
-                &mut evidence,
-                ts,
-            );
-        }
-        for rule in &catalogue.cloudtrail_windows {
-            let mut observations = std::mem::take(&mut self.observations);
-            observations.clear();
-            (rule.observe)(r, &catalogue.settings, &self.fired, &mut observations);
-            for o in &observations {
-                let meta = rule.meta;
-                self.hit(
+            for hit in hits.drain(..) {
+                let severity = hit.severity.unwrap_or(meta.severity);
+                let minutes = hit
+                    .window_minutes
+                    .unwrap_or_else(|| rule.kind.window_minutes(&meta));
+                let entity = hit.entity.clone().unwrap_or_else(|| entity_of(meta.entity));
+                // Network Firewall logs name their account only in the object's key: it scopes
+                // the finding, so that one private IP in two accounts makes two findings.
+                let discriminator = match (record.source(), self.key_account.as_deref()) {
+                    (LogSource::NetworkFirewall, Some(account)) => Some(match &hit.discriminator {
+                        Some(d) => format!("{account}/{d}"),
+                        None => account.to_owned(),
+                    }),
+                    _ => hit.discriminator.clone(),
+                };
+                let builder = self.hit(
                     meta,
                     rule.kind,
-                    o.entity.clone(),
-                    None,
-                    meta.severity,
-                    rule.kind.window_minutes(&meta),
+                    entity,
+                    discriminator,
+                    severity,
+                    minutes,
                     record,
                     &mut evidence,
                     ts,
-                )
-                .observe(o);
+                );
+                builder.observe(&hit);
+                builder.set_subcategory(hit.subcategory);
+                builder.sequence(ts, hit.completes);
             }
-            self.observations = observations;
         }
-        if let Some(geo) = self.geo {
-            self.console_login(record, r, ts, geo, &mut evidence);
+        self.hits = hits;
+        if let (Record::CloudTrail(r), Some(geo)) = (record, self.geo) {
+            self.keep_login(r, ts, geo, &mut evidence);
         }
     }
 
-    /// A successful console login: its country against the lists, and the login kept for the
-    /// rules that need the user's history.
-    fn console_login(
+    /// A successful console login with a known place, kept for the rules judged on the user's
+    /// login history ([`crate::engine::history`]).
+    fn keep_login(
         &mut self,
-        record: &Record<'_>,
         r: &crate::sources::cloudtrail::CloudTrailRecord<'_>,
         ts: i64,
         geo: &crate::geo::GeoIp,
@@ -524,28 +530,6 @@ impl Detect<'_> {
         let Some(place) = geo.lookup(ip) else {
             return;
         };
-        let catalogue = self.catalogue;
-        if let Some(country) = place.country.as_deref() {
-            let rule = catalogue
-                .geo
-                .iter()
-                .find(|g| g.meta.id == crate::detect::geo::RISKY_COUNTRY.id);
-            if let Some(rule) = rule.filter(|_| catalogue.settings.geo.is_risky(country)) {
-                let meta = rule.meta;
-                let entity = cloudtrail_entity(meta.entity, r);
-                self.hit(
-                    meta,
-                    RuleKind::Single,
-                    entity,
-                    Some(country.to_owned()),
-                    meta.severity,
-                    meta.dedup_minutes,
-                    record,
-                    evidence,
-                    ts,
-                );
-            }
-        }
         let Some(doc) = evidence.get() else {
             return;
         };
@@ -563,63 +547,33 @@ impl Detect<'_> {
         });
     }
 
-    /// Runs the rules of a source other than CloudTrail: `hits` were collected by
-    /// [`Catalogue::check`] as (rule index, hit).
-    fn source_hits(&mut self, record: &Record<'_>, ts: i64) {
-        let mut hits = std::mem::take(&mut self.hits);
-        hits.clear();
-        self.catalogue.check(record, &mut hits);
-        let mut evidence = Evidence::new(record, self.uri, self.geo);
-        for (index, hit) in hits.drain(..) {
-            let Some((meta, kind)) = self.catalogue.rule_at(record.source(), index) else {
-                continue;
-            };
-            let severity = hit.severity.unwrap_or(meta.severity);
-            let minutes = hit
-                .window_minutes
-                .unwrap_or_else(|| kind.window_minutes(&meta));
-            // Network Firewall logs name their account only in the object's key: it scopes the
-            // finding, so that one private IP in two accounts makes two findings.
-            let discriminator = match (record.source(), self.key_account.as_deref()) {
-                (LogSource::NetworkFirewall, Some(account)) => Some(match hit.discriminator {
-                    Some(d) => format!("{account}/{d}"),
-                    None => account.to_owned(),
-                }),
-                _ => hit.discriminator,
-            };
-            let observation = Observation {
-                entity: hit.entity.clone(),
-                distinct: hit.distinct.clone(),
-                immediate: false,
-            };
-            let builder = self.hit(
-                meta,
-                kind,
-                hit.entity,
-                discriminator,
-                severity,
-                minutes,
-                record,
-                &mut evidence,
-                ts,
-            );
-            builder.observe(&observation);
-            builder.set_subcategory(hit.subcategory);
-            builder.sequence(ts, hit.completes);
+    /// Every rule of the record's type over it.
+    fn detect(&mut self, record: &Record<'_>, ts: i64) {
+        let catalogue = self.catalogue;
+        let unknown = |kind| crate::detect::Entity {
+            kind,
+            id: "unknown".to_owned(),
+        };
+        match record {
+            Record::CloudTrail(r) => self.run(&catalogue.cloudtrail, record, r, ts, &|kind| {
+                cloudtrail_entity(kind, r)
+            }),
+            Record::Waf(r) => self.run(&catalogue.waf, record, r, ts, &unknown),
+            Record::NetworkFirewall(r) => self.run(&catalogue.firewall, record, r, ts, &unknown),
+            Record::GuardDuty(r) => self.run(&catalogue.guardduty, record, r, ts, &unknown),
+            Record::SecurityHub(r) => self.run(&catalogue.securityhub, record, r, ts, &unknown),
         }
-        self.hits = hits;
     }
 }
 
 impl RecordHandler for Detect<'_> {
     fn handle(&mut self, record: &Record<'_>, ts: i64, raw: &str) {
         match record {
-            Record::CloudTrail(r) => self.cloudtrail(record, r, ts),
             Record::SecurityHub(f) => {
                 self.securityhub
                     .push((f.millis(), f.id.to_string(), raw.to_owned()));
             }
-            _ => self.source_hits(record, ts),
+            _ => self.detect(record, ts),
         }
     }
 
@@ -639,7 +593,7 @@ impl RecordHandler for Detect<'_> {
                     f.superseded = superseded;
                 }
                 if let Some(ts) = record.time() {
-                    self.source_hits(&record, ts);
+                    self.detect(&record, ts);
                 }
             }
         }

@@ -504,7 +504,8 @@ fn labelled_cases_of_other_projects_agree_with_our_single_event_matchers() {
                     .iter()
                     .find(|r| r.meta.id == *id)
                     .expect("mapped rule exists");
-                got |= (rule.matcher)(&record, &catalogue.settings)
+                got |= rule
+                    .first(&record, &cloudsec::detect::Context::of(&catalogue.settings))
                     .is_some_and(|v| v.severity.unwrap_or(rule.meta.severity) >= case.band);
             }
         }

@@ -191,10 +191,12 @@ fn panther_waf_and_guardduty_cases_agree_with_our_matchers() {
             }
             Expect::GuardDutyBand(band) => {
                 let f = GuardDutyFinding::parse(&raw).expect("Panther GuardDuty log parses");
-                let record = cloudsec::sources::Record::GuardDuty(f);
-                let mut hits = Vec::new();
-                catalogue.check(&record, &mut hits);
-                hits.iter().any(|(_, h)| h.severity == Some(*band))
+                let cx = cloudsec::detect::Context::of(&catalogue.settings);
+                catalogue
+                    .guardduty
+                    .iter()
+                    .filter_map(|rule| rule.first(&f, &cx))
+                    .any(|h| h.severity == Some(*band))
             }
         };
         let expected = case["expected"].as_bool().expect("bool");

@@ -276,7 +276,7 @@ fn a_login_redelivered_after_its_neighbour_arrived_still_finds_the_pair_once() {
     rt.block_on(cloudsec::engine::history::judge_logins(
         &store,
         &report.logins,
-        &p.catalogue().geo,
+        &p.catalogue().cloudtrail,
         &p.catalogue().settings.geo,
         5,
         &mut groups,

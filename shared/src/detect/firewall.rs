@@ -4,7 +4,8 @@
 
 use super::cloudtrail::windows::{three_hour_anomaly, window};
 use super::{
-    Attack, Category, EntityKind, FirewallRule, Hit, RuleKind, RuleMeta, Settings, Severity,
+    Attack, Category, Check, Context, EntityKind, Firewall, FirewallRule, Hit, RuleKind, RuleMeta,
+    Severity,
 };
 use crate::sources::firewall::FirewallRecord;
 
@@ -41,7 +42,7 @@ pub static RULES: &[FirewallRule] = &[
             references: &["Sumo Logic CIS for AWS: Network Firewall blocked traffic"],
         },
         kind: window(60, 20, [0, 0]),
-        check: blocked_burst,
+        check: Check::<Firewall>::One(blocked_burst),
     },
     FirewallRule {
         meta: RuleMeta {
@@ -60,7 +61,7 @@ pub static RULES: &[FirewallRule] = &[
             references: &["AWS Network Firewall alert logs", "Suricata classification severities"],
         },
         kind: RuleKind::Single,
-        check: alert_signature,
+        check: Check::<Firewall>::One(alert_signature),
     },
     FirewallRule {
         meta: RuleMeta {
@@ -79,7 +80,7 @@ pub static RULES: &[FirewallRule] = &[
             references: &["Sumo Logic CIS for AWS: outlier queries"],
         },
         kind: three_hour_anomaly(10),
-        check: blocked_source,
+        check: Check::<Firewall>::One(blocked_source),
     },
 ];
 
@@ -87,7 +88,7 @@ fn source(r: &FirewallRecord<'_>) -> Hit {
     Hit::on(EntityKind::Ip, r.src_ip().unwrap_or("unknown"))
 }
 
-fn blocked_burst(r: &FirewallRecord<'_>, _: &Settings) -> Option<Hit> {
+fn blocked_burst(r: &FirewallRecord<'_>, _: &Context<'_>) -> Option<Hit> {
     if !r.is_blocked_alert() {
         return None;
     }
@@ -99,7 +100,7 @@ fn blocked_burst(r: &FirewallRecord<'_>, _: &Settings) -> Option<Hit> {
     Some(source(r).within(to))
 }
 
-fn alert_signature(r: &FirewallRecord<'_>, _: &Settings) -> Option<Hit> {
+fn alert_signature(r: &FirewallRecord<'_>, _: &Context<'_>) -> Option<Hit> {
     let alert = r.alert()?;
     let allowed = alert
         .action
@@ -114,13 +115,14 @@ fn alert_signature(r: &FirewallRecord<'_>, _: &Settings) -> Option<Hit> {
     })
 }
 
-fn blocked_source(r: &FirewallRecord<'_>, _: &Settings) -> Option<Hit> {
+fn blocked_source(r: &FirewallRecord<'_>, _: &Context<'_>) -> Option<Hit> {
     r.is_blocked_alert().then(|| source(r))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detect::Settings;
 
     fn alert(action: &str, severity: u64) -> String {
         serde_json::json!({"firewall_name": "fw", "availability_zone": "us-east-1a", "event_timestamp": "1700000000",
@@ -133,13 +135,13 @@ mod tests {
     fn check(rule: &str, raw: &str) -> Option<Hit> {
         let r = FirewallRecord::parse(raw).unwrap();
         let rule = RULES.iter().find(|x| x.meta.id == rule).unwrap();
-        (rule.check)(&r, &Settings::default())
+        rule.first(&r, &Context::of(&Settings::default()))
     }
 
     #[test]
     fn blocked_alerts_count_per_source_destination_and_port() {
         let hit = check("network.blocked-burst", &alert("blocked", 3)).unwrap();
-        assert_eq!(hit.entity.id, "10.0.1.5");
+        assert_eq!(hit.entity.clone().unwrap().id, "10.0.1.5");
         assert_eq!(hit.discriminator.as_deref(), Some("198.51.100.20:4444"));
         assert!(check("network.blocked-burst", &alert("allowed", 3)).is_none());
         assert!(check("network.blocked-anomaly", &alert("blocked", 3)).is_some());

@@ -7,19 +7,14 @@
 
 use serde_json::value::RawValue;
 
-use super::{Category, Entity, EntityKind, RuleKind, RuleMeta, Severity};
+use super::{
+    Category, Check, CloudTrail, CloudTrailRule, Context, Entity, EntityKind, Hit, RuleKind,
+    RuleMeta, Severity,
+};
 use crate::finding::{finding_id, FindingBuilder, Window};
 use crate::geo::{impossible_travel, GeoSettings, LoginRecord};
+use crate::sources::cloudtrail::CloudTrailRecord;
 use crate::timefmt::format_rfc3339;
-
-/// A geo rule: data and kind (their logic is in this module).
-#[derive(Debug, Clone, Copy)]
-pub struct GeoRule {
-    /// The rule's data.
-    pub meta: RuleMeta,
-    /// Always single: one login (or one pair of logins) decides.
-    pub kind: RuleKind,
-}
 
 const VALID_ACCOUNTS: Option<super::Attack> = Some(super::Attack {
     tactic_id: "TA0001",
@@ -28,72 +23,81 @@ const VALID_ACCOUNTS: Option<super::Attack> = Some(super::Attack {
     technique: "Valid Accounts: Cloud Accounts",
 });
 
-/// `user.risky-country-login`.
-pub const RISKY_COUNTRY: RuleMeta = RuleMeta {
-    id: "user.risky-country-login",
-    title: "Console login from a risky country",
-    description: "A successful console login from a country on the deny list, or outside the allow list when one is set.",
-    severity: Severity::Medium,
-    category: Category::UserActivity,
-    entity: EntityKind::User,
-    attack: VALID_ACCOUNTS,
-    dedup_minutes: 24 * 60,
-    action_plan: &[
-        "Ask the user whether they signed in from that country; if not, reset their password, revoke their sessions and review what they did since.",
-        "Check whether the IP is a VPN or proxy your company uses, and add the country to the allow list if logins from it are expected.",
-    ],
-    references: &["Panther Standard.SignInFromRogueState"],
-};
-
-/// `user.impossible-travel`.
-pub const IMPOSSIBLE_TRAVEL: RuleMeta = RuleMeta {
-    id: "user.impossible-travel",
-    title: "Impossible travel between console logins",
-    description: "Two consecutive successful console logins of one user from places farther apart than anyone could travel in the time between them (over 900 km/h and over 100 km), from different IPs.",
-    severity: Severity::High,
-    category: Category::UserActivity,
-    entity: EntityKind::User,
-    attack: VALID_ACCOUNTS,
-    dedup_minutes: 24 * 60,
-    action_plan: &[
-        "Ask the user which of the two logins was theirs; treat the other as an attacker with the user's password and MFA: revoke sessions, reset credentials.",
-        "Review what was done from the unexpected login's IP (CloudTrail sourceIPAddress) since.",
-    ],
-    references: &["Panther Standard.ImpossibleTravel.Login"],
-};
-
-/// `user.new-country`.
-pub const NEW_COUNTRY: RuleMeta = RuleMeta {
-    id: "user.new-country",
-    title: "Console login from a new country",
-    description: "A successful console login from a country never seen for a user with at least a week of login history.",
-    severity: Severity::Low,
-    category: Category::UserActivity,
-    entity: EntityKind::User,
-    attack: VALID_ACCOUNTS,
-    dedup_minutes: 24 * 60,
-    action_plan: &[
-        "Confirm the trip or the new VPN with the user.",
-        "If it was not them, revoke the user's sessions and reset the password and MFA device.",
-    ],
-    references: &["Matano and Panther first-seen country pattern"],
-};
-
-/// Every geo rule.
-pub static RULES: &[GeoRule] = &[
-    GeoRule {
-        meta: RISKY_COUNTRY,
+/// Every geo rule: risky countries judged on the record (when the pipeline has GeoIP
+/// databases), the other two on the user's login history.
+pub static RULES: &[CloudTrailRule] = &[
+    CloudTrailRule {
+        meta: RuleMeta {
+            id: "user.risky-country-login",
+            title: "Console login from a risky country",
+            description: "A successful console login from a country on the deny list, or outside the allow list when one is set.",
+            severity: Severity::Medium,
+            category: Category::UserActivity,
+            entity: EntityKind::User,
+            attack: VALID_ACCOUNTS,
+            dedup_minutes: 24 * 60,
+            action_plan: &[
+                "Ask the user whether they signed in from that country; if not, reset their password, revoke their sessions and review what they did since.",
+                "Check whether the IP is a VPN or proxy your company uses, and add the country to the allow list if logins from it are expected.",
+            ],
+            references: &["Panther Standard.SignInFromRogueState"],
+        },
         kind: RuleKind::Single,
+        check: Check::<CloudTrail>::One(risky_country),
     },
-    GeoRule {
-        meta: IMPOSSIBLE_TRAVEL,
+    CloudTrailRule {
+        meta: RuleMeta {
+            id: "user.impossible-travel",
+            title: "Impossible travel between console logins",
+            description: "Two consecutive successful console logins of one user from places farther apart than anyone could travel in the time between them (over 900 km/h and over 100 km), from different IPs.",
+            severity: Severity::High,
+            category: Category::UserActivity,
+            entity: EntityKind::User,
+            attack: VALID_ACCOUNTS,
+            dedup_minutes: 24 * 60,
+            action_plan: &[
+                "Ask the user which of the two logins was theirs; treat the other as an attacker with the user's password and MFA: revoke sessions, reset credentials.",
+                "Review what was done from the unexpected login's IP (CloudTrail sourceIPAddress) since.",
+            ],
+            references: &["Panther Standard.ImpossibleTravel.Login"],
+        },
         kind: RuleKind::Single,
+        check: Check::History,
     },
-    GeoRule {
-        meta: NEW_COUNTRY,
+    CloudTrailRule {
+        meta: RuleMeta {
+            id: "user.new-country",
+            title: "Console login from a new country",
+            description: "A successful console login from a country never seen for a user with at least a week of login history.",
+            severity: Severity::Low,
+            category: Category::UserActivity,
+            entity: EntityKind::User,
+            attack: VALID_ACCOUNTS,
+            dedup_minutes: 24 * 60,
+            action_plan: &[
+                "Confirm the trip or the new VPN with the user.",
+                "If it was not them, revoke the user's sessions and reset the password and MFA device.",
+            ],
+            references: &["Matano and Panther first-seen country pattern"],
+        },
         kind: RuleKind::Single,
+        check: Check::History,
     },
 ];
+
+/// A successful console login from a country the settings call risky; the country is the
+/// finding's discriminator.
+fn risky_country(r: &CloudTrailRecord<'_>, cx: &Context<'_>) -> Option<Hit> {
+    if r.event_name != "ConsoleLogin" || r.console_login_outcome() != Some(true) {
+        return None;
+    }
+    let place = cx.geo?.lookup(r.source_ip()?)?;
+    let country = place.country?;
+    cx.settings.geo.is_risky(&country).then(|| Hit {
+        discriminator: Some(country),
+        ..Hit::default()
+    })
+}
 
 /// A successful console login with a known place, from one input, for [`judge_login`].
 #[derive(Debug, Clone)]
@@ -110,12 +114,14 @@ pub struct Login {
     pub evidence: Box<RawValue>,
 }
 
-/// The rules' metadata as the catalogue has them (its overrides applied), by id.
-fn meta(rules: &[GeoRule], base: RuleMeta) -> RuleMeta {
-    rules
-        .iter()
-        .find(|r| r.meta.id == base.id)
-        .map_or(base, |r| r.meta)
+/// `user.impossible-travel`, judged on the login history.
+pub const IMPOSSIBLE_TRAVEL: &str = "user.impossible-travel";
+/// `user.new-country`, judged on the login history.
+pub const NEW_COUNTRY: &str = "user.new-country";
+
+/// A rule's metadata as the catalogue has it (its overrides applied), by id.
+fn meta(rules: &[CloudTrailRule], id: &str) -> Option<RuleMeta> {
+    rules.iter().find(|r| r.meta.id == id).map(|r| r.meta)
 }
 
 /// A login in words: "81.2.69.142 (London, GB) at 2026-11-01T10:00:00Z".
@@ -161,13 +167,16 @@ fn stored_evidence(user: &str, l: &LoginRecord) -> Option<Box<RawValue>> {
 pub fn judge_login(
     login: &Login,
     around: &crate::geo::LoginNeighbours,
-    rules: &[GeoRule],
+    rules: &[CloudTrailRule],
     settings: &GeoSettings,
     max_evidence: usize,
     out: &mut Vec<FindingBuilder>,
 ) {
-    let travel = meta(rules, IMPOSSIBLE_TRAVEL);
-    let new_country = meta(rules, NEW_COUNTRY);
+    let (Some(travel), Some(new_country)) =
+        (meta(rules, IMPOSSIBLE_TRAVEL), meta(rules, NEW_COUNTRY))
+    else {
+        return;
+    };
     let me = &login.record;
     let entity = Entity {
         kind: EntityKind::User,

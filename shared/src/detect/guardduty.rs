@@ -2,7 +2,10 @@
 //! ours, banded by GuardDuty's severity and deduplicated per account, type and resource for a
 //! period that shrinks as the band rises.
 
-use super::{Category, EntityKind, GuardDutyRule, Hit, RuleKind, RuleMeta, Settings, Severity};
+use super::{
+    Category, Check, Context, EntityKind, GuardDuty, GuardDutyRule, Hit, RuleKind, RuleMeta,
+    Severity,
+};
 use crate::sources::guardduty::GuardDutyFinding;
 
 /// Every GuardDuty rule.
@@ -25,7 +28,7 @@ pub static RULES: &[GuardDutyRule] = &[
             references: &["Amazon GuardDuty finding types", "Panther AWS.GuardDuty.*SeverityFinding"],
         },
         kind: RuleKind::Single,
-        check: finding,
+        check: Check::<GuardDuty>::One(finding),
     },
     GuardDutyRule {
         meta: RuleMeta {
@@ -45,7 +48,7 @@ pub static RULES: &[GuardDutyRule] = &[
             references: &["Amazon GuardDuty IAM finding types"],
         },
         kind: RuleKind::Single,
-        check: anomalous_behavior,
+        check: Check::<GuardDuty>::One(anomalous_behavior),
     },
 ];
 
@@ -116,14 +119,14 @@ fn hit(f: &GuardDutyFinding<'_>, severity: Severity) -> Option<Hit> {
     Some(hit)
 }
 
-fn finding(f: &GuardDutyFinding<'_>, _: &Settings) -> Option<Hit> {
+fn finding(f: &GuardDutyFinding<'_>, _: &Context<'_>) -> Option<Hit> {
     if is_anomalous_behavior(&f.kind) {
         return None;
     }
     hit(f, band(f.severity?))
 }
 
-fn anomalous_behavior(f: &GuardDutyFinding<'_>, _: &Settings) -> Option<Hit> {
+fn anomalous_behavior(f: &GuardDutyFinding<'_>, _: &Context<'_>) -> Option<Hit> {
     if !is_anomalous_behavior(&f.kind) {
         return None;
     }
@@ -133,12 +136,13 @@ fn anomalous_behavior(f: &GuardDutyFinding<'_>, _: &Settings) -> Option<Hit> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detect::Settings;
     use crate::sources::guardduty::tests::finding as doc;
 
     fn check(rule: &str, raw: &str) -> Option<Hit> {
         let f = GuardDutyFinding::parse(raw).unwrap();
         let rule = RULES.iter().find(|x| x.meta.id == rule).unwrap();
-        (rule.check)(&f, &Settings::default())
+        rule.first(&f, &Context::of(&Settings::default()))
     }
 
     #[test]
@@ -156,8 +160,8 @@ mod tests {
             .unwrap();
             assert_eq!(hit.severity, Some(want), "{sev}");
             assert_eq!(hit.window_minutes, Some(minutes), "{sev}");
-            assert_eq!(hit.entity.kind, EntityKind::AccessKey);
-            assert_eq!(hit.entity.id, "AKIAEXAMPLE");
+            assert_eq!(hit.entity.clone().unwrap().kind, EntityKind::AccessKey);
+            assert_eq!(hit.entity.clone().unwrap().id, "AKIAEXAMPLE");
             assert_eq!(hit.subcategory, Some("api"));
         }
     }
@@ -202,17 +206,17 @@ mod tests {
             serde_json::json!({"resourceType": "S3Bucket", "s3BucketDetails": [{"name": "logs"}]});
         let hit = check("threat.guardduty-finding", &v.to_string()).unwrap();
         assert_eq!(hit.subcategory, Some("storage"));
-        assert_eq!(hit.entity.id, "logs");
+        assert_eq!(hit.entity.clone().unwrap().id, "logs");
         v["type"] = "Backdoor:EC2/C&CActivity.B".into();
         v["resource"] = serde_json::json!({"resourceType": "Instance", "instanceDetails": {"instanceId": "i-0abc"}});
         let hit = check("threat.guardduty-finding", &v.to_string()).unwrap();
         assert_eq!(hit.subcategory, Some("resource"));
         assert_eq!(
             hit.entity,
-            crate::detect::Entity {
+            Some(crate::detect::Entity {
                 kind: EntityKind::Resource,
                 id: "i-0abc".into()
-            }
+            })
         );
     }
 }

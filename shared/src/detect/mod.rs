@@ -22,7 +22,6 @@ use crate::sources::firewall::FirewallRecord;
 use crate::sources::guardduty::GuardDutyFinding;
 use crate::sources::securityhub::SecurityHubFinding;
 use crate::sources::waf::WafRecord;
-use crate::sources::{LogSource, Record};
 
 /// Severity of a finding, in the order responders triage.
 #[derive(
@@ -234,32 +233,6 @@ pub struct RuleMeta {
     pub references: &'static [&'static str],
 }
 
-/// The outcome of a matcher that fired.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Verdict {
-    /// A severity other than the rule's default, for this hit.
-    pub severity: Option<Severity>,
-    /// A finer grouping than the entity (root activity is deduplicated per source IP).
-    pub discriminator: Option<String>,
-    /// The entity, when the rule's default choice for its entity kind is not right for this hit.
-    pub entity: Option<Entity>,
-}
-
-impl Verdict {
-    /// A plain hit.
-    pub fn hit() -> Option<Verdict> {
-        Some(Verdict::default())
-    }
-
-    /// A hit with another severity.
-    pub fn with_severity(severity: Severity) -> Option<Verdict> {
-        Some(Verdict {
-            severity: Some(severity),
-            ..Verdict::default()
-        })
-    }
-}
-
 /// How a rule turns events into a finding.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum RuleKind {
@@ -302,58 +275,111 @@ impl RuleKind {
     }
 }
 
-/// What one record contributes to a windowed or anomaly rule.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Observation {
-    /// Whose counter it adds to.
-    pub entity: Entity,
-    /// Values of the rule's distinct-count dimensions.
-    pub distinct: [Option<String>; 2],
-    /// Fires whatever the counts (BatchGetSecretValue reads many secrets in one call).
-    pub immediate: bool,
+/// The kinds of record rules are written over: one rule type each ([`Rule`]), whose checks are
+/// plain functions over that record.
+pub trait RecordType: 'static {
+    /// The typed record.
+    type Record<'r>;
+    /// A check giving at most one hit.
+    type One: Copy;
+    /// A check giving any number of hits.
+    type Each: Copy;
+    /// Calls a check of the first kind.
+    fn one(check: Self::One, record: &Self::Record<'_>, cx: &Context<'_>) -> Option<Hit>;
+    /// Calls a check of the second kind.
+    fn each(check: Self::Each, record: &Self::Record<'_>, cx: &Context<'_>, out: &mut Vec<Hit>);
 }
 
-impl Observation {
-    /// An observation of `entity` with no distinct values.
-    pub fn of(entity: Entity) -> Observation {
-        Observation {
-            entity,
-            distinct: [None, None],
-            immediate: false,
+macro_rules! record_type {
+    ($(#[$doc:meta])* $name:ident, $record:ident) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $name;
+
+        impl RecordType for $name {
+            type Record<'r> = $record<'r>;
+            type One = fn(&$record<'_>, &Context<'_>) -> Option<Hit>;
+            type Each = fn(&$record<'_>, &Context<'_>, &mut Vec<Hit>);
+
+            fn one(check: Self::One, record: &$record<'_>, cx: &Context<'_>) -> Option<Hit> {
+                check(record, cx)
+            }
+
+            fn each(check: Self::Each, record: &$record<'_>, cx: &Context<'_>, out: &mut Vec<Hit>) {
+                check(record, cx, out)
+            }
+        }
+    };
+}
+
+record_type!(
+    /// CloudTrail records.
+    CloudTrail,
+    CloudTrailRecord
+);
+record_type!(
+    /// WAF records.
+    Waf,
+    WafRecord
+);
+record_type!(
+    /// Network Firewall records.
+    Firewall,
+    FirewallRecord
+);
+record_type!(
+    /// GuardDuty findings.
+    GuardDuty,
+    GuardDutyFinding
+);
+record_type!(
+    /// Security Hub findings.
+    SecurityHub,
+    SecurityHubFinding
+);
+
+/// What a rule sees besides the record: the organization's settings (through `Deref`), the
+/// GeoIP databases when there are any, and the ids of the rules that already hit this record
+/// (a rule over other rules' hits, such as the config-change anomaly, comes after them).
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'c> {
+    /// What the organization tells the rules.
+    pub settings: &'c Settings,
+    /// The GeoIP databases.
+    pub geo: Option<&'c crate::geo::GeoIp>,
+    /// Rules that hit the record so far, in catalogue order.
+    pub fired: &'c [&'static str],
+}
+
+impl<'c> Context<'c> {
+    /// The context of `settings` alone: no GeoIP, no rule fired yet.
+    pub fn of(settings: &'c Settings) -> Context<'c> {
+        Context {
+            settings,
+            geo: None,
+            fired: &[],
         }
     }
 }
 
-/// A CloudTrail rule over many records: windowed or anomaly.
-#[derive(Debug, Clone, Copy)]
-pub struct CloudTrailWindowRule {
-    /// The rule's data.
-    pub meta: RuleMeta,
-    /// Its thresholds.
-    pub kind: RuleKind,
-    /// What a record adds (nothing for most records). `fired` lists the single-event rules that
-    /// fired on the record.
-    pub observe: fn(&CloudTrailRecord<'_>, &Settings, fired: &[&str], out: &mut Vec<Observation>),
+impl std::ops::Deref for Context<'_> {
+    type Target = Settings;
+
+    fn deref(&self) -> &Settings {
+        self.settings
+    }
 }
 
-/// A single-event CloudTrail rule.
-#[derive(Debug, Clone, Copy)]
-pub struct CloudTrailRule {
-    /// The rule's data.
-    pub meta: RuleMeta,
-    /// Decides on one record.
-    pub matcher: fn(&CloudTrailRecord<'_>, &Settings) -> Option<Verdict>,
-}
-
-/// What a rule over WAF, Network Firewall, GuardDuty or Security Hub records says about one
-/// record: whose finding it adds to, and how.
+/// What a rule says about one record: whose finding it adds to, and how. The one hit type of
+/// every rule.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hit {
-    /// The entity.
-    pub entity: Entity,
+    /// The entity; `None` for the rule's entity kind as this record names it
+    /// ([`cloudtrail_entity`]).
+    pub entity: Option<Entity>,
     /// A severity other than the rule's default, for this hit.
     pub severity: Option<Severity>,
-    /// A finer grouping than the entity.
+    /// A finer grouping than the entity (root activity is deduplicated per source IP).
     pub discriminator: Option<String>,
     /// A window (or dedup period) other than the rule's, for this hit (GuardDuty's, by band).
     pub window_minutes: Option<u32>,
@@ -364,23 +390,53 @@ pub struct Hit {
     /// For a sequence rule: whether this event may complete the pattern. Always true for other
     /// rules.
     pub completes: bool,
+    /// Fires whatever the counts (BatchGetSecretValue reads many secrets in one call).
+    pub immediate: bool,
 }
 
-impl Hit {
-    /// A plain hit about the entity `kind`:`id`.
-    pub fn on(kind: EntityKind, id: impl Into<String>) -> Hit {
+impl Default for Hit {
+    fn default() -> Hit {
         Hit {
-            entity: Entity {
-                kind,
-                id: id.into(),
-            },
+            entity: None,
             severity: None,
             discriminator: None,
             window_minutes: None,
             subcategory: None,
             distinct: [None, None],
             completes: true,
+            immediate: false,
         }
+    }
+}
+
+impl Hit {
+    /// A plain hit about the rule's entity.
+    pub fn matched() -> Option<Hit> {
+        Some(Hit::default())
+    }
+
+    /// A hit with another severity.
+    pub fn with_severity(severity: Severity) -> Option<Hit> {
+        Some(Hit {
+            severity: Some(severity),
+            ..Hit::default()
+        })
+    }
+
+    /// A plain hit about `entity`.
+    pub fn of(entity: Entity) -> Hit {
+        Hit {
+            entity: Some(entity),
+            ..Hit::default()
+        }
+    }
+
+    /// A plain hit about the entity `kind`:`id`.
+    pub fn on(kind: EntityKind, id: impl Into<String>) -> Hit {
+        Hit::of(Entity {
+            kind,
+            id: id.into(),
+        })
     }
 
     /// The same hit with another severity.
@@ -396,26 +452,80 @@ impl Hit {
     }
 }
 
-/// A rule over one source other than CloudTrail: data, kind and a check. `F` is the check's
-/// function type, over the source's record.
-#[derive(Debug, Clone, Copy)]
-pub struct SourceRule<F> {
+/// How a rule looks at a record.
+pub enum Check<T: RecordType> {
+    /// One record, at most one hit.
+    One(T::One),
+    /// One record, any number of hits (one per entity it counts for).
+    Each(T::Each),
+    /// Judged from the users' login history, not from one record
+    /// ([`crate::engine::history`]).
+    History,
+}
+
+impl<T: RecordType> Clone for Check<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: RecordType> Copy for Check<T> {}
+
+/// A rule: its data, its kind (single, window, anomaly) and its check, over one record type.
+pub struct Rule<T: RecordType> {
     /// The rule's data.
     pub meta: RuleMeta,
     /// Single, window or anomaly.
     pub kind: RuleKind,
-    /// Decides on one record.
-    pub check: F,
+    /// How it looks at a record.
+    pub check: Check<T>,
 }
 
+impl<T: RecordType> Clone for Rule<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: RecordType> Copy for Rule<T> {}
+
+impl<T: RecordType> fmt::Debug for Rule<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Rule")
+            .field("id", &self.meta.id)
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: RecordType> Rule<T> {
+    /// Pushes what the rule says about `record` to `out`.
+    pub fn run(&self, record: &T::Record<'_>, cx: &Context<'_>, out: &mut Vec<Hit>) {
+        match self.check {
+            Check::One(check) => out.extend(T::one(check, record, cx)),
+            Check::Each(check) => T::each(check, record, cx, out),
+            Check::History => {}
+        }
+    }
+
+    /// The rule's first hit on `record`, if any (tests and conformance).
+    pub fn first(&self, record: &T::Record<'_>, cx: &Context<'_>) -> Option<Hit> {
+        let mut out = Vec::new();
+        self.run(record, cx, &mut out);
+        out.into_iter().next()
+    }
+}
+
+/// A rule over CloudTrail records.
+pub type CloudTrailRule = Rule<CloudTrail>;
 /// A rule over WAF records.
-pub type WafRule = SourceRule<fn(&WafRecord<'_>, &Settings) -> Option<Hit>>;
+pub type WafRule = Rule<Waf>;
 /// A rule over Network Firewall records.
-pub type FirewallRule = SourceRule<fn(&FirewallRecord<'_>, &Settings) -> Option<Hit>>;
+pub type FirewallRule = Rule<Firewall>;
 /// A rule over GuardDuty findings.
-pub type GuardDutyRule = SourceRule<fn(&GuardDutyFinding<'_>, &Settings) -> Option<Hit>>;
+pub type GuardDutyRule = Rule<GuardDuty>;
 /// A rule over Security Hub findings.
-pub type SecurityHubRule = SourceRule<fn(&SecurityHubFinding<'_>, &Settings) -> Option<Hit>>;
+pub type SecurityHubRule = Rule<SecurityHub>;
 
 /// What the organization tells the rules about itself.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -449,13 +559,12 @@ pub struct RuleOverride {
     pub severity: Option<Severity>,
 }
 
-/// The rules the pipeline runs, and their settings.
+/// The rules the pipeline runs, one list per record type, and their settings.
 #[derive(Debug, Clone)]
 pub struct Catalogue {
-    /// Single-event CloudTrail rules.
+    /// CloudTrail rules: single-event, then windowed and anomaly (they see the single-event
+    /// hits), then geo.
     pub cloudtrail: Vec<CloudTrailRule>,
-    /// Windowed and anomaly CloudTrail rules.
-    pub cloudtrail_windows: Vec<CloudTrailWindowRule>,
     /// WAF rules.
     pub waf: Vec<WafRule>,
     /// Network Firewall rules.
@@ -464,9 +573,7 @@ pub struct Catalogue {
     pub guardduty: Vec<GuardDutyRule>,
     /// Security Hub rules.
     pub securityhub: Vec<SecurityHubRule>,
-    /// Geo rules (on when the pipeline has GeoIP databases).
-    pub geo: Vec<geo::GeoRule>,
-    /// Settings every matcher sees.
+    /// Settings every rule sees.
     pub settings: Settings,
 }
 
@@ -480,14 +587,38 @@ impl Catalogue {
     pub fn with_settings(settings: Settings) -> Catalogue {
         Catalogue {
             cloudtrail: cloudtrail::rules(),
-            cloudtrail_windows: cloudtrail::windows::RULES.to_vec(),
             waf: waf::RULES.to_vec(),
             firewall: firewall::RULES.to_vec(),
             guardduty: guardduty::RULES.to_vec(),
             securityhub: securityhub::RULES.to_vec(),
-            geo: geo::RULES.to_vec(),
             settings,
         }
+    }
+
+    /// Every rule's data and kind, in catalogue order: the one walk over the catalogue.
+    pub fn rules(&self) -> impl Iterator<Item = (&RuleMeta, RuleKind)> {
+        fn each<T: RecordType>(rules: &[Rule<T>]) -> impl Iterator<Item = (&RuleMeta, RuleKind)> {
+            rules.iter().map(|r| (&r.meta, r.kind))
+        }
+        each(&self.cloudtrail)
+            .chain(each(&self.waf))
+            .chain(each(&self.firewall))
+            .chain(each(&self.guardduty))
+            .chain(each(&self.securityhub))
+    }
+
+    /// The same walk, to change rules.
+    fn rules_mut(&mut self) -> impl Iterator<Item = (&mut RuleMeta, &mut RuleKind)> {
+        fn each<T: RecordType>(
+            rules: &mut [Rule<T>],
+        ) -> impl Iterator<Item = (&mut RuleMeta, &mut RuleKind)> {
+            rules.iter_mut().map(|r| (&mut r.meta, &mut r.kind))
+        }
+        each(&mut self.cloudtrail)
+            .chain(each(&mut self.waf))
+            .chain(each(&mut self.firewall))
+            .chain(each(&mut self.guardduty))
+            .chain(each(&mut self.securityhub))
     }
 
     /// Applies the deployment's changes to thresholds and windows. An unknown rule, a field that
@@ -498,11 +629,9 @@ impl Catalogue {
     ) -> Result<(), String> {
         for (id, o) in overrides {
             let (meta, kind) = self
-                .rule_mut(id)
+                .rules_mut()
+                .find(|(m, _)| m.id == id)
                 .ok_or_else(|| format!("{id}: no such rule (see `cloudsec rules`)"))?;
-            // Single-event CloudTrail rules have no kind of their own: always single.
-            let mut single = RuleKind::Single;
-            let kind = kind.unwrap_or(&mut single);
             let wrong = |field: &str| Err(format!("{id}: `{field}` does not apply to this rule"));
             if o.window_minutes == Some(0) {
                 return Err(format!("{id}: `window_minutes` must be at least 1"));
@@ -576,105 +705,28 @@ impl Catalogue {
         Ok(())
     }
 
-    fn rule_mut(&mut self, id: &str) -> Option<(&mut RuleMeta, Option<&mut RuleKind>)> {
-        if let Some(r) = self.cloudtrail.iter_mut().find(|r| r.meta.id == id) {
-            return Some((&mut r.meta, None));
-        }
-        macro_rules! find {
-            ($list:expr) => {
-                if let Some(r) = $list.iter_mut().find(|r| r.meta.id == id) {
-                    return Some((&mut r.meta, Some(&mut r.kind)));
-                }
-            };
-        }
-        find!(self.cloudtrail_windows);
-        find!(self.waf);
-        find!(self.firewall);
-        find!(self.guardduty);
-        find!(self.securityhub);
-        find!(self.geo);
-        None
-    }
-
-    /// Runs the rules of the record's source (other than CloudTrail) and pushes what they hit,
-    /// with the rule's index in its source's list.
-    pub fn check(&self, record: &Record<'_>, out: &mut Vec<(usize, Hit)>) {
-        let s = &self.settings;
-        match record {
-            Record::CloudTrail(_) => {}
-            Record::Waf(r) => {
-                for (i, rule) in self.waf.iter().enumerate() {
-                    out.extend((rule.check)(r, s).map(|h| (i, h)));
-                }
-            }
-            Record::NetworkFirewall(r) => {
-                for (i, rule) in self.firewall.iter().enumerate() {
-                    out.extend((rule.check)(r, s).map(|h| (i, h)));
-                }
-            }
-            Record::GuardDuty(r) => {
-                for (i, rule) in self.guardduty.iter().enumerate() {
-                    out.extend((rule.check)(r, s).map(|h| (i, h)));
-                }
-            }
-            Record::SecurityHub(r) => {
-                for (i, rule) in self.securityhub.iter().enumerate() {
-                    out.extend((rule.check)(r, s).map(|h| (i, h)));
-                }
-            }
-        }
-    }
-
-    /// The data and kind of rule `index` of `source`'s list.
-    pub fn rule_at(&self, source: LogSource, index: usize) -> Option<(RuleMeta, RuleKind)> {
-        match source {
-            LogSource::CloudTrail => None,
-            LogSource::Waf => self.waf.get(index).map(|r| (r.meta, r.kind)),
-            LogSource::NetworkFirewall => self.firewall.get(index).map(|r| (r.meta, r.kind)),
-            LogSource::GuardDuty => self.guardduty.get(index).map(|r| (r.meta, r.kind)),
-            LogSource::SecurityHub => self.securityhub.get(index).map(|r| (r.meta, r.kind)),
-        }
-    }
-
-    /// The data and kind of every rule over a source other than CloudTrail.
-    fn source_rules(&self) -> impl Iterator<Item = (&RuleMeta, RuleKind)> {
-        self.waf
-            .iter()
-            .map(|r| (&r.meta, r.kind))
-            .chain(self.firewall.iter().map(|r| (&r.meta, r.kind)))
-            .chain(self.guardduty.iter().map(|r| (&r.meta, r.kind)))
-            .chain(self.securityhub.iter().map(|r| (&r.meta, r.kind)))
-            .chain(self.geo.iter().map(|r| (&r.meta, r.kind)))
-    }
-
     /// The metadata of every rule, for listing.
     pub fn metas(&self) -> impl Iterator<Item = &RuleMeta> {
-        self.cloudtrail
-            .iter()
-            .map(|r| &r.meta)
-            .chain(self.cloudtrail_windows.iter().map(|r| &r.meta))
-            .chain(self.source_rules().map(|(m, _)| m))
+        self.rules().map(|(m, _)| m)
     }
 
     /// The kind of rule `id`.
     pub fn kind(&self, id: &str) -> Option<RuleKind> {
-        if self.cloudtrail.iter().any(|r| r.meta.id == id) {
-            return Some(RuleKind::Single);
-        }
-        self.cloudtrail_windows
-            .iter()
-            .find(|r| r.meta.id == id)
-            .map(|r| r.kind)
-            .or_else(|| {
-                self.source_rules()
-                    .find(|(m, _)| m.id == id)
-                    .map(|(_, k)| k)
-            })
+        self.rules().find(|(m, _)| m.id == id).map(|(_, k)| k)
     }
 
     /// Looks a rule up by id.
     pub fn meta(&self, id: &str) -> Option<&RuleMeta> {
         self.metas().find(|m| m.id == id)
+    }
+
+    /// The CloudTrail rules that are judged on the login history, by id: their metadata as
+    /// configured.
+    pub fn history_rule(&self, id: &str) -> Option<&RuleMeta> {
+        self.cloudtrail
+            .iter()
+            .find(|r| matches!(r.check, Check::History) && r.meta.id == id)
+            .map(|r| &r.meta)
     }
 }
 

@@ -1,7 +1,10 @@
 //! Security Hub detections (DETECTIONS.md, "Security control failures"): failed controls, and
 //! controls that passed and now fail for the same account and resource.
 
-use super::{Category, EntityKind, Hit, RuleKind, RuleMeta, SecurityHubRule, Settings, Severity};
+use super::{
+    Category, Check, Context, EntityKind, Hit, RuleKind, RuleMeta, SecurityHub, SecurityHubRule,
+    Severity,
+};
 use crate::sources::securityhub::SecurityHubFinding;
 
 /// How far back a PASSED result counts for "newly failing".
@@ -26,7 +29,7 @@ pub static RULES: &[SecurityHubRule] = &[
             references: &["AWS Security Hub controls reference", "CIS AWS Foundations Benchmark"],
         },
         kind: RuleKind::Single,
-        check: failed,
+        check: Check::<SecurityHub>::One(failed),
     },
     SecurityHubRule {
         meta: RuleMeta {
@@ -49,7 +52,7 @@ pub static RULES: &[SecurityHubRule] = &[
             min_count: 2,
             min_distinct: [2, 0],
         },
-        check: newly_failing,
+        check: Check::<SecurityHub>::One(newly_failing),
     },
 ];
 
@@ -84,14 +87,14 @@ fn about(f: &SecurityHubFinding<'_>) -> Hit {
     ))
 }
 
-fn failed(f: &SecurityHubFinding<'_>, _: &Settings) -> Option<Hit> {
+fn failed(f: &SecurityHubFinding<'_>, _: &Context<'_>) -> Option<Hit> {
     if f.superseded || f.compliance_status() != Some("FAILED") || !f.is_active() {
         return None;
     }
     Some(about(f).severity(band(f.normalized_severity().unwrap_or(40.0))))
 }
 
-fn newly_failing(f: &SecurityHubFinding<'_>, _: &Settings) -> Option<Hit> {
+fn newly_failing(f: &SecurityHubFinding<'_>, _: &Context<'_>) -> Option<Hit> {
     let status = f.compliance_status()?;
     if !matches!(status, "PASSED" | "FAILED") || !f.is_active() {
         return None;
@@ -109,12 +112,13 @@ fn newly_failing(f: &SecurityHubFinding<'_>, _: &Settings) -> Option<Hit> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detect::Settings;
     use crate::sources::securityhub::tests::control;
 
     fn check(rule: &str, raw: &str) -> Option<Hit> {
         let f = SecurityHubFinding::parse(raw).unwrap();
         let rule = RULES.iter().find(|x| x.meta.id == rule).unwrap();
-        (rule.check)(&f, &Settings::default())
+        rule.first(&f, &Context::of(&Settings::default()))
     }
 
     #[test]
@@ -122,7 +126,7 @@ mod tests {
         let raw = control("S3.8", "arn:aws:s3:::b", "FAILED", "2026-11-01T10:00:00Z");
         let hit = check("control.failed", &raw).unwrap();
         assert_eq!(hit.severity, Some(Severity::High));
-        assert_eq!(hit.entity.id, "arn:aws:s3:::b");
+        assert_eq!(hit.entity.clone().unwrap().id, "arn:aws:s3:::b");
         assert_eq!(hit.discriminator.as_deref(), Some("111122223333/S3.8"));
         let passed = control("S3.8", "arn:aws:s3:::b", "PASSED", "2026-11-01T10:00:00Z");
         assert!(check("control.failed", &passed).is_none());
@@ -149,12 +153,12 @@ mod tests {
             .iter()
             .find(|x| x.meta.id == "control.failed")
             .unwrap();
-        assert!((rule.check)(&f, &Settings::default()).is_none());
+        assert!(rule.first(&f, &Context::of(&Settings::default())).is_none());
         let rule = RULES
             .iter()
             .find(|x| x.meta.id == "control.newly-failing")
             .unwrap();
-        assert!((rule.check)(&f, &Settings::default()).is_some());
+        assert!(rule.first(&f, &Context::of(&Settings::default())).is_some());
     }
 
     #[test]

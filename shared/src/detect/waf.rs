@@ -2,7 +2,9 @@
 //! client, AWS managed rule groups that matched, rate-based rules that fired.
 
 use super::cloudtrail::windows::window;
-use super::{Attack, Category, EntityKind, Hit, RuleKind, RuleMeta, Settings, Severity, WafRule};
+use super::{
+    Attack, Category, Check, Context, EntityKind, Hit, RuleKind, RuleMeta, Severity, Waf, WafRule,
+};
 use crate::sources::waf::WafRecord;
 
 const EXPLOIT_PUBLIC_APP: Attack = Attack {
@@ -51,7 +53,7 @@ pub static RULES: &[WafRule] = &[
             references: &["Sumo Logic CIS for AWS: WAF blocked requests"],
         },
         kind: window(10, 100, [0, 0]),
-        check: blocked_burst,
+        check: Check::<Waf>::One(blocked_burst),
     },
     WafRule {
         meta: RuleMeta {
@@ -71,7 +73,7 @@ pub static RULES: &[WafRule] = &[
             references: &["Panther AWS.WAF.Managed.*", "AWS WAF managed rule groups"],
         },
         kind: RuleKind::Single,
-        check: managed_rule_match,
+        check: Check::<Waf>::One(managed_rule_match),
     },
     WafRule {
         meta: RuleMeta {
@@ -90,7 +92,7 @@ pub static RULES: &[WafRule] = &[
             references: &["AWS WAF rate-based rules"],
         },
         kind: RuleKind::Single,
-        check: rate_based_rule,
+        check: Check::<Waf>::One(rate_based_rule),
     },
 ];
 
@@ -98,7 +100,7 @@ fn client(r: &WafRecord<'_>) -> Hit {
     Hit::on(EntityKind::Ip, r.client_ip().unwrap_or("unknown"))
 }
 
-fn blocked_burst(r: &WafRecord<'_>, _: &Settings) -> Option<Hit> {
+fn blocked_burst(r: &WafRecord<'_>, _: &Context<'_>) -> Option<Hit> {
     r.is_blocked().then(|| client(r))
 }
 
@@ -140,7 +142,7 @@ pub fn managed_match(r: &WafRecord<'_>) -> Option<(&'static str, bool)> {
     None
 }
 
-fn managed_rule_match(r: &WafRecord<'_>, _: &Settings) -> Option<Hit> {
+fn managed_rule_match(r: &WafRecord<'_>, _: &Context<'_>) -> Option<Hit> {
     let (group, blocked) = managed_match(r)?;
     let severity = if blocked {
         Severity::High
@@ -150,7 +152,7 @@ fn managed_rule_match(r: &WafRecord<'_>, _: &Settings) -> Option<Hit> {
     Some(client(r).severity(severity).within(group))
 }
 
-fn rate_based_rule(r: &WafRecord<'_>, _: &Settings) -> Option<Hit> {
+fn rate_based_rule(r: &WafRecord<'_>, _: &Context<'_>) -> Option<Hit> {
     (r.terminating_rule_type.as_deref() == Some("RATE_BASED"))
         .then(|| client(r).within(r.terminating_rule_id.as_deref().unwrap_or("")))
 }
@@ -158,6 +160,7 @@ fn rate_based_rule(r: &WafRecord<'_>, _: &Settings) -> Option<Hit> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detect::Settings;
 
     fn rec(doc: serde_json::Value) -> String {
         let mut doc = doc;
@@ -173,14 +176,18 @@ mod tests {
     fn check(rule: &str, raw: &str) -> Option<Hit> {
         let r = WafRecord::parse(raw).unwrap();
         let rule = RULES.iter().find(|x| x.meta.id == rule).unwrap();
-        (rule.check)(&r, &Settings::default())
+        rule.first(&r, &Context::of(&Settings::default()))
     }
 
     #[test]
     fn blocked_requests_count_and_allowed_do_not() {
         let blocked = rec(serde_json::json!({"action": "BLOCK", "terminatingRuleId": "r"}));
         assert_eq!(
-            check("web.blocked-burst", &blocked).unwrap().entity.id,
+            check("web.blocked-burst", &blocked)
+                .unwrap()
+                .entity
+                .unwrap()
+                .id,
             "203.0.113.9"
         );
         let captcha = rec(serde_json::json!({"action": "CAPTCHA", "terminatingRuleId": "r"}));

@@ -2,7 +2,8 @@
 //! state store, and judged with its neighbours by event time (the judging is the pure
 //! [`crate::detect::geo::judge_login`]).
 
-use crate::detect::geo::{judge_login, GeoRule, Login};
+use crate::detect::geo::{judge_login, Login};
+use crate::detect::CloudTrailRule;
 use crate::finding::FindingBuilder;
 use crate::geo::GeoSettings;
 use crate::state::{LoginHistory, StateError};
@@ -15,7 +16,7 @@ use crate::state::{LoginHistory, StateError};
 pub async fn judge_logins<S: LoginHistory>(
     store: &S,
     logins: &[Login],
-    rules: &[GeoRule],
+    rules: &[CloudTrailRule],
     settings: &GeoSettings,
     max_evidence: usize,
     groups: &mut Vec<FindingBuilder>,

@@ -325,7 +325,7 @@ impl<S: StateStore, Q: Quarantine> Engine<S, Q> {
             history::judge_logins(
                 &self.store,
                 &logins,
-                &catalogue.geo,
+                &catalogue.cloudtrail,
                 &catalogue.settings.geo,
                 self.pipeline.config().max_evidence,
                 &mut groups,

@@ -4,252 +4,571 @@
 use serde_json::Value;
 
 use super::*;
-use crate::detect::{Category, RuleMeta, Severity, Verdict};
-
-macro_rules! meta {
-    ($id:literal, $title:literal, $desc:literal, $sev:ident, $entity:ident, $attack:expr, [$($step:literal),+ $(,)?], [$($ref:literal),+ $(,)?]) => {
-        RuleMeta {
-            id: $id,
-            title: $title,
-            description: $desc,
-            severity: Severity::$sev,
-            category: Category::ConfigIam,
-            entity: EntityKind::$entity,
-            attack: $attack,
-            dedup_minutes: 60,
-            action_plan: &[$($step),+],
-            references: &[$($ref),+],
-        }
-    };
-}
+use crate::detect::{Category, Check, CloudTrail, Context, Hit, RuleKind, RuleMeta, Severity};
 
 /// The single-event rules of the "Suspicious config and IAM activity" dashboard.
 pub static RULES: &[CloudTrailRule] = &[
     CloudTrailRule {
-        meta: meta!("config.iam-policy-change", "IAM policy changed",
-            "An IAM policy was created, changed, deleted, attached or detached.",
-            Low, Principal, Some(ACCOUNT_MANIPULATION),
-            ["Check that the change came from your infrastructure-as-code pipeline or an approved change; otherwise revert it.",
-             "Read the new policy document for wildcards (Action \"*\", Resource \"*\") and privilege-escalation actions (iam:PassRole, iam:Put*Policy)."],
-            ["CIS AWS Foundations CloudWatch.4", "Panther AWS.IAM.PolicyModified"]),
-        matcher: iam_policy_change,
+        meta: RuleMeta {
+            id: "config.iam-policy-change",
+            title: "IAM policy changed",
+            description: "An IAM policy was created, changed, deleted, attached or detached.",
+            severity: Severity::Low,
+            category: Category::ConfigIam,
+            entity: EntityKind::Principal,
+            attack: Some(ACCOUNT_MANIPULATION),
+            dedup_minutes: 60,
+            action_plan: &[
+                "Check that the change came from your infrastructure-as-code pipeline or an approved change; otherwise revert it.",
+                "Read the new policy document for wildcards (Action \"*\", Resource \"*\") and privilege-escalation actions (iam:PassRole, iam:Put*Policy).",
+            ],
+            references: &[
+                "CIS AWS Foundations CloudWatch.4",
+                "Panther AWS.IAM.PolicyModified",
+            ],
+        },
+        kind: RuleKind::Single,
+        check: Check::<CloudTrail>::One(iam_policy_change),
     },
     CloudTrailRule {
-        meta: meta!("config.admin-policy-attached", "AdministratorAccess attached",
-            "The AWS managed AdministratorAccess policy was attached to a user, role or group.",
-            High, Resource, Some(ADDITIONAL_CLOUD_ROLES),
-            ["Confirm the grant with the owner of the user, role or group; detach AdministratorAccess if it was not approved.",
-             "Review what the grantee did since, and who can assume the role or use the user's keys."],
-            ["Panther AWS.IAM.AttachAdminUserPolicy", "Panther AWS.IAM.AttachAdminRolePolicy"]),
-        matcher: admin_policy_attached,
+        meta: RuleMeta {
+            id: "config.admin-policy-attached",
+            title: "AdministratorAccess attached",
+            description: "The AWS managed AdministratorAccess policy was attached to a user, role or group.",
+            severity: Severity::High,
+            category: Category::ConfigIam,
+            entity: EntityKind::Resource,
+            attack: Some(ADDITIONAL_CLOUD_ROLES),
+            dedup_minutes: 60,
+            action_plan: &[
+                "Confirm the grant with the owner of the user, role or group; detach AdministratorAccess if it was not approved.",
+                "Review what the grantee did since, and who can assume the role or use the user's keys.",
+            ],
+            references: &[
+                "Panther AWS.IAM.AttachAdminUserPolicy",
+                "Panther AWS.IAM.AttachAdminRolePolicy",
+            ],
+        },
+        kind: RuleKind::Single,
+        check: Check::<CloudTrail>::One(admin_policy_attached),
     },
     CloudTrailRule {
-        meta: meta!("config.cloudtrail-change", "CloudTrail configuration changed",
-            "A trail was created, updated, deleted, started or stopped.",
-            Low, Resource, Some(DISABLE_CLOUD_LOGS),
-            ["Check that the trail change was planned; compare the trail's settings (multi-region, log file validation, KMS key, bucket) with your baseline."],
-            ["CIS AWS Foundations CloudWatch.5"]),
-        matcher: cloudtrail_change,
+        meta: RuleMeta {
+            id: "config.cloudtrail-change",
+            title: "CloudTrail configuration changed",
+            description: "A trail was created, updated, deleted, started or stopped.",
+            severity: Severity::Low,
+            category: Category::ConfigIam,
+            entity: EntityKind::Resource,
+            attack: Some(DISABLE_CLOUD_LOGS),
+            dedup_minutes: 60,
+            action_plan: &[
+                "Check that the trail change was planned; compare the trail's settings (multi-region, log file validation, KMS key, bucket) with your baseline.",
+            ],
+            references: &[
+                "CIS AWS Foundations CloudWatch.5",
+            ],
+        },
+        kind: RuleKind::Single,
+        check: Check::<CloudTrail>::One(cloudtrail_change),
     },
     CloudTrailRule {
-        meta: meta!("config.cloudtrail-stopped", "CloudTrail logging stopped or weakened",
-            "A trail was stopped or deleted, or its event selectors stopped recording management events; denied attempts count too.",
-            High, Resource, Some(DISABLE_CLOUD_LOGS),
-            ["Restart logging on the trail (StartLogging) or restore its event selectors now; events are not recorded meanwhile.",
-             "Find out who the principal is and why it touched the trail; if unexpected, revoke its sessions and keys.",
-             "Protect trails with an SCP denying StopLogging, DeleteTrail and PutEventSelectors outside a break-glass role."],
-            ["Panther AWS.CloudTrail.Stopped", "Panther AWS.CloudTrail.EventSelectorsDisabled"]),
-        matcher: cloudtrail_stopped,
+        meta: RuleMeta {
+            id: "config.cloudtrail-stopped",
+            title: "CloudTrail logging stopped or weakened",
+            description: "A trail was stopped or deleted, or its event selectors stopped recording management events; denied attempts count too.",
+            severity: Severity::High,
+            category: Category::ConfigIam,
+            entity: EntityKind::Resource,
+            attack: Some(DISABLE_CLOUD_LOGS),
+            dedup_minutes: 60,
+            action_plan: &[
+                "Restart logging on the trail (StartLogging) or restore its event selectors now; events are not recorded meanwhile.",
+                "Find out who the principal is and why it touched the trail; if unexpected, revoke its sessions and keys.",
+                "Protect trails with an SCP denying StopLogging, DeleteTrail and PutEventSelectors outside a break-glass role.",
+            ],
+            references: &[
+                "Panther AWS.CloudTrail.Stopped",
+                "Panther AWS.CloudTrail.EventSelectorsDisabled",
+            ],
+        },
+        kind: RuleKind::Single,
+        check: Check::<CloudTrail>::One(cloudtrail_stopped),
     },
     CloudTrailRule {
-        meta: meta!("config.log-deletion", "Logs deleted",
-            "A CloudWatch log group or stream, a log destination, VPC flow logs or a Route 53 Resolver query log configuration was deleted.",
-            Medium, Resource, Some(DISABLE_CLOUD_LOGS),
-            ["Check whether the deletion was planned (a decommissioned stack); if not, recreate the logging and find out what happened while it was off.",
-             "Restrict logs:Delete*, ec2:DeleteFlowLogs and route53resolver deletions to the deployment role."],
-            ["Sumo Logic CIS for AWS: evading defenses", "Panther AWS.VPCFlow.LogsDeleted", "Panther AWS.CloudTrail.DNSLogsDeleted"]),
-        matcher: log_deletion,
+        meta: RuleMeta {
+            id: "config.log-deletion",
+            title: "Logs deleted",
+            description: "A CloudWatch log group or stream, a log destination, VPC flow logs or a Route 53 Resolver query log configuration was deleted.",
+            severity: Severity::Medium,
+            category: Category::ConfigIam,
+            entity: EntityKind::Resource,
+            attack: Some(DISABLE_CLOUD_LOGS),
+            dedup_minutes: 60,
+            action_plan: &[
+                "Check whether the deletion was planned (a decommissioned stack); if not, recreate the logging and find out what happened while it was off.",
+                "Restrict logs:Delete*, ec2:DeleteFlowLogs and route53resolver deletions to the deployment role.",
+            ],
+            references: &[
+                "Sumo Logic CIS for AWS: evading defenses",
+                "Panther AWS.VPCFlow.LogsDeleted",
+                "Panther AWS.CloudTrail.DNSLogsDeleted",
+            ],
+        },
+        kind: RuleKind::Single,
+        check: Check::<CloudTrail>::One(log_deletion),
     },
     CloudTrailRule {
-        meta: meta!("config.kms-key-disabled", "KMS key disabled or scheduled for deletion",
-            "A customer managed KMS key was disabled or scheduled for deletion: data encrypted with it becomes unreadable.",
-            High, Resource, Some(DATA_DESTRUCTION),
-            ["If unplanned, cancel the deletion (CancelKeyDeletion) or re-enable the key (EnableKey) within the waiting period.",
-             "Find which data and services use the key before deciding, and who can call kms:ScheduleKeyDeletion."],
-            ["CIS AWS Foundations CloudWatch.7", "Panther AWS.KMS.CustomerManagedKeyLoss"]),
-        matcher: kms_key_disabled,
+        meta: RuleMeta {
+            id: "config.kms-key-disabled",
+            title: "KMS key disabled or scheduled for deletion",
+            description: "A customer managed KMS key was disabled or scheduled for deletion: data encrypted with it becomes unreadable.",
+            severity: Severity::High,
+            category: Category::ConfigIam,
+            entity: EntityKind::Resource,
+            attack: Some(DATA_DESTRUCTION),
+            dedup_minutes: 60,
+            action_plan: &[
+                "If unplanned, cancel the deletion (CancelKeyDeletion) or re-enable the key (EnableKey) within the waiting period.",
+                "Find which data and services use the key before deciding, and who can call kms:ScheduleKeyDeletion.",
+            ],
+            references: &[
+                "CIS AWS Foundations CloudWatch.7",
+                "Panther AWS.KMS.CustomerManagedKeyLoss",
+            ],
+        },
+        kind: RuleKind::Single,
+        check: Check::<CloudTrail>::One(kms_key_disabled),
     },
     CloudTrailRule {
-        meta: meta!("config.s3-bucket-policy-change", "S3 bucket policy changed",
-            "A bucket's ACL, policy, CORS, lifecycle or replication configuration was changed or deleted.",
-            Low, Resource, None,
-            ["Review the new bucket policy or ACL for grants to other accounts or to everyone; revert what was not approved."],
-            ["CIS AWS Foundations CloudWatch.8", "Panther AWS.S3.BucketPolicyModified"]),
-        matcher: s3_bucket_policy_change,
+        meta: RuleMeta {
+            id: "config.s3-bucket-policy-change",
+            title: "S3 bucket policy changed",
+            description: "A bucket's ACL, policy, CORS, lifecycle or replication configuration was changed or deleted.",
+            severity: Severity::Low,
+            category: Category::ConfigIam,
+            entity: EntityKind::Resource,
+            attack: None,
+            dedup_minutes: 60,
+            action_plan: &[
+                "Review the new bucket policy or ACL for grants to other accounts or to everyone; revert what was not approved.",
+            ],
+            references: &[
+                "CIS AWS Foundations CloudWatch.8",
+                "Panther AWS.S3.BucketPolicyModified",
+            ],
+        },
+        kind: RuleKind::Single,
+        check: Check::<CloudTrail>::One(s3_bucket_policy_change),
     },
     CloudTrailRule {
-        meta: meta!("config.s3-public-access", "S3 bucket or object made public",
-            "An ACL granted access to all users or all authenticated AWS users, a public access block was removed or weakened, or a bucket policy allows everyone without a condition.",
-            High, Resource, Some(DATA_FROM_CLOUD_STORAGE),
-            ["Restore the public access block (bucket and account) and remove the public grant or statement now.",
-             "Check the bucket's access logs or data events for reads from unknown addresses since the change."],
-            ["StreamAlert cloudtrail_public_resources", "Panther AWS.S3.DeletePublicAccessBlock"]),
-        matcher: s3_public_access,
+        meta: RuleMeta {
+            id: "config.s3-public-access",
+            title: "S3 bucket or object made public",
+            description: "An ACL granted access to all users or all authenticated AWS users, a public access block was removed or weakened, or a bucket policy allows everyone without a condition.",
+            severity: Severity::High,
+            category: Category::ConfigIam,
+            entity: EntityKind::Resource,
+            attack: Some(DATA_FROM_CLOUD_STORAGE),
+            dedup_minutes: 60,
+            action_plan: &[
+                "Restore the public access block (bucket and account) and remove the public grant or statement now.",
+                "Check the bucket's access logs or data events for reads from unknown addresses since the change.",
+            ],
+            references: &[
+                "StreamAlert cloudtrail_public_resources",
+                "Panther AWS.S3.DeletePublicAccessBlock",
+            ],
+        },
+        kind: RuleKind::Single,
+        check: Check::<CloudTrail>::One(s3_public_access),
     },
     CloudTrailRule {
-        meta: meta!("config.aws-config-change", "AWS Config changed",
-            "The AWS Config recorder or delivery channel was stopped, deleted or reconfigured.",
-            Low, Resource, Some(DISABLE_TOOLS),
-            ["Make sure the configuration recorder is recording all resources and its delivery channel delivers (DescribeConfigurationRecorderStatus)."],
-            ["CIS AWS Foundations CloudWatch.9", "Panther AWS.ConfigService.DisabledDeleted"]),
-        matcher: aws_config_change,
+        meta: RuleMeta {
+            id: "config.aws-config-change",
+            title: "AWS Config changed",
+            description: "The AWS Config recorder or delivery channel was stopped, deleted or reconfigured.",
+            severity: Severity::Low,
+            category: Category::ConfigIam,
+            entity: EntityKind::Resource,
+            attack: Some(DISABLE_TOOLS),
+            dedup_minutes: 60,
+            action_plan: &[
+                "Make sure the configuration recorder is recording all resources and its delivery channel delivers (DescribeConfigurationRecorderStatus).",
+            ],
+            references: &[
+                "CIS AWS Foundations CloudWatch.9",
+                "Panther AWS.ConfigService.DisabledDeleted",
+            ],
+        },
+        kind: RuleKind::Single,
+        check: Check::<CloudTrail>::One(aws_config_change),
     },
     CloudTrailRule {
-        meta: meta!("config.security-group-change", "Security group changed",
-            "A security group or one of its rules was created, changed or deleted.",
-            Low, Resource, Some(CLOUD_FIREWALL),
-            ["Check the change against your infrastructure-as-code; look for rules opened to 0.0.0.0/0 or to unknown networks."],
-            ["CIS AWS Foundations CloudWatch.10", "Panther AWS.EC2.SecurityGroupModified"]),
-        matcher: security_group_change,
+        meta: RuleMeta {
+            id: "config.security-group-change",
+            title: "Security group changed",
+            description: "A security group or one of its rules was created, changed or deleted.",
+            severity: Severity::Low,
+            category: Category::ConfigIam,
+            entity: EntityKind::Resource,
+            attack: Some(CLOUD_FIREWALL),
+            dedup_minutes: 60,
+            action_plan: &[
+                "Check the change against your infrastructure-as-code; look for rules opened to 0.0.0.0/0 or to unknown networks.",
+            ],
+            references: &[
+                "CIS AWS Foundations CloudWatch.10",
+                "Panther AWS.EC2.SecurityGroupModified",
+            ],
+        },
+        kind: RuleKind::Single,
+        check: Check::<CloudTrail>::One(security_group_change),
     },
     CloudTrailRule {
-        meta: meta!("config.security-group-open-ingress", "Security group opened to the internet",
-            "An ingress rule was added allowing any IPv4 or IPv6 address (0.0.0.0/0 or ::/0).",
-            High, Resource, Some(CLOUD_FIREWALL),
-            ["Revoke the rule unless the port serves the public (a load balancer's 443); SSH, RDP and database ports never should.",
-             "Check the instances behind the group for logins from unknown addresses since the change."],
-            ["StreamAlert cloudtrail_security_group_ingress_anywhere", "CIS AWS Foundations EC2.19"]),
-        matcher: security_group_open_ingress,
+        meta: RuleMeta {
+            id: "config.security-group-open-ingress",
+            title: "Security group opened to the internet",
+            description: "An ingress rule was added allowing any IPv4 or IPv6 address (0.0.0.0/0 or ::/0).",
+            severity: Severity::High,
+            category: Category::ConfigIam,
+            entity: EntityKind::Resource,
+            attack: Some(CLOUD_FIREWALL),
+            dedup_minutes: 60,
+            action_plan: &[
+                "Revoke the rule unless the port serves the public (a load balancer's 443); SSH, RDP and database ports never should.",
+                "Check the instances behind the group for logins from unknown addresses since the change.",
+            ],
+            references: &[
+                "StreamAlert cloudtrail_security_group_ingress_anywhere",
+                "CIS AWS Foundations EC2.19",
+            ],
+        },
+        kind: RuleKind::Single,
+        check: Check::<CloudTrail>::One(security_group_open_ingress),
     },
     CloudTrailRule {
-        meta: meta!("config.nacl-change", "Network ACL changed",
-            "A network ACL, one of its entries or an association was created, changed or deleted.",
-            Low, Resource, Some(CLOUD_FIREWALL),
-            ["Check the change against your network design; look for allow entries from 0.0.0.0/0."],
-            ["CIS AWS Foundations CloudWatch.11", "Panther AWS.EC2.NetworkACLModified"]),
-        matcher: nacl_change,
+        meta: RuleMeta {
+            id: "config.nacl-change",
+            title: "Network ACL changed",
+            description: "A network ACL, one of its entries or an association was created, changed or deleted.",
+            severity: Severity::Low,
+            category: Category::ConfigIam,
+            entity: EntityKind::Resource,
+            attack: Some(CLOUD_FIREWALL),
+            dedup_minutes: 60,
+            action_plan: &[
+                "Check the change against your network design; look for allow entries from 0.0.0.0/0.",
+            ],
+            references: &[
+                "CIS AWS Foundations CloudWatch.11",
+                "Panther AWS.EC2.NetworkACLModified",
+            ],
+        },
+        kind: RuleKind::Single,
+        check: Check::<CloudTrail>::One(nacl_change),
     },
     CloudTrailRule {
-        meta: meta!("config.nacl-open-ingress", "Network ACL opened to the internet",
-            "An inbound network ACL entry allowing all of the internet (0.0.0.0/0) was added.",
-            Medium, Resource, Some(CLOUD_FIREWALL),
-            ["Replace the entry with the networks that need access, or delete it."],
-            ["StreamAlert cloudtrail_network_acl_ingress_anywhere", "Panther AWS.CloudTrail.NetworkACLPermissiveEntry"]),
-        matcher: nacl_open_ingress,
+        meta: RuleMeta {
+            id: "config.nacl-open-ingress",
+            title: "Network ACL opened to the internet",
+            description: "An inbound network ACL entry allowing all of the internet (0.0.0.0/0) was added.",
+            severity: Severity::Medium,
+            category: Category::ConfigIam,
+            entity: EntityKind::Resource,
+            attack: Some(CLOUD_FIREWALL),
+            dedup_minutes: 60,
+            action_plan: &[
+                "Replace the entry with the networks that need access, or delete it.",
+            ],
+            references: &[
+                "StreamAlert cloudtrail_network_acl_ingress_anywhere",
+                "Panther AWS.CloudTrail.NetworkACLPermissiveEntry",
+            ],
+        },
+        kind: RuleKind::Single,
+        check: Check::<CloudTrail>::One(nacl_open_ingress),
     },
     CloudTrailRule {
-        meta: meta!("config.gateway-change", "Network gateway changed",
-            "An internet or customer gateway was created, attached, detached or deleted.",
-            Low, Resource, Some(MODIFY_CLOUD_COMPUTE),
-            ["Check that the gateway change was planned: a new internet gateway gives a VPC a way out."],
-            ["CIS AWS Foundations CloudWatch.12", "Panther AWS.EC2.GatewayModified"]),
-        matcher: gateway_change,
+        meta: RuleMeta {
+            id: "config.gateway-change",
+            title: "Network gateway changed",
+            description: "An internet or customer gateway was created, attached, detached or deleted.",
+            severity: Severity::Low,
+            category: Category::ConfigIam,
+            entity: EntityKind::Resource,
+            attack: Some(MODIFY_CLOUD_COMPUTE),
+            dedup_minutes: 60,
+            action_plan: &[
+                "Check that the gateway change was planned: a new internet gateway gives a VPC a way out.",
+            ],
+            references: &[
+                "CIS AWS Foundations CloudWatch.12",
+                "Panther AWS.EC2.GatewayModified",
+            ],
+        },
+        kind: RuleKind::Single,
+        check: Check::<CloudTrail>::One(gateway_change),
     },
     CloudTrailRule {
-        meta: meta!("config.route-table-change", "Route table changed",
-            "A route or route table was created, replaced, disassociated or deleted.",
-            Low, Resource, Some(MODIFY_CLOUD_COMPUTE),
-            ["Check the new routes: traffic sent to an unknown gateway, peering or instance can be intercepted."],
-            ["CIS AWS Foundations CloudWatch.13", "Panther AWS.EC2.RouteTableModified"]),
-        matcher: route_table_change,
+        meta: RuleMeta {
+            id: "config.route-table-change",
+            title: "Route table changed",
+            description: "A route or route table was created, replaced, disassociated or deleted.",
+            severity: Severity::Low,
+            category: Category::ConfigIam,
+            entity: EntityKind::Resource,
+            attack: Some(MODIFY_CLOUD_COMPUTE),
+            dedup_minutes: 60,
+            action_plan: &[
+                "Check the new routes: traffic sent to an unknown gateway, peering or instance can be intercepted.",
+            ],
+            references: &[
+                "CIS AWS Foundations CloudWatch.13",
+                "Panther AWS.EC2.RouteTableModified",
+            ],
+        },
+        kind: RuleKind::Single,
+        check: Check::<CloudTrail>::One(route_table_change),
     },
     CloudTrailRule {
-        meta: meta!("config.vpc-change", "VPC changed",
-            "A VPC, a peering connection or ClassicLink was created, changed or deleted.",
-            Low, Resource, Some(MODIFY_CLOUD_COMPUTE),
-            ["Check that the VPC change was planned; a peering connection to an unknown account is a path in."],
-            ["CIS AWS Foundations CloudWatch.14", "Panther AWS.EC2.VPCModified"]),
-        matcher: vpc_change,
+        meta: RuleMeta {
+            id: "config.vpc-change",
+            title: "VPC changed",
+            description: "A VPC, a peering connection or ClassicLink was created, changed or deleted.",
+            severity: Severity::Low,
+            category: Category::ConfigIam,
+            entity: EntityKind::Resource,
+            attack: Some(MODIFY_CLOUD_COMPUTE),
+            dedup_minutes: 60,
+            action_plan: &[
+                "Check that the VPC change was planned; a peering connection to an unknown account is a path in.",
+            ],
+            references: &[
+                "CIS AWS Foundations CloudWatch.14",
+                "Panther AWS.EC2.VPCModified",
+            ],
+        },
+        kind: RuleKind::Single,
+        check: Check::<CloudTrail>::One(vpc_change),
     },
     CloudTrailRule {
-        meta: meta!("config.organizations-change", "AWS Organizations changed",
-            "The organization's accounts, units or policies changed; an account leaving the organization (even an attempt) escapes its guardrails.",
-            Low, Resource, Some(DISABLE_TOOLS),
-            ["Confirm the change with the organization's administrators; SCP changes alter every account's guardrails.",
-             "For LeaveOrganization: find who tried it from the member account and revoke their access."],
-            ["CIS AWS Foundations 4.15", "Panther AWS.CloudTrail.AttemptToLeaveOrg"]),
-        matcher: organizations_change,
+        meta: RuleMeta {
+            id: "config.organizations-change",
+            title: "AWS Organizations changed",
+            description: "The organization's accounts, units or policies changed; an account leaving the organization (even an attempt) escapes its guardrails.",
+            severity: Severity::Low,
+            category: Category::ConfigIam,
+            entity: EntityKind::Resource,
+            attack: Some(DISABLE_TOOLS),
+            dedup_minutes: 60,
+            action_plan: &[
+                "Confirm the change with the organization's administrators; SCP changes alter every account's guardrails.",
+                "For LeaveOrganization: find who tried it from the member account and revoke their access.",
+            ],
+            references: &[
+                "CIS AWS Foundations 4.15",
+                "Panther AWS.CloudTrail.AttemptToLeaveOrg",
+            ],
+        },
+        kind: RuleKind::Single,
+        check: Check::<CloudTrail>::One(organizations_change),
     },
     CloudTrailRule {
-        meta: meta!("config.security-tooling-tampered", "Security tooling tampered with",
-            "GuardDuty, Security Hub, WAF, EventBridge rules or default EBS encryption were disabled, deleted, or had their findings or IP sets changed.",
-            High, Resource, Some(DISABLE_TOOLS),
-            ["Restore the tool (re-enable the detector, re-associate the web ACL, re-enable the rule) and check what happened while it was off.",
-             "For changed findings or IP sets, compare with the previous version: attackers suppress findings and trust their own IPs."],
-            ["Panther AWS.WAF.Disassociation", "Panther AWS.IPSet.Modified", "Panther AWS.SecurityHub.Finding.Evasion", "Panther AWS.EC2.EBS.Encryption.Disabled", "Sigma aws_guardduty_disruption"]),
-        matcher: security_tooling_tampered,
+        meta: RuleMeta {
+            id: "config.security-tooling-tampered",
+            title: "Security tooling tampered with",
+            description: "GuardDuty, Security Hub, WAF, EventBridge rules or default EBS encryption were disabled, deleted, or had their findings or IP sets changed.",
+            severity: Severity::High,
+            category: Category::ConfigIam,
+            entity: EntityKind::Resource,
+            attack: Some(DISABLE_TOOLS),
+            dedup_minutes: 60,
+            action_plan: &[
+                "Restore the tool (re-enable the detector, re-associate the web ACL, re-enable the rule) and check what happened while it was off.",
+                "For changed findings or IP sets, compare with the previous version: attackers suppress findings and trust their own IPs.",
+            ],
+            references: &[
+                "Panther AWS.WAF.Disassociation",
+                "Panther AWS.IPSet.Modified",
+                "Panther AWS.SecurityHub.Finding.Evasion",
+                "Panther AWS.EC2.EBS.Encryption.Disabled",
+                "Sigma aws_guardduty_disruption",
+            ],
+        },
+        kind: RuleKind::Single,
+        check: Check::<CloudTrail>::One(security_tooling_tampered),
     },
     CloudTrailRule {
-        meta: meta!("config.resource-shared", "Snapshot or image shared",
-            "An EBS snapshot, an AMI or an RDS snapshot was shared with everyone, or with an account outside the known ones.",
-            High, Resource, Some(TRANSFER_TO_CLOUD_ACCOUNT),
-            ["Remove the share (reset the attribute) unless it was approved; a public snapshot can be copied by anyone.",
-             "Find out what data the snapshot holds and whether the other account copied it."],
-            ["StreamAlert cloudtrail_snapshot_or_ami_made_public", "Panther AWS.CloudTrail.SnapshotMadePublic"]),
-        matcher: resource_shared,
+        meta: RuleMeta {
+            id: "config.resource-shared",
+            title: "Snapshot or image shared",
+            description: "An EBS snapshot, an AMI or an RDS snapshot was shared with everyone, or with an account outside the known ones.",
+            severity: Severity::High,
+            category: Category::ConfigIam,
+            entity: EntityKind::Resource,
+            attack: Some(TRANSFER_TO_CLOUD_ACCOUNT),
+            dedup_minutes: 60,
+            action_plan: &[
+                "Remove the share (reset the attribute) unless it was approved; a public snapshot can be copied by anyone.",
+                "Find out what data the snapshot holds and whether the other account copied it.",
+            ],
+            references: &[
+                "StreamAlert cloudtrail_snapshot_or_ami_made_public",
+                "Panther AWS.CloudTrail.SnapshotMadePublic",
+            ],
+        },
+        kind: RuleKind::Single,
+        check: Check::<CloudTrail>::One(resource_shared),
     },
     CloudTrailRule {
-        meta: meta!("config.access-key-for-other-user", "Access key created for another user",
-            "A principal created an access key for an IAM user other than itself: a way to keep access through someone else's identity.",
-            Medium, Resource, Some(ADDITIONAL_CLOUD_CREDENTIALS),
-            ["Ask the owner of the target user whether they expected a new key; if not, deactivate and delete it.",
-             "Review what the creator did before and after: it may hold stolen credentials."],
-            ["Panther AWS.IAM.Backdoor.User.Keys"]),
-        matcher: access_key_for_other_user,
+        meta: RuleMeta {
+            id: "config.access-key-for-other-user",
+            title: "Access key created for another user",
+            description: "A principal created an access key for an IAM user other than itself: a way to keep access through someone else's identity.",
+            severity: Severity::Medium,
+            category: Category::ConfigIam,
+            entity: EntityKind::Resource,
+            attack: Some(ADDITIONAL_CLOUD_CREDENTIALS),
+            dedup_minutes: 60,
+            action_plan: &[
+                "Ask the owner of the target user whether they expected a new key; if not, deactivate and delete it.",
+                "Review what the creator did before and after: it may hold stolen credentials.",
+            ],
+            references: &[
+                "Panther AWS.IAM.Backdoor.User.Keys",
+            ],
+        },
+        kind: RuleKind::Single,
+        check: Check::<CloudTrail>::One(access_key_for_other_user),
     },
     CloudTrailRule {
-        meta: meta!("config.login-profile-change", "Console password set for another user",
-            "A console password was created or changed for another user without requiring a reset at next sign-in: the setter can sign in as that user.",
-            Medium, Resource, Some(ACCOUNT_MANIPULATION),
-            ["Ask the target user whether they asked for a password; if not, delete the login profile.",
-             "Require passwordResetRequired for administrator-set passwords."],
-            ["Panther AWS.User.Login.Profile.Modified", "Sigma aws_iam_backdoor_users_keys"]),
-        matcher: login_profile_change,
+        meta: RuleMeta {
+            id: "config.login-profile-change",
+            title: "Console password set for another user",
+            description: "A console password was created or changed for another user without requiring a reset at next sign-in: the setter can sign in as that user.",
+            severity: Severity::Medium,
+            category: Category::ConfigIam,
+            entity: EntityKind::Resource,
+            attack: Some(ACCOUNT_MANIPULATION),
+            dedup_minutes: 60,
+            action_plan: &[
+                "Ask the target user whether they asked for a password; if not, delete the login profile.",
+                "Require passwordResetRequired for administrator-set passwords.",
+            ],
+            references: &[
+                "Panther AWS.User.Login.Profile.Modified",
+                "Sigma aws_iam_backdoor_users_keys",
+            ],
+        },
+        kind: RuleKind::Single,
+        check: Check::<CloudTrail>::One(login_profile_change),
     },
     CloudTrailRule {
-        meta: meta!("config.role-trust-changed", "Role trust policy changed",
-            "A role's trust policy changed; trusting everyone or an unknown account lets outsiders assume it.",
-            Medium, Resource, Some(ADDITIONAL_CLOUD_ROLES),
-            ["Read the new trust policy: every principal it names can now assume the role.",
-             "Revert it if it trusts * or an account you do not know, and review AssumeRole events for that role since."],
-            ["Stratus Red Team aws.persistence.iam-backdoor-role"]),
-        matcher: role_trust_changed,
+        meta: RuleMeta {
+            id: "config.role-trust-changed",
+            title: "Role trust policy changed",
+            description: "A role's trust policy changed; trusting everyone or an unknown account lets outsiders assume it.",
+            severity: Severity::Medium,
+            category: Category::ConfigIam,
+            entity: EntityKind::Resource,
+            attack: Some(ADDITIONAL_CLOUD_ROLES),
+            dedup_minutes: 60,
+            action_plan: &[
+                "Read the new trust policy: every principal it names can now assume the role.",
+                "Revert it if it trusts * or an account you do not know, and review AssumeRole events for that role since.",
+            ],
+            references: &[
+                "Stratus Red Team aws.persistence.iam-backdoor-role",
+            ],
+        },
+        kind: RuleKind::Single,
+        check: Check::<CloudTrail>::One(role_trust_changed),
     },
     CloudTrailRule {
-        meta: meta!("config.lambda-persistence", "Lambda function creating access",
-            "Code running in a Lambda function created access keys, opened a security group, or changed a role's trust policy: a known way to keep access.",
-            High, Principal, Some(ADDITIONAL_CLOUD_CREDENTIALS),
-            ["Identify the function from the role session name and read its code and recent UpdateFunctionCode events.",
-             "Revert what it created: delete the access key, revoke the ingress rule, restore the trust policy.",
-             "Remove iam:CreateAccessKey, ec2:AuthorizeSecurityGroupIngress and iam:UpdateAssumeRolePolicy from the function's role."],
-            ["Sumo Logic CIS for AWS: maintaining access"]),
-        matcher: lambda_persistence,
+        meta: RuleMeta {
+            id: "config.lambda-persistence",
+            title: "Lambda function creating access",
+            description: "Code running in a Lambda function created access keys, opened a security group, or changed a role's trust policy: a known way to keep access.",
+            severity: Severity::High,
+            category: Category::ConfigIam,
+            entity: EntityKind::Principal,
+            attack: Some(ADDITIONAL_CLOUD_CREDENTIALS),
+            dedup_minutes: 60,
+            action_plan: &[
+                "Identify the function from the role session name and read its code and recent UpdateFunctionCode events.",
+                "Revert what it created: delete the access key, revoke the ingress rule, restore the trust policy.",
+                "Remove iam:CreateAccessKey, ec2:AuthorizeSecurityGroupIngress and iam:UpdateAssumeRolePolicy from the function's role.",
+            ],
+            references: &[
+                "Sumo Logic CIS for AWS: maintaining access",
+            ],
+        },
+        kind: RuleKind::Single,
+        check: Check::<CloudTrail>::One(lambda_persistence),
     },
     CloudTrailRule {
-        meta: meta!("config.lambda-exposed", "Lambda function opened to everyone or another account",
-            "A resource-based permission lets any principal, or an account outside the known ones, invoke or manage a function.",
-            High, Resource, Some(EVENT_TRIGGERED_EXECUTION),
-            ["Remove the permission statement (RemovePermission) unless it was approved.",
-             "Check the function's invocations from the new principal since the change."],
-            ["Panther AWS.Potential.Backdoor.Lambda"]),
-        matcher: lambda_exposed,
+        meta: RuleMeta {
+            id: "config.lambda-exposed",
+            title: "Lambda function opened to everyone or another account",
+            description: "A resource-based permission lets any principal, or an account outside the known ones, invoke or manage a function.",
+            severity: Severity::High,
+            category: Category::ConfigIam,
+            entity: EntityKind::Resource,
+            attack: Some(EVENT_TRIGGERED_EXECUTION),
+            dedup_minutes: 60,
+            action_plan: &[
+                "Remove the permission statement (RemovePermission) unless it was approved.",
+                "Check the function's invocations from the new principal since the change.",
+            ],
+            references: &[
+                "Panther AWS.Potential.Backdoor.Lambda",
+            ],
+        },
+        kind: RuleKind::Single,
+        check: Check::<CloudTrail>::One(lambda_exposed),
     },
     CloudTrailRule {
-        meta: meta!("config.lambda-code-changed", "Lambda code or layers changed",
-            "A function's code was updated, or layers were set, by a person (medium) or by another role (low).",
-            Medium, Resource, Some(EVENT_TRIGGERED_EXECUTION),
-            ["Check that the deployment came from your pipeline; compare the new code's hash (CodeSha256) with the pipeline's build.",
-             "For unknown layers, inspect their content: a layer runs before the function's handler."],
-            ["Panther AWS.Lambda.UpdateFunctionCode", "Panther AWS.Lambda.UpdateFunctionConfiguration"]),
-        matcher: lambda_code_changed,
+        meta: RuleMeta {
+            id: "config.lambda-code-changed",
+            title: "Lambda code or layers changed",
+            description: "A function's code was updated, or layers were set, by a person (medium) or by another role (low).",
+            severity: Severity::Medium,
+            category: Category::ConfigIam,
+            entity: EntityKind::Resource,
+            attack: Some(EVENT_TRIGGERED_EXECUTION),
+            dedup_minutes: 60,
+            action_plan: &[
+                "Check that the deployment came from your pipeline; compare the new code's hash (CodeSha256) with the pipeline's build.",
+                "For unknown layers, inspect their content: a layer runs before the function's handler.",
+            ],
+            references: &[
+                "Panther AWS.Lambda.UpdateFunctionCode",
+                "Panther AWS.Lambda.UpdateFunctionConfiguration",
+            ],
+        },
+        kind: RuleKind::Single,
+        check: Check::<CloudTrail>::One(lambda_code_changed),
     },
     CloudTrailRule {
-        meta: meta!("config.rolesanywhere-trust-anchor", "IAM Roles Anywhere trust anchor changed",
-            "A Roles Anywhere trust anchor was created or updated: certificates it trusts get role credentials from outside AWS.",
-            Medium, Resource, Some(ADDITIONAL_CLOUD_CREDENTIALS),
-            ["Check the certificate authority the anchor trusts; remove anchors nobody can account for, with their profiles."],
-            ["Stratus Red Team aws.persistence.rolesanywhere-create-trust-anchor"]),
-        matcher: rolesanywhere_trust_anchor,
+        meta: RuleMeta {
+            id: "config.rolesanywhere-trust-anchor",
+            title: "IAM Roles Anywhere trust anchor changed",
+            description: "A Roles Anywhere trust anchor was created or updated: certificates it trusts get role credentials from outside AWS.",
+            severity: Severity::Medium,
+            category: Category::ConfigIam,
+            entity: EntityKind::Resource,
+            attack: Some(ADDITIONAL_CLOUD_CREDENTIALS),
+            dedup_minutes: 60,
+            action_plan: &[
+                "Check the certificate authority the anchor trusts; remove anchors nobody can account for, with their profiles.",
+            ],
+            references: &[
+                "Stratus Red Team aws.persistence.rolesanywhere-create-trust-anchor",
+            ],
+        },
+        kind: RuleKind::Single,
+        check: Check::<CloudTrail>::One(rolesanywhere_trust_anchor),
     },
 ];
 
@@ -277,18 +596,18 @@ fn target(r: &CloudTrailRecord<'_>, keys: &[&str]) -> Option<Entity> {
     keys.iter().find_map(|k| req_str(r, k)).map(resource)
 }
 
-fn hit_on(r: &CloudTrailRecord<'_>, keys: &[&str]) -> Option<Verdict> {
-    Some(Verdict {
+fn hit_on(r: &CloudTrailRecord<'_>, keys: &[&str]) -> Option<Hit> {
+    Some(Hit {
         entity: target(r, keys),
-        ..Verdict::default()
+        ..Hit::default()
     })
 }
 
-fn iam_policy_change(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> {
-    (r.is_success() && call_in(r, "iam.amazonaws.com", IAM_POLICY_CHANGES)).then(Verdict::default)
+fn iam_policy_change(r: &CloudTrailRecord<'_>, _: &Context<'_>) -> Option<Hit> {
+    (r.is_success() && call_in(r, "iam.amazonaws.com", IAM_POLICY_CHANGES)).then(Hit::default)
 }
 
-fn admin_policy_attached(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> {
+fn admin_policy_attached(r: &CloudTrailRecord<'_>, _: &Context<'_>) -> Option<Hit> {
     let attach = call_in(
         r,
         "iam.amazonaws.com",
@@ -301,7 +620,7 @@ fn admin_policy_attached(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdi
     hit_on(r, &["userName", "roleName", "groupName"])
 }
 
-fn cloudtrail_change(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> {
+fn cloudtrail_change(r: &CloudTrailRecord<'_>, _: &Context<'_>) -> Option<Hit> {
     const NAMES: &[&str] = &[
         "CreateTrail",
         "UpdateTrail",
@@ -315,7 +634,7 @@ fn cloudtrail_change(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> 
     hit_on(r, &["name", "trailName"])
 }
 
-fn cloudtrail_stopped(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> {
+fn cloudtrail_stopped(r: &CloudTrailRecord<'_>, _: &Context<'_>) -> Option<Hit> {
     // A denied attempt counts; a call that failed otherwise (no such trail) stopped nothing.
     if r.event_source != "cloudtrail.amazonaws.com" || !(r.is_success() || r.is_denied()) {
         return None;
@@ -339,7 +658,7 @@ fn cloudtrail_stopped(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict>
     hit_on(r, &["name", "trailName"])
 }
 
-fn log_deletion(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> {
+fn log_deletion(r: &CloudTrailRecord<'_>, _: &Context<'_>) -> Option<Hit> {
     let deleted = call_in(
         r,
         "logs.amazonaws.com",
@@ -361,7 +680,7 @@ fn log_deletion(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> {
         .pointer("/DeleteFlowLogsRequest/FlowLogId/content")
         .and_then(Value::as_str)
         .map(resource);
-    Some(Verdict {
+    Some(Hit {
         entity: flow_logs.or_else(|| {
             target(
                 r,
@@ -373,11 +692,11 @@ fn log_deletion(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> {
                 ],
             )
         }),
-        ..Verdict::default()
+        ..Hit::default()
     })
 }
 
-fn kms_key_disabled(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> {
+fn kms_key_disabled(r: &CloudTrailRecord<'_>, _: &Context<'_>) -> Option<Hit> {
     if !(r.is_success()
         && call_in(
             r,
@@ -390,7 +709,7 @@ fn kms_key_disabled(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> {
     hit_on(r, &["keyId"])
 }
 
-fn s3_bucket_policy_change(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> {
+fn s3_bucket_policy_change(r: &CloudTrailRecord<'_>, _: &Context<'_>) -> Option<Hit> {
     const NAMES: &[&str] = &[
         "PutBucketAcl",
         "PutBucketPolicy",
@@ -444,7 +763,7 @@ fn allows_everyone(policy: &Value) -> bool {
     })
 }
 
-fn s3_public_access(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> {
+fn s3_public_access(r: &CloudTrailRecord<'_>, _: &Context<'_>) -> Option<Hit> {
     if !r.is_success()
         || !matches!(
             &*r.event_source,
@@ -478,16 +797,16 @@ fn s3_public_access(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> {
     }
     let object =
         req_str(r, "key").and_then(|k| req_str(r, "bucketName").map(|b| format!("{b}/{k}")));
-    Some(Verdict {
+    Some(Hit {
         entity: object
             .map(resource)
             .or_else(|| target(r, &["bucketName"]))
             .or_else(|| r.account_id().map(resource)),
-        ..Verdict::default()
+        ..Hit::default()
     })
 }
 
-fn aws_config_change(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> {
+fn aws_config_change(r: &CloudTrailRecord<'_>, _: &Context<'_>) -> Option<Hit> {
     if !r.is_success() || r.event_source != "config.amazonaws.com" {
         return None;
     }
@@ -496,14 +815,14 @@ fn aws_config_change(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> 
         "PutDeliveryChannel" | "PutConfigurationRecorder" => Severity::Low,
         _ => return None,
     };
-    Some(Verdict {
+    Some(Hit {
         severity: Some(severity),
         entity: target(r, &["configurationRecorderName", "deliveryChannelName"]),
-        ..Verdict::default()
+        ..Hit::default()
     })
 }
 
-fn security_group_change(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> {
+fn security_group_change(r: &CloudTrailRecord<'_>, _: &Context<'_>) -> Option<Hit> {
     const NAMES: &[&str] = &[
         "AuthorizeSecurityGroupIngress",
         "AuthorizeSecurityGroupEgress",
@@ -518,7 +837,7 @@ fn security_group_change(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdi
     hit_on(r, &["groupId", "groupName"])
 }
 
-fn security_group_open_ingress(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> {
+fn security_group_open_ingress(r: &CloudTrailRecord<'_>, _: &Context<'_>) -> Option<Hit> {
     if !(r.is_success() && call_in(r, "ec2.amazonaws.com", &["AuthorizeSecurityGroupIngress"])) {
         return None;
     }
@@ -529,13 +848,13 @@ fn security_group_open_ingress(r: &CloudTrailRecord<'_>, _: &Settings) -> Option
         &["cidrIp", "cidrIpv6", "CidrIp", "CidrIpv6"],
         &|v| matches!(v.as_str(), Some("0.0.0.0/0" | "::/0")),
     );
-    anywhere.then(|| Verdict {
+    anywhere.then(|| Hit {
         entity: target(r, &["groupId", "groupName"]),
-        ..Verdict::default()
+        ..Hit::default()
     })
 }
 
-fn nacl_change(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> {
+fn nacl_change(r: &CloudTrailRecord<'_>, _: &Context<'_>) -> Option<Hit> {
     const NAMES: &[&str] = &[
         "CreateNetworkAcl",
         "CreateNetworkAclEntry",
@@ -550,7 +869,7 @@ fn nacl_change(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> {
     hit_on(r, &["networkAclId", "associationId"])
 }
 
-fn nacl_open_ingress(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> {
+fn nacl_open_ingress(r: &CloudTrailRecord<'_>, _: &Context<'_>) -> Option<Hit> {
     if !(r.is_success() && call_in(r, "ec2.amazonaws.com", &["CreateNetworkAclEntry"])) {
         return None;
     }
@@ -559,13 +878,13 @@ fn nacl_open_ingress(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> 
         req_str(r, "cidrBlock") == Some("0.0.0.0/0") || req_str(r, "ipv6CidrBlock") == Some("::/0");
     let allow = req_str(r, "ruleAction").is_some_and(|a| a.eq_ignore_ascii_case("allow"));
     let ingress = matches!(req.get("egress"), Some(Value::Bool(false)));
-    (anywhere && allow && ingress).then(|| Verdict {
+    (anywhere && allow && ingress).then(|| Hit {
         entity: target(r, &["networkAclId"]),
-        ..Verdict::default()
+        ..Hit::default()
     })
 }
 
-fn gateway_change(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> {
+fn gateway_change(r: &CloudTrailRecord<'_>, _: &Context<'_>) -> Option<Hit> {
     const NAMES: &[&str] = &[
         "CreateCustomerGateway",
         "DeleteCustomerGateway",
@@ -580,7 +899,7 @@ fn gateway_change(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> {
     hit_on(r, &["internetGatewayId", "customerGatewayId", "vpcId"])
 }
 
-fn route_table_change(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> {
+fn route_table_change(r: &CloudTrailRecord<'_>, _: &Context<'_>) -> Option<Hit> {
     const NAMES: &[&str] = &[
         "CreateRoute",
         "CreateRouteTable",
@@ -596,7 +915,7 @@ fn route_table_change(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict>
     hit_on(r, &["routeTableId", "associationId", "vpcId"])
 }
 
-fn vpc_change(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> {
+fn vpc_change(r: &CloudTrailRecord<'_>, _: &Context<'_>) -> Option<Hit> {
     const NAMES: &[&str] = &[
         "CreateVpc",
         "DeleteVpc",
@@ -616,7 +935,7 @@ fn vpc_change(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> {
     hit_on(r, &["vpcId", "vpcPeeringConnectionId"])
 }
 
-fn organizations_change(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> {
+fn organizations_change(r: &CloudTrailRecord<'_>, _: &Context<'_>) -> Option<Hit> {
     const NAMES: &[&str] = &[
         "AcceptHandshake",
         "AttachPolicy",
@@ -653,19 +972,19 @@ fn organizations_change(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdic
     .or_else(|| r.account_id().map(resource));
     if r.event_name == "LeaveOrganization" {
         // Leaving escapes every SCP: even a denied attempt shows intent.
-        return Some(Verdict {
+        return Some(Hit {
             severity: Some(Severity::High),
             entity,
-            ..Verdict::default()
+            ..Hit::default()
         });
     }
-    r.is_success().then_some(Verdict {
+    r.is_success().then_some(Hit {
         entity,
-        ..Verdict::default()
+        ..Hit::default()
     })
 }
 
-fn security_tooling_tampered(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> {
+fn security_tooling_tampered(r: &CloudTrailRecord<'_>, _: &Context<'_>) -> Option<Hit> {
     if !r.is_success() {
         return None;
     }
@@ -692,7 +1011,7 @@ fn security_tooling_tampered(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<V
     if !tampered {
         return None;
     }
-    Some(Verdict {
+    Some(Hit {
         entity: target(
             r,
             &[
@@ -706,11 +1025,11 @@ fn security_tooling_tampered(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<V
             ],
         )
         .or_else(|| r.account_id().map(resource)),
-        ..Verdict::default()
+        ..Hit::default()
     })
 }
 
-fn resource_shared(r: &CloudTrailRecord<'_>, settings: &Settings) -> Option<Verdict> {
+fn resource_shared(r: &CloudTrailRecord<'_>, settings: &Context<'_>) -> Option<Hit> {
     if !r.is_success() {
         return None;
     }
@@ -744,10 +1063,10 @@ fn resource_shared(r: &CloudTrailRecord<'_>, settings: &Settings) -> Option<Verd
     } else {
         return None;
     };
-    Some(Verdict {
+    Some(Hit {
         severity: Some(severity),
         entity: target(r, &[target_key]),
-        ..Verdict::default()
+        ..Hit::default()
     })
 }
 
@@ -773,7 +1092,7 @@ fn string_list(v: Option<&Value>) -> Vec<&str> {
         .unwrap_or_default()
 }
 
-fn access_key_for_other_user(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> {
+fn access_key_for_other_user(r: &CloudTrailRecord<'_>, _: &Context<'_>) -> Option<Hit> {
     if !(r.is_success() && call_in(r, "iam.amazonaws.com", &["CreateAccessKey"])) {
         return None;
     }
@@ -785,9 +1104,9 @@ fn access_key_for_other_user(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<V
     let own = r
         .arn()
         .is_some_and(|a| a.ends_with(&format!("user/{target_user}")));
-    (!own).then(|| Verdict {
+    (!own).then(|| Hit {
         entity: Some(resource(target_user)),
-        ..Verdict::default()
+        ..Hit::default()
     })
 }
 
@@ -800,7 +1119,7 @@ fn caller_name<'r>(r: &'r CloudTrailRecord<'_>) -> Option<&'r str> {
     }
 }
 
-fn login_profile_change(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> {
+fn login_profile_change(r: &CloudTrailRecord<'_>, _: &Context<'_>) -> Option<Hit> {
     if !(r.is_success()
         && call_in(
             r,
@@ -816,13 +1135,13 @@ fn login_profile_change(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdic
     let target_user = req_str(r, "userName");
     let for_other = target_user.is_some() && target_user != caller_name(r);
     let reset_required = r.request().get("passwordResetRequired") == Some(&Value::Bool(true));
-    (for_other && !reset_required).then(|| Verdict {
+    (for_other && !reset_required).then(|| Hit {
         entity: target_user.map(resource),
-        ..Verdict::default()
+        ..Hit::default()
     })
 }
 
-fn role_trust_changed(r: &CloudTrailRecord<'_>, settings: &Settings) -> Option<Verdict> {
+fn role_trust_changed(r: &CloudTrailRecord<'_>, settings: &Context<'_>) -> Option<Hit> {
     if !(r.is_success() && call_in(r, "iam.amazonaws.com", &["UpdateAssumeRolePolicy"])) {
         return None;
     }
@@ -836,14 +1155,14 @@ fn role_trust_changed(r: &CloudTrailRecord<'_>, settings: &Settings) -> Option<V
                 })
         })
     });
-    Some(Verdict {
+    Some(Hit {
         severity: risky.then_some(Severity::High),
         entity: target(r, &["roleName"]),
-        ..Verdict::default()
+        ..Hit::default()
     })
 }
 
-fn lambda_persistence(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> {
+fn lambda_persistence(r: &CloudTrailRecord<'_>, _: &Context<'_>) -> Option<Hit> {
     let persistence_call = call_in(
         r,
         "iam.amazonaws.com",
@@ -859,10 +1178,10 @@ fn lambda_persistence(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict>
         && r.user_agent
             .as_deref()
             .is_some_and(|ua| ua.contains("AWS_Lambda_"));
-    (invoked_by_lambda || from_function).then(Verdict::default)
+    (invoked_by_lambda || from_function).then(Hit::default)
 }
 
-fn lambda_exposed(r: &CloudTrailRecord<'_>, settings: &Settings) -> Option<Verdict> {
+fn lambda_exposed(r: &CloudTrailRecord<'_>, settings: &Context<'_>) -> Option<Hit> {
     if !(r.is_success()
         && r.event_source == "lambda.amazonaws.com"
         && r.event_name.starts_with("AddPermission"))
@@ -872,13 +1191,13 @@ fn lambda_exposed(r: &CloudTrailRecord<'_>, settings: &Settings) -> Option<Verdi
     let principal = req_str(r, "principal")?;
     let exposed = principal == "*"
         || principal_account(principal).is_some_and(|a| is_foreign_account(r, settings, a));
-    exposed.then(|| Verdict {
+    exposed.then(|| Hit {
         entity: target(r, &["functionName"]),
-        ..Verdict::default()
+        ..Hit::default()
     })
 }
 
-fn lambda_code_changed(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> {
+fn lambda_code_changed(r: &CloudTrailRecord<'_>, _: &Context<'_>) -> Option<Hit> {
     if r.event_source != "lambda.amazonaws.com" || !r.is_success() {
         return None;
     }
@@ -896,14 +1215,14 @@ fn lambda_code_changed(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict
     if !changed {
         return None;
     }
-    Some(Verdict {
+    Some(Hit {
         severity: (!is_human_session(r)).then_some(Severity::Low),
         entity: target(r, &["functionName"]),
-        ..Verdict::default()
+        ..Hit::default()
     })
 }
 
-fn rolesanywhere_trust_anchor(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> {
+fn rolesanywhere_trust_anchor(r: &CloudTrailRecord<'_>, _: &Context<'_>) -> Option<Hit> {
     if !(r.is_success()
         && call_in(
             r,

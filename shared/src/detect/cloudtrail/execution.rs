@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::*;
-use crate::detect::{Category, RuleMeta, Severity, Verdict};
+use crate::detect::{Category, Check, CloudTrail, Context, Hit, RuleKind, RuleMeta, Severity};
 
 /// The single-event rules of the "Credential access, execution, lateral movement" dashboard.
 pub static RULES: &[CloudTrailRule] = &[
@@ -24,7 +24,8 @@ pub static RULES: &[CloudTrailRule] = &[
             ],
             references: &["Panther AWS.EC2.Startup.Script.Change"],
         },
-        matcher: ec2_user_data_modified,
+        kind: RuleKind::Single,
+        check: Check::<CloudTrail>::One(ec2_user_data_modified),
     },
     CloudTrailRule {
         meta: RuleMeta {
@@ -42,7 +43,8 @@ pub static RULES: &[CloudTrailRule] = &[
             ],
             references: &["Panther AWS.SSM.DistributedCommand", "Stratus Red Team aws.execution.ssm-send-command"],
         },
-        matcher: ssm_remote_command,
+        kind: RuleKind::Single,
+        check: Check::<CloudTrail>::One(ssm_remote_command),
     },
     CloudTrailRule {
         meta: RuleMeta {
@@ -60,7 +62,8 @@ pub static RULES: &[CloudTrailRule] = &[
             ],
             references: &["Panther AWS.EC2.LaunchUnusualEC2Instances"],
         },
-        matcher: unusual_instance_type,
+        kind: RuleKind::Single,
+        check: Check::<CloudTrail>::One(unusual_instance_type),
     },
     CloudTrailRule {
         meta: RuleMeta {
@@ -78,7 +81,8 @@ pub static RULES: &[CloudTrailRule] = &[
             ],
             references: &["Panther AWS.EC2.MultiInstanceConnect", "Stratus Red Team aws.lateral-movement.ec2-instance-connect"],
         },
-        matcher: ec2_instance_connect,
+        kind: RuleKind::Single,
+        check: Check::<CloudTrail>::One(ec2_instance_connect),
     },
     CloudTrailRule {
         meta: RuleMeta {
@@ -96,27 +100,28 @@ pub static RULES: &[CloudTrailRule] = &[
             ],
             references: &["Permiso LLMjacking research", "Panther AWS.Bedrock.ModelAccess"],
         },
-        matcher: bedrock_model_access,
+        kind: RuleKind::Single,
+        check: Check::<CloudTrail>::One(bedrock_model_access),
     },
 ];
 
-fn ec2_user_data_modified(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> {
+fn ec2_user_data_modified(r: &CloudTrailRecord<'_>, _: &Context<'_>) -> Option<Hit> {
     if !(r.is_success() && call_in(r, "ec2.amazonaws.com", &["ModifyInstanceAttribute"])) {
         return None;
     }
     let req = r.request();
     let user_data = req.get("userData").is_some() || req_str(r, "attribute") == Some("userData");
-    user_data.then(|| Verdict {
+    user_data.then(|| Hit {
         entity: req_str(r, "instanceId").map(resource),
-        ..Verdict::default()
+        ..Hit::default()
     })
 }
 
-fn ssm_remote_command(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> {
+fn ssm_remote_command(r: &CloudTrailRecord<'_>, _: &Context<'_>) -> Option<Hit> {
     (r.is_success()
         && call_in(r, "ssm.amazonaws.com", &["SendCommand", "StartSession"])
         && is_human_session(r))
-    .then(Verdict::default)
+    .then(Hit::default)
 }
 
 /// Families of accelerated instances: GPU (p, g), Inferentia, Trainium, Gaudi (dl).
@@ -149,7 +154,7 @@ pub fn is_unusual_instance_type(instance_type: &str, settings: &Settings) -> boo
     accelerated || very_large
 }
 
-fn unusual_instance_type(r: &CloudTrailRecord<'_>, settings: &Settings) -> Option<Verdict> {
+fn unusual_instance_type(r: &CloudTrailRecord<'_>, settings: &Context<'_>) -> Option<Hit> {
     if !(call_in(r, "ec2.amazonaws.com", &["RunInstances"]) && (r.is_success() || r.is_denied())) {
         return None;
     }
@@ -165,10 +170,10 @@ fn unusual_instance_type(r: &CloudTrailRecord<'_>, settings: &Settings) -> Optio
     types
         .iter()
         .any(|t| is_unusual_instance_type(t, settings))
-        .then(Verdict::default)
+        .then(Hit::default)
 }
 
-fn ec2_instance_connect(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> {
+fn ec2_instance_connect(r: &CloudTrailRecord<'_>, _: &Context<'_>) -> Option<Hit> {
     if !r.is_success() {
         return None;
     }
@@ -177,25 +182,25 @@ fn ec2_instance_connect(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdic
         "ec2-instance-connect.amazonaws.com",
         &["SendSSHPublicKey", "SendSerialConsoleSSHPublicKey"],
     ) {
-        return Some(Verdict {
+        return Some(Hit {
             entity: req_str(r, "instanceId").map(resource),
-            ..Verdict::default()
+            ..Hit::default()
         });
     }
-    call_in(r, "ec2.amazonaws.com", &["EnableSerialConsoleAccess"]).then(|| Verdict {
+    call_in(r, "ec2.amazonaws.com", &["EnableSerialConsoleAccess"]).then(|| Hit {
         severity: Some(Severity::Medium),
         entity: r.account_id().map(resource),
-        ..Verdict::default()
+        ..Hit::default()
     })
 }
 
-fn bedrock_model_access(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> {
+fn bedrock_model_access(r: &CloudTrailRecord<'_>, _: &Context<'_>) -> Option<Hit> {
     const NAMES: &[&str] = &[
         "PutFoundationModelEntitlement",
         "CreateFoundationModelAgreement",
         "PutUseCaseForModelAccess",
     ];
-    (r.is_success() && call_in(r, "bedrock.amazonaws.com", NAMES)).then(Verdict::default)
+    (r.is_success() && call_in(r, "bedrock.amazonaws.com", NAMES)).then(Hit::default)
 }
 
 #[cfg(test)]

@@ -13,9 +13,17 @@ use serde_json::Value;
 use super::{Attack, CloudTrailRule, Entity, EntityKind, Settings};
 use crate::sources::cloudtrail::CloudTrailRecord;
 
-/// Every single-event CloudTrail rule, in catalogue order.
+/// Every CloudTrail rule, in catalogue order: the single-event rules, then the windowed and
+/// anomaly ones (which may count the single-event hits), then the geo ones.
 pub fn rules() -> Vec<CloudTrailRule> {
-    [user::RULES, config::RULES, execution::RULES].concat()
+    [
+        user::RULES,
+        config::RULES,
+        execution::RULES,
+        windows::RULES,
+        super::geo::RULES,
+    ]
+    .concat()
 }
 
 /// `eventSource` is `service` and `eventName` is one of `names`.
@@ -286,7 +294,7 @@ pub(crate) mod testing {
 
     use serde_json::{json, Value};
 
-    use crate::detect::{CloudTrailRule, Settings, Verdict};
+    use crate::detect::{CloudTrailRule, Context, Hit, Settings};
     use crate::sources::cloudtrail::CloudTrailRecord;
 
     /// The rule `id`.
@@ -298,14 +306,14 @@ pub(crate) mod testing {
     }
 
     /// The verdict of rule `id` on the record `v`, with `settings`.
-    pub fn verdict_with(id: &str, v: &Value, settings: &Settings) -> Option<Verdict> {
+    pub fn verdict_with(id: &str, v: &Value, settings: &Settings) -> Option<Hit> {
         let text = v.to_string();
         let r = CloudTrailRecord::parse(&text).expect("record");
-        (rule(id).matcher)(&r, settings)
+        rule(id).first(&r, &Context::of(settings))
     }
 
     /// The verdict with default settings.
-    pub fn verdict(id: &str, v: &Value) -> Option<Verdict> {
+    pub fn verdict(id: &str, v: &Value) -> Option<Hit> {
         verdict_with(id, v, &Settings::default())
     }
 

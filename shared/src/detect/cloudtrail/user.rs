@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::*;
-use crate::detect::{Category, RuleMeta, Severity, Verdict};
+use crate::detect::{Category, Check, CloudTrail, Context, Hit, RuleKind, RuleMeta, Severity};
 
 /// The single-event rules of the "Suspicious user activity" dashboard.
 pub static RULES: &[CloudTrailRule] = &[
@@ -24,7 +24,8 @@ pub static RULES: &[CloudTrailRule] = &[
             ],
             references: &["CIS AWS Foundations CloudWatch.1", "Panther AWS.Root.Activity"],
         },
-        matcher: root_activity,
+        kind: RuleKind::Single,
+        check: Check::<CloudTrail>::One(root_activity),
     },
     CloudTrailRule {
         meta: RuleMeta {
@@ -43,7 +44,8 @@ pub static RULES: &[CloudTrailRule] = &[
             ],
             references: &["Panther AWS.Console.RootLogin"],
         },
-        matcher: root_login,
+        kind: RuleKind::Single,
+        check: Check::<CloudTrail>::One(root_login),
     },
     CloudTrailRule {
         meta: RuleMeta {
@@ -62,7 +64,8 @@ pub static RULES: &[CloudTrailRule] = &[
             ],
             references: &["Panther AWS.CloudTrail.RootAccessKeyCreated", "CIS AWS Foundations IAM.4"],
         },
-        matcher: root_access_key_created,
+        kind: RuleKind::Single,
+        check: Check::<CloudTrail>::One(root_access_key_created),
     },
     CloudTrailRule {
         meta: RuleMeta {
@@ -80,7 +83,8 @@ pub static RULES: &[CloudTrailRule] = &[
             ],
             references: &["Panther AWS.CloudTrail.RootPasswordChanged"],
         },
-        matcher: root_password_changed,
+        kind: RuleKind::Single,
+        check: Check::<CloudTrail>::One(root_password_changed),
     },
     CloudTrailRule {
         meta: RuleMeta {
@@ -98,7 +102,8 @@ pub static RULES: &[CloudTrailRule] = &[
             ],
             references: &["CIS AWS Foundations CloudWatch.3", "Panther AWS.Console.LoginWithoutMFA"],
         },
-        matcher: console_login_no_mfa,
+        kind: RuleKind::Single,
+        check: Check::<CloudTrail>::One(console_login_no_mfa),
     },
     CloudTrailRule {
         meta: RuleMeta {
@@ -116,7 +121,8 @@ pub static RULES: &[CloudTrailRule] = &[
             ],
             references: &["CIS AWS Foundations CloudWatch.6", "Sigma aws_console_login_failure"],
         },
-        matcher: console_login_failed,
+        kind: RuleKind::Single,
+        check: Check::<CloudTrail>::One(console_login_failed),
     },
     CloudTrailRule {
         meta: RuleMeta {
@@ -134,7 +140,8 @@ pub static RULES: &[CloudTrailRule] = &[
             ],
             references: &["CIS AWS Foundations CloudWatch.2", "Panther AWS.CloudTrail.UnauthorizedAPICall"],
         },
-        matcher: unauthorized_api_call,
+        kind: RuleKind::Single,
+        check: Check::<CloudTrail>::One(unauthorized_api_call),
     },
     CloudTrailRule {
         meta: RuleMeta {
@@ -152,7 +159,8 @@ pub static RULES: &[CloudTrailRule] = &[
             ],
             references: &["Panther AWS.Console.GetSigninToken.Abuse", "Sigma aws_console_getsignintoken"],
         },
-        matcher: get_signin_token,
+        kind: RuleKind::Single,
+        check: Check::<CloudTrail>::One(get_signin_token),
     },
     CloudTrailRule {
         meta: RuleMeta {
@@ -170,45 +178,46 @@ pub static RULES: &[CloudTrailRule] = &[
             ],
             references: &["Stratus Red Team aws.persistence.sts-federation-token"],
         },
-        matcher: federation_token,
+        kind: RuleKind::Single,
+        check: Check::<CloudTrail>::One(federation_token),
     },
 ];
 
-fn root_activity(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> {
+fn root_activity(r: &CloudTrailRecord<'_>, _: &Context<'_>) -> Option<Hit> {
     let by_root = r.identity_type() == Some("Root")
         && r.user_identity.invoked_by.is_none()
         && r.event_type.as_deref() != Some("AwsServiceEvent");
-    by_root.then(|| Verdict {
+    by_root.then(|| Hit {
         discriminator: r.source_ip_address.as_deref().map(str::to_owned),
-        ..Verdict::default()
+        ..Hit::default()
     })
 }
 
-fn root_login(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> {
+fn root_login(r: &CloudTrailRecord<'_>, _: &Context<'_>) -> Option<Hit> {
     (r.identity_type() == Some("Root") && r.console_login_outcome() == Some(true))
-        .then(Verdict::default)
+        .then(Hit::default)
 }
 
-fn root_access_key_created(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> {
+fn root_access_key_created(r: &CloudTrailRecord<'_>, _: &Context<'_>) -> Option<Hit> {
     let for_itself = r.request().get("userName").is_none_or(Value::is_null);
     (call_in(r, "iam.amazonaws.com", &["CreateAccessKey"])
         && r.identity_type() == Some("Root")
         && r.is_success()
         && for_itself)
-        .then(Verdict::default)
+        .then(Hit::default)
 }
 
-fn root_password_changed(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> {
+fn root_password_changed(r: &CloudTrailRecord<'_>, _: &Context<'_>) -> Option<Hit> {
     let ok = r
         .response()
         .get("PasswordUpdated")
         .and_then(Value::as_str)
         .is_none_or(|v| v == "Success");
     (r.event_name == "PasswordUpdated" && r.identity_type() == Some("Root") && r.is_success() && ok)
-        .then(Verdict::default)
+        .then(Hit::default)
 }
 
-fn console_login_no_mfa(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> {
+fn console_login_no_mfa(r: &CloudTrailRecord<'_>, _: &Context<'_>) -> Option<Hit> {
     if r.console_login_outcome() != Some(true) || r.identity_type() != Some("IAMUser") {
         return None;
     }
@@ -216,32 +225,32 @@ fn console_login_no_mfa(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdic
     let mfa_used = extra.get("MFAUsed").and_then(Value::as_str) == Some("Yes");
     let saml = extra.get("SamlProviderArn").is_some_and(|v| !v.is_null());
     let sso = r.arn().is_some_and(|a| a.contains("AWSReservedSSO"));
-    (!mfa_used && !saml && !sso).then(Verdict::default)
+    (!mfa_used && !saml && !sso).then(Hit::default)
 }
 
-fn console_login_failed(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> {
-    (r.console_login_outcome() == Some(false)).then(Verdict::default)
+fn console_login_failed(r: &CloudTrailRecord<'_>, _: &Context<'_>) -> Option<Hit> {
+    (r.console_login_outcome() == Some(false)).then(Hit::default)
 }
 
-fn unauthorized_api_call(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> {
+fn unauthorized_api_call(r: &CloudTrailRecord<'_>, _: &Context<'_>) -> Option<Hit> {
     // Log delivery services probe bucket permissions as a matter of course.
     let noise = r.source_ip_address.as_deref() == Some("delivery.logs.amazonaws.com")
         || r.event_name == "HeadBucket";
-    (r.is_denied() && !noise).then(Verdict::default)
+    (r.is_denied() && !noise).then(Hit::default)
 }
 
-fn get_signin_token(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> {
+fn get_signin_token(r: &CloudTrailRecord<'_>, _: &Context<'_>) -> Option<Hit> {
     // The AWS SSO portal's own calls carry this unexpanded Maven placeholder as user agent.
     const SSO_PORTAL_AGENT: &str = "Jersey/${project.version}";
     (call_in(r, "signin.amazonaws.com", &["GetSigninToken"])
         && r.user_agent.as_deref() != Some(SSO_PORTAL_AGENT))
-    .then(Verdict::default)
+    .then(Hit::default)
 }
 
-fn federation_token(r: &CloudTrailRecord<'_>, _: &Settings) -> Option<Verdict> {
+fn federation_token(r: &CloudTrailRecord<'_>, _: &Context<'_>) -> Option<Hit> {
     (call_in(r, "sts.amazonaws.com", &["GetFederationToken"])
         && r.identity_type() == Some("IAMUser"))
-    .then(Verdict::default)
+    .then(Hit::default)
 }
 
 #[cfg(test)]

@@ -5,7 +5,9 @@
 use serde_json::Value;
 
 use super::*;
-use crate::detect::{Category, CloudTrailWindowRule, Observation, RuleKind, RuleMeta, Severity};
+use crate::detect::{
+    Category, Check, CloudTrail, CloudTrailRule, Context, Hit, RuleKind, RuleMeta, Severity,
+};
 
 pub(crate) const fn window(minutes: u32, min_count: u64, min_distinct: [u64; 2]) -> RuleKind {
     RuleKind::Window {
@@ -27,8 +29,8 @@ pub(crate) const fn three_hour_anomaly(min_count: u64) -> RuleKind {
 }
 
 /// Every windowed and anomaly CloudTrail rule.
-pub static RULES: &[CloudTrailWindowRule] = &[
-    CloudTrailWindowRule {
+pub static RULES: &[CloudTrailRule] = &[
+    CloudTrailRule {
         meta: RuleMeta {
             id: "user.console-login-burst",
             title: "Burst of failed console logins",
@@ -45,9 +47,9 @@ pub static RULES: &[CloudTrailWindowRule] = &[
             references: &["Panther Standard.BruteForceByUser", "Panther Standard.BruteForceByIP"],
         },
         kind: window(60, 10, [0, 0]),
-        observe: console_login_burst,
+        check: Check::<CloudTrail>::Each(console_login_burst),
     },
-    CloudTrailWindowRule {
+    CloudTrailRule {
         meta: RuleMeta {
             id: "user.root-login-failed-burst",
             title: "Repeated failed root logins",
@@ -64,9 +66,9 @@ pub static RULES: &[CloudTrailWindowRule] = &[
             references: &["Panther AWS.Console.RootLoginFailed"],
         },
         kind: window(15, 5, [0, 0]),
-        observe: root_login_failed,
+        check: Check::<CloudTrail>::Each(root_login_failed),
     },
-    CloudTrailWindowRule {
+    CloudTrailRule {
         meta: RuleMeta {
             id: "user.password-spraying",
             title: "Password spraying",
@@ -83,9 +85,9 @@ pub static RULES: &[CloudTrailWindowRule] = &[
             references: &["Panther AWS.CloudTrail.PasswordSpraying"],
         },
         kind: window(60, 11, [6, 0]),
-        observe: password_spraying,
+        check: Check::<CloudTrail>::Each(password_spraying),
     },
-    CloudTrailWindowRule {
+    CloudTrailRule {
         meta: RuleMeta {
             id: "user.mfa-failed",
             title: "Repeated failed MFA",
@@ -102,9 +104,9 @@ pub static RULES: &[CloudTrailWindowRule] = &[
             references: &["Panther AWS.Unsuccessful.MFA.attempt"],
         },
         kind: window(15, 2, [0, 0]),
-        observe: mfa_failed,
+        check: Check::<CloudTrail>::Each(mfa_failed),
     },
-    CloudTrailWindowRule {
+    CloudTrailRule {
         meta: RuleMeta {
             id: "user.access-denied-burst",
             title: "Burst of denied calls across services",
@@ -121,9 +123,9 @@ pub static RULES: &[CloudTrailWindowRule] = &[
             references: &["Sumo Logic CIS for AWS: Expel access denied query"],
         },
         kind: window(60, 6, [2, 2]),
-        observe: access_denied_burst,
+        check: Check::<CloudTrail>::Each(access_denied_burst),
     },
-    CloudTrailWindowRule {
+    CloudTrailRule {
         meta: RuleMeta {
             id: "user.recon-access-denied",
             title: "Reconnaissance denied",
@@ -140,9 +142,9 @@ pub static RULES: &[CloudTrailWindowRule] = &[
             references: &["Panther AWS.IAMUser.ReconAccessDenied"],
         },
         kind: window(10, 15, [0, 0]),
-        observe: recon_access_denied,
+        check: Check::<CloudTrail>::Each(recon_access_denied),
     },
-    CloudTrailWindowRule {
+    CloudTrailRule {
         meta: RuleMeta {
             id: "cred.secrets-bulk-read",
             title: "Bulk read of secrets",
@@ -164,9 +166,9 @@ pub static RULES: &[CloudTrailWindowRule] = &[
             references: &["Panther AWS.SecretsManager.RetrieveSecrets", "Panther AWS.SecretsManager.BatchRetrieveSecrets"],
         },
         kind: window(10, 1, [10, 0]),
-        observe: secrets_bulk_read,
+        check: Check::<CloudTrail>::Each(secrets_bulk_read),
     },
-    CloudTrailWindowRule {
+    CloudTrailRule {
         meta: RuleMeta {
             id: "cred.ssm-secure-parameters-read",
             title: "Bulk read of secure parameters",
@@ -187,9 +189,9 @@ pub static RULES: &[CloudTrailWindowRule] = &[
             references: &["Panther AWS.SSM.DecryptSSMParams"],
         },
         kind: window(10, 1, [10, 0]),
-        observe: ssm_secure_parameters,
+        check: Check::<CloudTrail>::Each(ssm_secure_parameters),
     },
-    CloudTrailWindowRule {
+    CloudTrailRule {
         meta: RuleMeta {
             id: "cred.ec2-password-data",
             title: "Repeated Windows password retrieval",
@@ -210,9 +212,9 @@ pub static RULES: &[CloudTrailWindowRule] = &[
             references: &["Panther AWS.EC2.ManyPasswordReadAttempts"],
         },
         kind: window(10, 5, [0, 0]),
-        observe: ec2_password_data,
+        check: Check::<CloudTrail>::Each(ec2_password_data),
     },
-    CloudTrailWindowRule {
+    CloudTrailRule {
         meta: RuleMeta {
             id: "discovery.ec2-user-data",
             title: "Repeated reads of EC2 user data",
@@ -233,9 +235,9 @@ pub static RULES: &[CloudTrailWindowRule] = &[
             references: &["Panther AWS.EC2.DownloadInstanceUserData"],
         },
         kind: window(10, 5, [0, 0]),
-        observe: ec2_user_data_reads,
+        check: Check::<CloudTrail>::Each(ec2_user_data_reads),
     },
-    CloudTrailWindowRule {
+    CloudTrailRule {
         meta: RuleMeta {
             id: "user.console-login-failed-anomaly",
             title: "Unusual number of failed console logins",
@@ -252,9 +254,9 @@ pub static RULES: &[CloudTrailWindowRule] = &[
             references: &["Sumo Logic CIS for AWS: failed logins outlier query"],
         },
         kind: three_hour_anomaly(3),
-        observe: console_login_failed,
+        check: Check::<CloudTrail>::Each(console_login_failed),
     },
-    CloudTrailWindowRule {
+    CloudTrailRule {
         meta: RuleMeta {
             id: "config.change-anomaly",
             title: "Unusual number of configuration changes",
@@ -270,7 +272,7 @@ pub static RULES: &[CloudTrailWindowRule] = &[
             references: &["Sumo Logic CIS for AWS: Suspicious Config dashboard"],
         },
         kind: three_hour_anomaly(3),
-        observe: config_changes,
+        check: Check::<CloudTrail>::Each(config_changes),
     },
 ];
 
@@ -278,47 +280,32 @@ fn principal(r: &CloudTrailRecord<'_>) -> Entity {
     crate::detect::cloudtrail_entity(EntityKind::Principal, r)
 }
 
-fn console_login_burst(
-    r: &CloudTrailRecord<'_>,
-    _: &Settings,
-    _: &[&str],
-    out: &mut Vec<Observation>,
-) {
+fn console_login_burst(r: &CloudTrailRecord<'_>, _: &Context<'_>, out: &mut Vec<Hit>) {
     if r.console_login_outcome() != Some(false) {
         return;
     }
-    out.push(Observation::of(crate::detect::cloudtrail_entity(
+    out.push(Hit::of(crate::detect::cloudtrail_entity(
         EntityKind::User,
         r,
     )));
     if let Some(ip) = r.source_ip_address.as_deref() {
-        out.push(Observation::of(Entity {
+        out.push(Hit::of(Entity {
             kind: EntityKind::Ip,
             id: ip.to_owned(),
         }));
     }
 }
 
-fn root_login_failed(
-    r: &CloudTrailRecord<'_>,
-    _: &Settings,
-    _: &[&str],
-    out: &mut Vec<Observation>,
-) {
+fn root_login_failed(r: &CloudTrailRecord<'_>, _: &Context<'_>, out: &mut Vec<Hit>) {
     if r.console_login_outcome() == Some(false) && r.identity_type() == Some("Root") {
-        out.push(Observation::of(crate::detect::cloudtrail_entity(
+        out.push(Hit::of(crate::detect::cloudtrail_entity(
             EntityKind::Account,
             r,
         )));
     }
 }
 
-fn password_spraying(
-    r: &CloudTrailRecord<'_>,
-    _: &Settings,
-    _: &[&str],
-    out: &mut Vec<Observation>,
-) {
+fn password_spraying(r: &CloudTrailRecord<'_>, _: &Context<'_>, out: &mut Vec<Hit>) {
     if r.console_login_outcome() != Some(false) {
         return;
     }
@@ -326,50 +313,42 @@ fn password_spraying(
     let region = r.aws_region.as_deref().unwrap_or("unknown");
     // A hidden name (a mistyped one) counts once, as CloudTrail does not say which it was.
     let user = r.user_identity.user_name.as_deref().map(crate::state::clip);
-    out.push(Observation {
-        entity: Entity {
+    out.push(Hit {
+        entity: Some(Entity {
             kind: EntityKind::Account,
             id: format!("{account}/{region}"),
-        },
+        }),
         distinct: [user, None],
         immediate: false,
+        ..Hit::default()
     });
 }
 
-fn mfa_failed(r: &CloudTrailRecord<'_>, _: &Settings, _: &[&str], out: &mut Vec<Observation>) {
+fn mfa_failed(r: &CloudTrailRecord<'_>, _: &Context<'_>, out: &mut Vec<Hit>) {
     let mfa = r.additional().get("MFAUsed").and_then(Value::as_str) == Some("Yes");
     if r.console_login_outcome() == Some(false) && mfa {
-        out.push(Observation::of(crate::detect::cloudtrail_entity(
+        out.push(Hit::of(crate::detect::cloudtrail_entity(
             EntityKind::User,
             r,
         )));
     }
 }
 
-fn access_denied_burst(
-    r: &CloudTrailRecord<'_>,
-    _: &Settings,
-    _: &[&str],
-    out: &mut Vec<Observation>,
-) {
+fn access_denied_burst(r: &CloudTrailRecord<'_>, _: &Context<'_>, out: &mut Vec<Hit>) {
     if r.is_denied() {
-        out.push(Observation {
-            entity: principal(r),
+        out.push(Hit {
+            entity: Some(principal(r)),
             distinct: [
                 Some(r.event_name.to_string()),
                 Some(r.event_source.to_string()),
             ],
             immediate: false,
+            ..Hit::default()
         });
     }
 }
 
-fn recon_access_denied(
-    r: &CloudTrailRecord<'_>,
-    _: &Settings,
-    _: &[&str],
-    out: &mut Vec<Observation>,
-) {
+fn recon_access_denied(r: &CloudTrailRecord<'_>, _: &Context<'_>, out: &mut Vec<Hit>) {
     const SERVICES: [&str; 5] = [
         "dynamodb.amazonaws.com",
         "ec2.amazonaws.com",
@@ -381,40 +360,32 @@ fn recon_access_denied(
         .iter()
         .any(|p| r.event_name.starts_with(p));
     if r.is_denied() && read && SERVICES.contains(&&*r.event_source) {
-        out.push(Observation::of(principal(r)));
+        out.push(Hit::of(principal(r)));
     }
 }
 
-fn secrets_bulk_read(
-    r: &CloudTrailRecord<'_>,
-    _: &Settings,
-    _: &[&str],
-    out: &mut Vec<Observation>,
-) {
+fn secrets_bulk_read(r: &CloudTrailRecord<'_>, _: &Context<'_>, out: &mut Vec<Hit>) {
     if r.event_source != "secretsmanager.amazonaws.com" || !r.is_success() {
         return;
     }
     match &*r.event_name {
-        "GetSecretValue" => out.push(Observation {
-            entity: principal(r),
+        "GetSecretValue" => out.push(Hit {
+            entity: Some(principal(r)),
             distinct: [req_str(r, "secretId").map(crate::state::clip), None],
             immediate: false,
+            ..Hit::default()
         }),
-        "BatchGetSecretValue" => out.push(Observation {
-            entity: principal(r),
+        "BatchGetSecretValue" => out.push(Hit {
+            entity: Some(principal(r)),
             distinct: [None, None],
             immediate: true,
+            ..Hit::default()
         }),
         _ => {}
     }
 }
 
-fn ssm_secure_parameters(
-    r: &CloudTrailRecord<'_>,
-    _: &Settings,
-    _: &[&str],
-    out: &mut Vec<Observation>,
-) {
+fn ssm_secure_parameters(r: &CloudTrailRecord<'_>, _: &Context<'_>, out: &mut Vec<Hit>) {
     if !(r.is_success()
         && call_in(
             r,
@@ -436,60 +407,41 @@ fn ssm_secure_parameters(
         names.extend(list.iter().filter_map(Value::as_str));
     }
     for name in names {
-        out.push(Observation {
-            entity: principal(r),
+        out.push(Hit {
+            entity: Some(principal(r)),
             distinct: [Some(crate::state::clip(name)), None],
             immediate: false,
+            ..Hit::default()
         });
     }
 }
 
-fn ec2_password_data(
-    r: &CloudTrailRecord<'_>,
-    _: &Settings,
-    _: &[&str],
-    out: &mut Vec<Observation>,
-) {
+fn ec2_password_data(r: &CloudTrailRecord<'_>, _: &Context<'_>, out: &mut Vec<Hit>) {
     if call_in(r, "ec2.amazonaws.com", &["GetPasswordData"]) && (r.is_success() || r.is_denied()) {
-        out.push(Observation::of(principal(r)));
+        out.push(Hit::of(principal(r)));
     }
 }
 
-fn ec2_user_data_reads(
-    r: &CloudTrailRecord<'_>,
-    _: &Settings,
-    _: &[&str],
-    out: &mut Vec<Observation>,
-) {
+fn ec2_user_data_reads(r: &CloudTrailRecord<'_>, _: &Context<'_>, out: &mut Vec<Hit>) {
     if call_in(r, "ec2.amazonaws.com", &["DescribeInstanceAttribute"])
         && req_str(r, "attribute") == Some("userData")
         && (r.is_success() || r.is_denied())
     {
-        out.push(Observation::of(principal(r)));
+        out.push(Hit::of(principal(r)));
     }
 }
 
-fn console_login_failed(
-    r: &CloudTrailRecord<'_>,
-    _: &Settings,
-    _: &[&str],
-    out: &mut Vec<Observation>,
-) {
+fn console_login_failed(r: &CloudTrailRecord<'_>, _: &Context<'_>, out: &mut Vec<Hit>) {
     if r.console_login_outcome() == Some(false) {
-        out.push(Observation::of(crate::detect::cloudtrail_entity(
+        out.push(Hit::of(crate::detect::cloudtrail_entity(
             EntityKind::User,
             r,
         )));
     }
 }
 
-fn config_changes(
-    r: &CloudTrailRecord<'_>,
-    _: &Settings,
-    fired: &[&str],
-    out: &mut Vec<Observation>,
-) {
-    if fired.iter().any(|id| id.starts_with("config.")) {
-        out.push(Observation::of(principal(r)));
+fn config_changes(r: &CloudTrailRecord<'_>, cx: &Context<'_>, out: &mut Vec<Hit>) {
+    if cx.fired.iter().any(|id| id.starts_with("config.")) {
+        out.push(Hit::of(principal(r)));
     }
 }
