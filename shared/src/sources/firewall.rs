@@ -7,8 +7,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use super::cloudtrail::lenient_str;
-use super::{lenient_time, lenient_u64};
+use super::lenient::{lenient_str, lenient_time, lenient_u64};
 use crate::ecs::{
     compact_raw, Cloud, EcsEvent, Endpoint, Event, Http, HttpRequest, Log, LogFile, Network,
     Observer, ObserverRule, Related, Url, UserAgent,

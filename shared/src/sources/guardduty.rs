@@ -8,8 +8,7 @@ use std::cell::OnceCell;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use super::cloudtrail::{lenient_bool, lenient_str};
-use super::{lenient_f64, lenient_time, lenient_u64};
+use super::lenient::{lenient_bool, lenient_f64, lenient_str, lenient_time, lenient_u64};
 use crate::ecs::{
     compact_raw, Account, Cloud, EcsEvent, Endpoint, Event, Geo, Log, LogFile, ObserverRule,
     Related, Service, User,

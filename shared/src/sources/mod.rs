@@ -3,10 +3,25 @@
 pub mod cloudtrail;
 pub mod firewall;
 pub mod guardduty;
+pub mod lenient;
 pub mod securityhub;
 pub mod waf;
 
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
+
+/// The `detail-type` of GuardDuty's EventBridge events (one literal for the constants below).
+macro_rules! guardduty_detail_type {
+    () => {
+        "GuardDuty Finding"
+    };
+}
+/// How the `detail-type`s of Security Hub's EventBridge events start ("- Imported", "- Custom
+/// Action", "- Custom Action - Imported").
+macro_rules! securityhub_detail_type_prefix {
+    () => {
+        "Security Hub Findings"
+    };
+}
 
 /// The sources the pipeline reads: log files from S3 (CloudTrail, WAF, Network Firewall) and
 /// findings from EventBridge (GuardDuty, Security Hub).
@@ -68,9 +83,9 @@ impl LogSource {
         }
         let head = &raw[..end];
         let has = |k: &str| head.contains(k);
-        if has("\"GuardDuty Finding\"") {
+        if has(concat!("\"", guardduty_detail_type!(), "\"")) {
             Some(LogSource::GuardDuty)
-        } else if has("\"Security Hub Findings") {
+        } else if has(concat!("\"", securityhub_detail_type_prefix!())) {
             Some(LogSource::SecurityHub)
         } else if has("\"eventVersion\"") || has("\"Records\"") || has("\"eventSource\"") {
             Some(LogSource::CloudTrail)
@@ -179,38 +194,6 @@ pub fn account_from_key(key: &str) -> Option<&str> {
         first
     };
     (acct.len() == 12 && acct.bytes().all(|b| b.is_ascii_digit())).then_some(acct)
-}
-
-/// An optional number that tolerates a number written as a string (`"443"`) and treats any
-/// other type as absent.
-pub(crate) fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    Ok(match serde_json::Value::deserialize(d)? {
-        serde_json::Value::Number(n) => n.as_u64().or_else(|| n.as_f64().map(|f| f as u64)),
-        serde_json::Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    })
-}
-
-/// An optional float that tolerates a number written as a string.
-pub(crate) fn lenient_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
-    Ok(match serde_json::Value::deserialize(d)? {
-        serde_json::Value::Number(n) => n.as_f64(),
-        serde_json::Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    })
-}
-
-/// A time written as epoch seconds or milliseconds (number or digits) or RFC 3339 text, as
-/// Unix milliseconds.
-pub(crate) fn lenient_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    Ok(match serde_json::Value::deserialize(d)? {
-        serde_json::Value::Number(n) => n
-            .as_i64()
-            .or_else(|| n.as_f64().map(|f| f as i64))
-            .map(crate::timefmt::epoch_to_millis),
-        serde_json::Value::String(s) => crate::timefmt::parse_any_millis(&s),
-        _ => None,
-    })
 }
 
 /// The account and region of an ARN (`arn:aws:wafv2:us-east-1:123456789012:...`).
@@ -377,10 +360,9 @@ pub fn unwrap_eventbridge(raw: &str) -> Result<Vec<&str>, String> {
 }
 
 /// The `detail-type` of GuardDuty's EventBridge events.
-pub const GUARDDUTY_DETAIL_TYPE: &str = "GuardDuty Finding";
-/// How the `detail-type`s of Security Hub's EventBridge events start ("- Imported", "- Custom
-/// Action", "- Custom Action - Imported").
-pub const SECURITYHUB_DETAIL_TYPE_PREFIX: &str = "Security Hub Findings";
+pub const GUARDDUTY_DETAIL_TYPE: &str = guardduty_detail_type!();
+/// How the `detail-type`s of Security Hub's EventBridge events start.
+pub const SECURITYHUB_DETAIL_TYPE_PREFIX: &str = securityhub_detail_type_prefix!();
 
 /// The source of an EventBridge event's findings, by its `detail-type`.
 pub fn source_of_detail_type(detail_type: &str) -> Option<LogSource> {

@@ -7,8 +7,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use super::cloudtrail::lenient_str;
-use super::{lenient_f64, lenient_time};
+use super::lenient::{lenient_f64, lenient_str, lenient_time};
 use crate::ecs::{
     compact_raw, Account, Cloud, EcsEvent, Event, Log, LogFile, ObserverRule, Related,
 };

@@ -8,8 +8,8 @@ use std::cell::OnceCell;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use super::cloudtrail::lenient_str;
-use super::{arn_account_region, lenient_time, lenient_u64};
+use super::arn_account_region;
+use super::lenient::{lenient_str, lenient_time, lenient_u64};
 use crate::ecs::{
     compact_raw, Account, Aws, Cloud, EcsEvent, Endpoint, Event, Geo, Http, HttpRequest,
     HttpResponse, Log, LogFile, Network, ObserverRule, Related, Service, Url, UserAgent,
