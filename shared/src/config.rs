@@ -28,12 +28,19 @@ pub const ENV_BASELINE_RETENTION_DAYS: &str = "BASELINE_RETENTION_DAYS";
 /// Evidence events kept per finding. Default 5.
 pub const ENV_MAX_EVIDENCE: &str = "MAX_EVIDENCE_EVENTS";
 
-/// Key prefixes read as CloudTrail, besides AWS's layout (comma-separated).
-pub const ENV_CLOUDTRAIL_PREFIXES: &str = "CLOUDTRAIL_PREFIXES";
-/// Key prefixes read as WAF logs, besides AWS's layouts (comma-separated).
-pub const ENV_WAF_PREFIXES: &str = "WAF_PREFIXES";
-/// Key prefixes read as Network Firewall logs, besides AWS's layout (comma-separated).
-pub const ENV_NETWORK_FIREWALL_PREFIXES: &str = "NETWORK_FIREWALL_PREFIXES";
+/// Key prefixes and their source, besides AWS's layouts: `source=prefix` pairs,
+/// comma-separated (`waf=firehose/waf/,cloudtrail=org-trail/`).
+pub const ENV_SOURCE_PREFIXES: &str = "SOURCE_PREFIXES";
+/// The per-source variables `SOURCE_PREFIXES` replaces, still read (comma-separated prefixes
+/// of one source each), after it.
+pub const LEGACY_SOURCE_PREFIXES: [(&str, crate::sources::LogSource); 3] = [
+    ("CLOUDTRAIL_PREFIXES", crate::sources::LogSource::CloudTrail),
+    ("WAF_PREFIXES", crate::sources::LogSource::Waf),
+    (
+        "NETWORK_FIREWALL_PREFIXES",
+        crate::sources::LogSource::NetworkFirewall,
+    ),
+];
 
 /// Changes to rules' thresholds, windows and severities: a JSON object by rule id, e.g.
 /// `{"web.blocked-burst": {"min_count": 300}}`. Default: none.
@@ -70,9 +77,7 @@ pub const ALL_ENV: &[&str] = &[
     ENV_STATE_RETENTION_DAYS,
     ENV_BASELINE_RETENTION_DAYS,
     ENV_MAX_EVIDENCE,
-    ENV_CLOUDTRAIL_PREFIXES,
-    ENV_WAF_PREFIXES,
-    ENV_NETWORK_FIREWALL_PREFIXES,
+    ENV_SOURCE_PREFIXES,
     ENV_RULE_SETTINGS,
     ENV_KNOWN_ACCOUNTS,
     ENV_GEOIP_CITY_DB,
@@ -230,10 +235,19 @@ impl LogIngestConfig {
                 history_days: days(get(ENV_GEO_HISTORY_DAYS), ENV_GEO_HISTORY_DAYS, 90)? / 86_400,
                 ..crate::geo::GeoSettings::default()
             },
-            layouts: crate::sources::KeyLayouts {
-                cloudtrail: list(get(ENV_CLOUDTRAIL_PREFIXES)),
-                waf: list(get(ENV_WAF_PREFIXES)),
-                network_firewall: list(get(ENV_NETWORK_FIREWALL_PREFIXES)),
+            layouts: {
+                let mut layouts =
+                    crate::sources::KeyLayouts::parse(get(ENV_SOURCE_PREFIXES).unwrap_or(""))
+                        .map_err(|reason| ConfigError {
+                            name: ENV_SOURCE_PREFIXES,
+                            reason,
+                        })?;
+                for (name, source) in LEGACY_SOURCE_PREFIXES {
+                    layouts
+                        .prefixes
+                        .extend(list(get(name)).into_iter().map(|p| (p, source)));
+                }
+                layouts
             },
         })
     }
@@ -314,17 +328,37 @@ mod tests {
         assert_eq!(c.state.retention_secs, 2 * 86400);
         assert_eq!(c.min_severity, Severity::Low);
         assert_eq!(c.max_evidence, 5);
-        assert!(c.layouts.waf.is_empty());
+        assert!(c.layouts.prefixes.is_empty());
         let c = LogIngestConfig::from_map(&env(&[
             (
                 ENV_FINDINGS_TOPIC_ARN,
                 "arn:aws:sns:us-east-1:111122223333:findings",
             ),
             (ENV_STATE_TABLE, "state"),
-            (ENV_WAF_PREFIXES, "waf/, edge/ ,"),
+            (ENV_SOURCE_PREFIXES, "waf=waf/, cloudtrail=org/"),
+            ("WAF_PREFIXES", "edge/ ,"),
         ]))
         .unwrap();
-        assert_eq!(c.layouts.waf, vec!["waf/".to_owned(), "edge/".to_owned()]);
+        use crate::sources::LogSource;
+        assert_eq!(
+            c.layouts.prefixes,
+            vec![
+                ("waf/".to_owned(), LogSource::Waf),
+                ("org/".to_owned(), LogSource::CloudTrail),
+                ("edge/".to_owned(), LogSource::Waf)
+            ],
+            "SOURCE_PREFIXES first, then the old per-source variables"
+        );
+        let bad = LogIngestConfig::from_map(&env(&[
+            (
+                ENV_FINDINGS_TOPIC_ARN,
+                "arn:aws:sns:us-east-1:111122223333:findings",
+            ),
+            (ENV_STATE_TABLE, "state"),
+            (ENV_SOURCE_PREFIXES, "wafs=x/"),
+        ]))
+        .unwrap_err();
+        assert_eq!(bad.name, ENV_SOURCE_PREFIXES);
         let with = |v: &str| {
             LogIngestConfig::from_map(&env(&[
                 (

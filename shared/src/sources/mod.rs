@@ -135,12 +135,9 @@ pub enum KeyVerdict {
 /// organization that delivers WAF logs through its own Firehose stream to `waf/` says so here.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KeyLayouts {
-    /// Prefixes of CloudTrail objects.
-    pub cloudtrail: Vec<String>,
-    /// Prefixes of WAF objects.
-    pub waf: Vec<String>,
-    /// Prefixes of Network Firewall objects.
-    pub network_firewall: Vec<String>,
+    /// Key prefixes and the source of the objects under them, in order: the first that matches
+    /// decides.
+    pub prefixes: Vec<(String, LogSource)>,
 }
 
 impl KeyLayouts {
@@ -164,16 +161,26 @@ impl KeyLayouts {
         {
             return KeyVerdict::Read(LogSource::Waf);
         }
-        for (prefixes, source) in [
-            (&self.cloudtrail, LogSource::CloudTrail),
-            (&self.waf, LogSource::Waf),
-            (&self.network_firewall, LogSource::NetworkFirewall),
-        ] {
-            if prefixes.iter().any(|p| key.starts_with(p.as_str())) {
-                return KeyVerdict::Read(source);
+        self.prefixes
+            .iter()
+            .find(|(prefix, _)| key.starts_with(prefix.as_str()))
+            .map_or(KeyVerdict::Sniff, |(_, source)| KeyVerdict::Read(*source))
+    }
+
+    /// Reads `source=prefix` pairs, comma-separated (`waf=firehose/waf/,cloudtrail=org/`); a
+    /// pair without a prefix is left out (a prefix of nothing would take every key).
+    pub fn parse(text: &str) -> Result<KeyLayouts, String> {
+        let mut prefixes = Vec::new();
+        for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (source, prefix) = pair
+                .split_once('=')
+                .ok_or_else(|| format!("{pair:?} is not source=prefix"))?;
+            let source: LogSource = source.parse()?;
+            if !prefix.trim().is_empty() {
+                prefixes.push((prefix.trim().to_owned(), source));
             }
         }
-        KeyVerdict::Sniff
+        Ok(KeyLayouts { prefixes })
     }
 }
 
@@ -404,11 +411,9 @@ mod tests {
 
     #[test]
     fn configured_prefixes_name_other_layouts() {
-        let layouts = KeyLayouts {
-            waf: vec!["edge-logs/".into()],
-            network_firewall: vec!["nfw/".into()],
-            ..KeyLayouts::default()
-        };
+        let layouts =
+            KeyLayouts::parse("waf=edge-logs/, network-firewall=nfw/,cloudtrail=").unwrap();
+        assert_eq!(layouts.prefixes.len(), 2, "an empty prefix takes nothing");
         assert_eq!(
             layouts.classify("edge-logs/2026/11/01/part-0.gz"),
             KeyVerdict::Read(LogSource::Waf)
@@ -418,12 +423,18 @@ mod tests {
             KeyVerdict::Read(LogSource::NetworkFirewall)
         );
         assert_eq!(layouts.classify("other/x.log.gz"), KeyVerdict::Sniff);
+        assert!(KeyLayouts::parse("ward=x/").is_err());
+        assert!(KeyLayouts::parse("waf").is_err());
+        // Findings exported to S3 can be named too.
+        assert_eq!(
+            KeyLayouts::parse("guardduty=exports/gd/")
+                .unwrap()
+                .classify("exports/gd/f.jsonl.gz"),
+            KeyVerdict::Read(LogSource::GuardDuty)
+        );
         // AWS's own layouts win: one prefix configured for several sources still reads each
         // object as what it is.
-        let shared = KeyLayouts {
-            cloudtrail: vec!["logs/".into()],
-            ..KeyLayouts::default()
-        };
+        let shared = KeyLayouts::parse("cloudtrail=logs/").unwrap();
         assert_eq!(
             shared
                 .classify("logs/AWSLogs/111122223333/network-firewall/flow/us-east-1/fw/x.log.gz"),
