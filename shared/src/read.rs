@@ -119,27 +119,22 @@ fn sniff_head(head: &[u8]) -> (Framing, usize) {
 /// In a JSON object's text (or its beginning), the offset just after the `:` that follows its
 /// first top-level key `"Records"`, found by a scan that follows strings, escapes and nesting.
 fn records_key_end(text: &[u8]) -> Option<usize> {
-    let (mut depth, mut in_str, mut esc) = (0u32, false, false);
+    let mut strings = Strings::default();
+    let mut depth = 0u32;
     let mut key_start = None;
     let mut last_string: Option<(usize, usize)> = None;
     for (i, &b) in text.iter().enumerate() {
-        if in_str {
-            if esc {
-                esc = false;
-            } else if b == b'\\' {
-                esc = true;
-            } else if b == b'"' {
-                in_str = false;
+        let was_open = strings.open;
+        if strings.step(b) {
+            if !was_open {
+                key_start = (depth == 1).then_some(i + 1);
+                last_string = None;
+            } else if !strings.open {
                 last_string = key_start.take().map(|s| (s, i));
             }
             continue;
         }
         match b {
-            b'"' => {
-                in_str = true;
-                key_start = (depth == 1).then_some(i + 1);
-                last_string = None;
-            }
             b':' if depth == 1 => {
                 if let Some((s, e)) = last_string.take() {
                     if &text[s..e] == b"Records" {
@@ -163,6 +158,35 @@ fn records_key_end(text: &[u8]) -> Option<usize> {
         }
     }
     None
+}
+
+/// Follows the strings and escapes of JSON text a byte at a time, for the scans of its
+/// structure, which look only at the bytes outside strings.
+#[derive(Debug, Default)]
+struct Strings {
+    open: bool,
+    escaped: bool,
+}
+
+impl Strings {
+    /// Takes one byte: `true` when it belongs to a string (its quotes included).
+    fn step(&mut self, b: u8) -> bool {
+        if self.open {
+            if self.escaped {
+                self.escaped = false;
+            } else if b == b'\\' {
+                self.escaped = true;
+            } else if b == b'"' {
+                self.open = false;
+            }
+            return true;
+        }
+        if b == b'"' {
+            self.open = true;
+            return true;
+        }
+        false
+    }
 }
 
 /// The UTF-8 byte-order mark some tools write before a document.
@@ -284,20 +308,13 @@ fn close_object<V: RecordVisitor>(
 
 /// The offset after the `}` that closes an object whose `{` was just before `text`.
 fn object_end(text: &[u8]) -> Option<usize> {
-    let (mut depth, mut in_str, mut esc) = (1u32, false, false);
+    let mut strings = Strings::default();
+    let mut depth = 1u32;
     for (i, &b) in text.iter().enumerate() {
-        if in_str {
-            if esc {
-                esc = false;
-            } else if b == b'\\' {
-                esc = true;
-            } else if b == b'"' {
-                in_str = false;
-            }
+        if strings.step(b) {
             continue;
         }
         match b {
-            b'"' => in_str = true,
             b'{' | b'[' => depth += 1,
             b'}' | b']' => {
                 depth -= 1;
