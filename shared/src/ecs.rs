@@ -3,15 +3,16 @@
 //! Field sets are nested as ECS requires (`{"event":{"kind":...}}`), and absent values are left
 //! out rather than written as `null`. The event borrows from the record it was built from, so
 //! normalizing costs no copies of strings; it is serialized, or turned into evidence, only when
-//! needed. Source-specific fields live under `aws.<source>` ([`Aws`]). Every other field written
-//! here exists in ECS with its type; a test checks that against the ECS field list.
+//! needed. Source-specific fields live under `aws.<source>`: the `A` of [`EcsEvent`], which the
+//! sources define (`crate::sources::Aws`), so this module knows no source. Every other field
+//! written here exists in ECS with its type; a test checks that against the ECS field list.
 
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-/// One normalized event.
+/// One normalized event; `A` is its `aws.*` part.
 #[derive(Debug, Serialize, Default)]
-pub struct EcsEvent<'r> {
+pub struct EcsEvent<'r, A> {
     /// When the event happened (the source's own time, RFC 3339).
     #[serde(rename = "@timestamp")]
     pub timestamp: std::borrow::Cow<'r, str>,
@@ -60,7 +61,7 @@ pub struct EcsEvent<'r> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<&'r str>,
     /// `aws.*`: source-specific fields.
-    pub aws: Aws<'r>,
+    pub aws: A,
 }
 
 /// `event.*`.
@@ -252,7 +253,7 @@ impl<'r> Endpoint<'r> {
     }
 }
 
-impl EcsEvent<'_> {
+impl<A> EcsEvent<'_, A> {
     /// Adds geo and AS fields to `source` and `destination` from the GeoIP databases.
     pub fn enrich(&mut self, geo: &crate::geo::GeoIp) {
         if let Some(s) = self.source.as_mut() {
@@ -435,27 +436,6 @@ pub struct Log<'r> {
 pub struct LogFile<'r> {
     /// `s3://bucket/key` or a local path.
     pub path: &'r str,
-}
-
-/// `aws.*`: what ECS has no field for, under the source's own name as Elastic's AWS integration
-/// does.
-#[derive(Debug, Serialize, Default)]
-pub struct Aws<'r> {
-    /// `aws.cloudtrail.*`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cloudtrail: Option<crate::sources::cloudtrail::CloudTrailFields<'r>>,
-    /// `aws.waf.*`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub waf: Option<crate::sources::waf::WafFields<'r>>,
-    /// `aws.firewall.*` (the `aws.firewall_logs` dataset, named as Elastic names it).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub firewall: Option<crate::sources::firewall::FirewallFields<'r>>,
-    /// `aws.guardduty.*`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub guardduty: Option<crate::sources::guardduty::GuardDutyFields<'r>>,
-    /// `aws.securityhub_findings.*`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub securityhub_findings: Option<crate::sources::securityhub::SecurityHubFields<'r>>,
 }
 
 /// Serializes a raw JSON fragment (`requestParameters` and the like) as it was read, unless it

@@ -10,7 +10,6 @@ use std::io::Read;
 use crate::detect::{
     cloudtrail_entity, Catalogue, Context, EntityKind, Hit, RecordType, Rule, RuleKind, Severity,
 };
-use crate::ecs::EcsEvent;
 use crate::error::{InputError, Location, RecordError, RecordPosition};
 use crate::finding::{finding_id, Evidence, Finding, FindingBuilder, Window};
 use crate::read::{self, Framing, RecordVisitor};
@@ -188,7 +187,7 @@ impl Pipeline {
         raw: R,
         uri: &str,
         source: Option<LogSource>,
-        out: &mut dyn FnMut(&EcsEvent<'_>),
+        out: &mut dyn FnMut(&crate::sources::Ecs<'_>),
     ) -> InputReport {
         let mut normalize = Normalize {
             uri,
@@ -602,7 +601,7 @@ impl RecordHandler for Detect<'_> {
 
 struct Normalize<'o> {
     uri: &'o str,
-    out: &'o mut dyn FnMut(&EcsEvent<'_>),
+    out: &'o mut dyn FnMut(&crate::sources::Ecs<'_>),
     geo: Option<&'o crate::geo::GeoIp>,
 }
 

@@ -14,9 +14,10 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::lenient::{lenient_bool, lenient_str};
+use super::Aws;
 use crate::ecs::{
-    Account, Aws, Cloud, EcsEvent, Endpoint, ErrorFields, Event, Log, LogFile, Related, Target,
-    User, UserAgent,
+    Account, Cloud, EcsEvent, Endpoint, ErrorFields, Event, Log, LogFile, Related, Target, User,
+    UserAgent,
 };
 
 /// `userName` as CloudTrail writes it when it hides a mistyped user name of a failed login.
@@ -340,7 +341,7 @@ impl<'a> CloudTrailRecord<'a> {
     }
 
     /// Maps the record to ECS. `path` is where it was read from (`log.file.path`).
-    pub fn to_ecs<'r>(&'r self, path: Option<&'r str>) -> EcsEvent<'r> {
+    pub fn to_ecs<'r>(&'r self, path: Option<&'r str>) -> super::Ecs<'r> {
         let (category, kind_types) = categorize(self);
         let outcome = match self.console_login_outcome() {
             Some(true) => "success",

@@ -193,7 +193,7 @@ impl<'a> FirewallRecord<'a> {
     }
 
     /// Maps the record to ECS. `path` is where it was read from.
-    pub fn to_ecs<'r>(&'r self, path: Option<&'r str>) -> EcsEvent<'r> {
+    pub fn to_ecs<'r>(&'r self, path: Option<&'r str>) -> super::Ecs<'r> {
         let e = &self.event;
         let alert = self.alert();
         let blocked = self.is_blocked_alert();
@@ -286,7 +286,7 @@ impl<'a> FirewallRecord<'a> {
                 product: "Network Firewall",
                 kind: "firewall",
             }),
-            aws: crate::ecs::Aws {
+            aws: super::Aws {
                 firewall: Some(FirewallFields {
                     flow: FlowFields {
                         id: e.flow_id.map(|id| id.to_string()),
@@ -296,7 +296,7 @@ impl<'a> FirewallRecord<'a> {
                     tls: e.tls,
                     revocation_check: e.revocation_check,
                 }),
-                ..crate::ecs::Aws::default()
+                ..super::Aws::default()
             },
             ..EcsEvent::default()
         }

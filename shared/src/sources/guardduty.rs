@@ -376,7 +376,7 @@ impl<'a> GuardDutyFinding<'a> {
     }
 
     /// Maps the finding to ECS. `path` is where it was read from.
-    pub fn to_ecs<'r>(&'r self, path: Option<&'r str>) -> EcsEvent<'r> {
+    pub fn to_ecs<'r>(&'r self, path: Option<&'r str>) -> super::Ecs<'r> {
         let remote_ip = self.remote_ip();
         let user = self.user_name();
         let host = self
@@ -432,7 +432,7 @@ impl<'a> GuardDutyFinding<'a> {
                 ..ObserverRule::default()
             }),
             message: opt(&self.title),
-            aws: crate::ecs::Aws {
+            aws: super::Aws {
                 guardduty: Some(GuardDutyFields {
                     kind: &self.kind,
                     arn: opt(&self.arn),
@@ -444,7 +444,7 @@ impl<'a> GuardDutyFinding<'a> {
                     resource: self.resource,
                     service: self.service,
                 }),
-                ..crate::ecs::Aws::default()
+                ..super::Aws::default()
             },
             ..EcsEvent::default()
         }

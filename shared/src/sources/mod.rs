@@ -7,7 +7,7 @@ pub mod lenient;
 pub mod securityhub;
 pub mod waf;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The `detail-type` of GuardDuty's EventBridge events (one literal for the constants below).
 macro_rules! guardduty_detail_type {
@@ -219,6 +219,30 @@ pub fn arn_account_region(arn: &str) -> (Option<&str>, Option<&str>) {
     )
 }
 
+/// `aws.*`: what ECS has no field for, under the source's own name as Elastic's AWS integration
+/// does.
+#[derive(Debug, Serialize, Default)]
+pub struct Aws<'r> {
+    /// `aws.cloudtrail.*`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cloudtrail: Option<cloudtrail::CloudTrailFields<'r>>,
+    /// `aws.waf.*`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waf: Option<waf::WafFields<'r>>,
+    /// `aws.firewall.*` (the `aws.firewall_logs` dataset, named as Elastic names it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub firewall: Option<firewall::FirewallFields<'r>>,
+    /// `aws.guardduty.*`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guardduty: Option<guardduty::GuardDutyFields<'r>>,
+    /// `aws.securityhub_findings.*`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub securityhub_findings: Option<securityhub::SecurityHubFields<'r>>,
+}
+
+/// The ECS event of a record of any source.
+pub type Ecs<'r> = crate::ecs::EcsEvent<'r, Aws<'r>>;
+
 /// A parsed record of any source: what the pipeline, the detections and the findings see.
 #[derive(Debug)]
 pub enum Record<'a> {
@@ -276,7 +300,7 @@ impl<'a> Record<'a> {
     }
 
     /// Maps it to ECS. `path` is where it was read from.
-    pub fn to_ecs<'r>(&'r self, path: Option<&'r str>) -> crate::ecs::EcsEvent<'r> {
+    pub fn to_ecs<'r>(&'r self, path: Option<&'r str>) -> Ecs<'r> {
         match self {
             Record::CloudTrail(r) => r.to_ecs(path),
             Record::Waf(r) => r.to_ecs(path),

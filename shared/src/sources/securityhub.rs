@@ -248,7 +248,7 @@ impl<'a> SecurityHubFinding<'a> {
     }
 
     /// Maps the finding to ECS. `path` is where it was read from.
-    pub fn to_ecs<'r>(&'r self, path: Option<&'r str>) -> EcsEvent<'r> {
+    pub fn to_ecs<'r>(&'r self, path: Option<&'r str>) -> super::Ecs<'r> {
         let control = self.compliance.is_some();
         EcsEvent {
             timestamp: Cow::Owned(format_rfc3339_millis(self.millis())),
@@ -293,7 +293,7 @@ impl<'a> SecurityHubFinding<'a> {
                 ..ObserverRule::default()
             }),
             message: opt(&self.title),
-            aws: crate::ecs::Aws {
+            aws: super::Aws {
                 securityhub_findings: Some(SecurityHubFields {
                     product_arn: opt(&self.product_arn),
                     product_name: opt(&self.product_name),
@@ -312,7 +312,7 @@ impl<'a> SecurityHubFinding<'a> {
                         .and_then(|r| r.recommendation.as_ref())
                         .and_then(|r| opt(&r.text)),
                 }),
-                ..crate::ecs::Aws::default()
+                ..super::Aws::default()
             },
             ..EcsEvent::default()
         }

@@ -10,9 +10,10 @@ use serde_json::value::RawValue;
 
 use super::arn_account_region;
 use super::lenient::{lenient_str, lenient_time, lenient_u64};
+use super::Aws;
 use crate::ecs::{
-    compact_raw, Account, Aws, Cloud, EcsEvent, Endpoint, Event, Geo, Http, HttpRequest,
-    HttpResponse, Log, LogFile, Network, ObserverRule, Related, Service, Url, UserAgent,
+    compact_raw, Account, Cloud, EcsEvent, Endpoint, Event, Geo, Http, HttpRequest, HttpResponse,
+    Log, LogFile, Network, ObserverRule, Related, Service, Url, UserAgent,
 };
 use crate::timefmt::format_rfc3339_millis;
 
@@ -217,7 +218,7 @@ impl<'a> WafRecord<'a> {
     }
 
     /// Maps the record to ECS. `path` is where it was read from.
-    pub fn to_ecs<'r>(&'r self, path: Option<&'r str>) -> EcsEvent<'r> {
+    pub fn to_ecs<'r>(&'r self, path: Option<&'r str>) -> super::Ecs<'r> {
         let arn = opt(&self.webacl_id);
         let (account, region) = arn.map(arn_account_region).unwrap_or_default();
         let allowed = matches!(self.action(), "ALLOW" | "COUNT");
