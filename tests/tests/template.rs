@@ -164,3 +164,26 @@ fn every_event_file_parses_as_its_trigger_and_its_function_accepts_it() {
     }
     assert!(seen >= 10, "{seen} event files");
 }
+
+#[test]
+fn plain_sam_deploy_carries_no_example_values() {
+    // The example's fake account ids, bucket and e-mail live in [example.*]; the default
+    // environment, which plain `sam deploy` reads, names no parameter.
+    let text = std::fs::read_to_string(root().join("samconfig.toml")).expect("samconfig.toml");
+    let mut section = String::new();
+    let mut example_overrides = false;
+    for line in text.lines().map(str::trim) {
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = name.to_owned();
+            continue;
+        }
+        if line.starts_with("parameter_overrides") {
+            assert!(
+                !section.starts_with("default."),
+                "[{section}] sets parameters: plain `sam deploy` would use them"
+            );
+            example_overrides |= section == "example.deploy.parameters";
+        }
+    }
+    assert!(example_overrides, "the example environment keeps its parameters");
+}
