@@ -27,6 +27,26 @@ pub enum ColdStartError {
     GeoIp(String),
 }
 
+/// Reads the function's configuration from the environment and the SDK's from its chain, and
+/// builds with `make` what the function needs. A failure is logged as one line, as every other
+/// log line (JSON under Lambda), naming what is wrong, before it ends the cold start.
+pub async fn from_env<T, F, Fut>(make: F) -> Result<T, ColdStartError>
+where
+    F: FnOnce(aws_config::SdkConfig, LogIngestConfig) -> Fut,
+    Fut: std::future::Future<Output = Result<T, ColdStartError>>,
+{
+    let result = async {
+        let config = LogIngestConfig::from_env()?;
+        let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        make(aws, config).await
+    }
+    .await;
+    if let Err(e) = &result {
+        tracing::error!(error = %e, "cold start failed");
+    }
+    result
+}
+
 /// The engine and the S3 client of a function.
 pub async fn build(
     aws: &aws_config::SdkConfig,

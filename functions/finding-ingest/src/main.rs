@@ -5,7 +5,6 @@
 //! of `cloudsec::finding_ingest` for every invocation. The S3 client writes the quarantine of
 //! findings that cannot be read.
 
-use cloudsec::config::LogIngestConfig;
 use cloudsec::finding_ingest::FindingIngest;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
@@ -14,9 +13,10 @@ use serde_json::Value;
 async fn main() -> Result<(), Error> {
     // JSON lines when the function's logging format is JSON (the template sets it).
     lambda_runtime::tracing::init_default_subscriber();
-    let config = LogIngestConfig::from_env()?;
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let handler = FindingIngest::from_config(&aws, &config).await?;
+    let handler = cloudsec::coldstart::from_env(|aws, config| async move {
+        FindingIngest::from_config(&aws, &config).await
+    })
+    .await?;
     let handler = &handler;
     run(service_fn(move |event: LambdaEvent<Value>| async move {
         handler.handle(event.payload).await

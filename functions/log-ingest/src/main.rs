@@ -3,7 +3,6 @@
 //! Wiring only: tracing, configuration, SDK clients and the engine built once, then the handler
 //! of `cloudsec::ingest` for every invocation.
 
-use cloudsec::config::LogIngestConfig;
 use cloudsec::ingest::LogIngest;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
@@ -12,9 +11,10 @@ use serde_json::Value;
 async fn main() -> Result<(), Error> {
     // JSON lines when the function's logging format is JSON (the template sets it).
     lambda_runtime::tracing::init_default_subscriber();
-    let config = LogIngestConfig::from_env()?;
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let handler = LogIngest::from_config(&aws, &config).await?;
+    let handler = cloudsec::coldstart::from_env(|aws, config| async move {
+        LogIngest::from_config(&aws, &config).await
+    })
+    .await?;
     let handler = &handler;
     run(service_fn(move |event: LambdaEvent<Value>| async move {
         handler.handle(event.payload).await
