@@ -11,7 +11,6 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
 
 use crate::detect::{Entity, Hit, RuleKind, RuleMeta, Severity};
-use crate::sources::cloudtrail::CloudTrailRecord;
 use crate::sources::Record;
 use crate::state::{CounterKey, CounterState, CounterUpdate, MAX_DISTINCT_PER_INPUT};
 use crate::timefmt::format_rfc3339;
@@ -390,7 +389,7 @@ impl FindingBuilder {
     ) -> FindingBuilder {
         let ecs = record.to_ecs(None);
         FindingBuilder {
-            message: record_message(record, &entity),
+            message: record.summary(&entity),
             category: ecs.event.category.iter().map(|s| s.to_string()).collect(),
             kind_types: ecs.event.kind_types.iter().map(|s| s.to_string()).collect(),
             meta,
@@ -731,252 +730,11 @@ impl FindingBuilder {
     }
 }
 
-/// One sentence for a finding's triggering event.
-fn record_message(record: &Record<'_>, entity: &Entity) -> String {
-    match record {
-        Record::CloudTrail(r) => cloudtrail_message(r, entity),
-        Record::Waf(r) => {
-            let mut s = format!(
-                "WAF web ACL {} {} {} {}",
-                r.web_acl_name().unwrap_or("(unknown)"),
-                match r.action() {
-                    "BLOCK" => "blocked",
-                    "ALLOW" => "allowed",
-                    "COUNT" => "counted",
-                    "CAPTCHA" => "sent a CAPTCHA to",
-                    "CHALLENGE" => "challenged",
-                    other => other,
-                },
-                r.http_request.http_method.as_deref().unwrap_or("a request"),
-                r.http_request.uri.as_deref().unwrap_or(""),
-            );
-            if let Some(ip) = r.client_ip() {
-                s.push_str(&format!(" from {ip}"));
-                if let Some(c) = r.http_request.country.as_deref() {
-                    s.push_str(&format!(" ({c})"));
-                }
-            }
-            if let Some(rule) = r.terminating_rule_id.as_deref() {
-                s.push_str(&format!("; terminating rule {rule}"));
-            }
-            s
-        }
-        Record::NetworkFirewall(r) => {
-            let e = &r.event;
-            let endpoint = |ip: Option<&str>, port: Option<u64>| match (ip, port) {
-                (Some(ip), Some(p)) => format!("{ip}:{p}"),
-                (Some(ip), None) => ip.to_owned(),
-                _ => "?".to_owned(),
-            };
-            let mut s = format!(
-                "Network Firewall {}",
-                r.firewall_name.as_deref().unwrap_or("(unknown)")
-            );
-            match r.alert() {
-                Some(a) => s.push_str(&format!(
-                    " {} traffic matching \"{}\" (signature {}, severity {})",
-                    a.action.as_deref().unwrap_or("saw"),
-                    a.signature
-                        .as_deref()
-                        .filter(|x| !x.is_empty())
-                        .unwrap_or("(no message)"),
-                    a.signature_id.map_or("?".to_owned(), |i| i.to_string()),
-                    a.severity.map_or("?".to_owned(), |i| i.to_string()),
-                )),
-                None => s.push_str(&format!(" logged {} traffic", r.event_type())),
-            }
-            s.push_str(&format!(
-                " from {} to {}",
-                endpoint(r.src_ip(), e.src_port),
-                endpoint(r.dest_ip(), e.dest_port)
-            ));
-            if let Some(p) = e.proto.as_deref() {
-                s.push_str(&format!("/{p}"));
-            }
-            s
-        }
-        Record::GuardDuty(f) => {
-            let mut s = format!(
-                "GuardDuty {} (severity {})",
-                f.kind,
-                f.severity.map_or("?".to_owned(), |v| format!("{v:.1}"))
-            );
-            if let Some(acct) = f.account_id.as_deref() {
-                s.push_str(&format!(" in account {acct}"));
-            }
-            if let Some(region) = f.region.as_deref() {
-                s.push_str(&format!(" {region}"));
-            }
-            if let Some(id) = f.resource_id() {
-                s.push_str(&format!(
-                    " on {} {id}",
-                    f.resource_type().unwrap_or("resource")
-                ));
-            }
-            if let Some(ip) = f.remote_ip() {
-                s.push_str(&format!(" from {ip}"));
-            }
-            if let Some(t) = f.title.as_deref() {
-                s.push_str(": ");
-                s.push_str(t);
-            }
-            s
-        }
-        Record::SecurityHub(f) => {
-            let mut s = format!(
-                "Security Hub control {} is {}",
-                f.control_id().unwrap_or("(unknown)"),
-                f.compliance_status().unwrap_or("reported")
-            );
-            if let Some(r) = f.resource_id() {
-                s.push_str(&format!(" for {r}"));
-            }
-            if let Some(acct) = f.aws_account_id.as_deref() {
-                s.push_str(&format!(" in account {acct}"));
-            }
-            if let Some(region) = f.region.as_deref() {
-                s.push_str(&format!(" {region}"));
-            }
-            if let Some(t) = f.title.as_deref() {
-                s.push_str(": ");
-                s.push_str(t);
-            }
-            s
-        }
-    }
-}
-
-/// Who acted, in words: "Root user", "IAM user alice", "role Admin (session alice)".
-pub fn cloudtrail_actor(r: &CloudTrailRecord<'_>) -> String {
-    let id = &r.user_identity;
-    match id.kind.as_deref() {
-        Some("Root") => "Root user".to_owned(),
-        Some("IAMUser") => match r.user_name() {
-            Some(n) => format!("IAM user {n}"),
-            None => "An unknown IAM user".to_owned(),
-        },
-        Some("AssumedRole") => {
-            let role = r.user_name().unwrap_or("unknown");
-            let session = id.arn.as_deref().and_then(|a| a.rsplit('/').next());
-            match session {
-                Some(s) if s != role => format!("Role {role} (session {s})"),
-                _ => format!("Role {role}"),
-            }
-        }
-        Some("AWSService") => match id.invoked_by.as_deref() {
-            Some(s) => format!("Service {s}"),
-            None => "An AWS service".to_owned(),
-        },
-        Some(other) => match id.arn.as_deref().or(id.principal_id.as_deref()) {
-            Some(p) => format!("{other} {p}"),
-            None => other.to_owned(),
-        },
-        None => "An unknown principal".to_owned(),
-    }
-}
-
-/// One sentence for a CloudTrail finding: actor and account, action, target, region, source:
-/// "Root user of account 111122223333 stopped logging (cloudtrail:StopLogging) on org-trail in
-/// us-east-1 from 203.0.113.66".
-fn cloudtrail_message(r: &CloudTrailRecord<'_>, entity: &Entity) -> String {
-    let service = r
-        .event_source
-        .strip_suffix(".amazonaws.com")
-        .unwrap_or(&r.event_source);
-    let mut s = cloudtrail_actor(r);
-    if let Some(acct) = r.account_id() {
-        s.push_str(" of account ");
-        s.push_str(acct);
-    }
-    s.push(' ');
-    match (r.console_login_outcome(), r.is_success()) {
-        (Some(true), _) => s.push_str("signed in to the console"),
-        (Some(false), _) => s.push_str("failed to sign in to the console"),
-        (None, true) => {
-            s.push_str(&describe_call(&r.event_name));
-            s.push_str(&format!(" ({service}:{})", r.event_name));
-        }
-        (None, false) => {
-            let code = r.error_code.as_deref().unwrap_or("failed");
-            s.push_str(&format!("tried {service}:{} ({code})", r.event_name));
-        }
-    }
-    if entity.kind == crate::detect::EntityKind::Resource {
-        s.push_str(" on ");
-        s.push_str(&entity.id);
-    }
-    if let Some(region) = r.aws_region.as_deref() {
-        s.push_str(" in ");
-        s.push_str(region);
-    }
-    if let Some(ip) = r.source_ip_address.as_deref() {
-        s.push_str(" from ");
-        s.push_str(ip);
-    }
-    s
-}
-
-/// An API call in words: `StopLogging` -> "stopped logging", `AttachUserPolicy` -> "attached
-/// user policy", `UpdateFunctionCode20150331v2` -> "updated function code".
-fn describe_call(event_name: &str) -> String {
-    // API versions suffixed by Lambda and others.
-    let name = event_name.trim_end_matches(|c: char| c.is_ascii_digit() || c == 'v');
-    let name = if name.is_empty() { event_name } else { name };
-    let mut words: Vec<String> = Vec::new();
-    for (i, c) in name.char_indices() {
-        let new_word = i == 0
-            || (c.is_ascii_uppercase()
-                && !name[..i].ends_with(|p: char| p.is_ascii_uppercase())
-                    | name[i + c.len_utf8()..].starts_with(|n: char| n.is_ascii_lowercase()));
-        if new_word {
-            words.push(String::new());
-        }
-        if let Some(w) = words.last_mut() {
-            w.push(c);
-        }
-    }
-    const PAST: &[(&str, &str)] = &[
-        ("Add", "added"),
-        ("Attach", "attached"),
-        ("Authorize", "authorized"),
-        ("Batch", "batch"),
-        ("Create", "created"),
-        ("Deactivate", "deactivated"),
-        ("Delete", "deleted"),
-        ("Detach", "detached"),
-        ("Disable", "disabled"),
-        ("Disassociate", "disassociated"),
-        ("Enable", "enabled"),
-        ("Get", "got"),
-        ("Leave", "left"),
-        ("Modify", "modified"),
-        ("Put", "set"),
-        ("Remove", "removed"),
-        ("Replace", "replaced"),
-        ("Revoke", "revoked"),
-        ("Run", "ran"),
-        ("Schedule", "scheduled"),
-        ("Send", "sent"),
-        ("Start", "started"),
-        ("Stop", "stopped"),
-        ("Update", "updated"),
-    ];
-    let mut out = Vec::with_capacity(words.len());
-    for (i, w) in words.iter().enumerate() {
-        match PAST.iter().find(|(verb, _)| i == 0 && verb == w) {
-            Some((_, past)) => out.push((*past).to_owned()),
-            None if i == 0 => return format!("called {event_name}"),
-            None if w.len() > 1 && w.chars().all(|c| c.is_ascii_uppercase()) => out.push(w.clone()),
-            None => out.push(w.to_ascii_lowercase()),
-        }
-    }
-    out.join(" ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::detect::EntityKind;
+    use crate::sources::cloudtrail::{describe_call, CloudTrailRecord};
 
     #[test]
     fn ids_are_stable_and_distinct() {
@@ -1034,7 +792,7 @@ mod tests {
             id: "org-trail".into(),
         };
         assert_eq!(
-            cloudtrail_message(&r, &e),
+            r.summary(&e),
             "Root user of account 111122223333 stopped logging (cloudtrail:StopLogging) on org-trail in us-east-1"
         );
     }

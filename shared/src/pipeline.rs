@@ -8,7 +8,8 @@ use std::collections::HashMap;
 use std::io::Read;
 
 use crate::detect::{
-    cloudtrail_entity, Catalogue, Context, EntityKind, Hit, RecordType, Rule, RuleKind, Severity,
+    cloudtrail_entity, Catalogue, Context, EntityKind, Hit, RecordType, Rule, RuleKind,
+    RuleVisitor, Severity,
 };
 use crate::error::{InputError, Location, RecordError, RecordPosition};
 use crate::finding::{finding_id, Evidence, Finding, FindingBuilder, Window};
@@ -164,6 +165,7 @@ impl Pipeline {
             hits: Vec::new(),
             securityhub: Vec::new(),
             key_account: crate::sources::account_from_key(uri).map(str::to_owned),
+            ts: 0,
         };
         let mut report = self.run(raw, uri, source, &mut detect);
         report.logins = std::mem::take(&mut detect.logins);
@@ -408,6 +410,8 @@ struct Detect<'c> {
     securityhub: Vec<(i64, String, String)>,
     /// The account the object's key names (`AWSLogs/<account>/`), if any.
     key_account: Option<String>,
+    /// The time of the record being detected on.
+    ts: i64,
 }
 
 impl Detect<'_> {
@@ -548,19 +552,27 @@ impl Detect<'_> {
 
     /// Every rule of the record's type over it.
     fn detect(&mut self, record: &Record<'_>, ts: i64) {
-        let catalogue = self.catalogue;
-        let unknown = |kind| crate::detect::Entity {
-            kind,
-            id: "unknown".to_owned(),
-        };
+        self.ts = ts;
+        self.catalogue.visit(record, self);
+    }
+}
+
+impl RuleVisitor for Detect<'_> {
+    fn visit<T: RecordType>(
+        &mut self,
+        rules: &[Rule<T>],
+        record: &Record<'_>,
+        typed: &T::Record<'_>,
+    ) {
+        let ts = self.ts;
         match record {
-            Record::CloudTrail(r) => self.run(&catalogue.cloudtrail, record, r, ts, &|kind| {
-                cloudtrail_entity(kind, r)
+            Record::CloudTrail(r) => {
+                self.run(rules, record, typed, ts, &|kind| cloudtrail_entity(kind, r))
+            }
+            _ => self.run(rules, record, typed, ts, &|kind| crate::detect::Entity {
+                kind,
+                id: "unknown".to_owned(),
             }),
-            Record::Waf(r) => self.run(&catalogue.waf, record, r, ts, &unknown),
-            Record::NetworkFirewall(r) => self.run(&catalogue.firewall, record, r, ts, &unknown),
-            Record::GuardDuty(r) => self.run(&catalogue.guardduty, record, r, ts, &unknown),
-            Record::SecurityHub(r) => self.run(&catalogue.securityhub, record, r, ts, &unknown),
         }
     }
 }

@@ -22,6 +22,7 @@ use crate::sources::firewall::FirewallRecord;
 use crate::sources::guardduty::GuardDutyFinding;
 use crate::sources::securityhub::SecurityHubFinding;
 use crate::sources::waf::WafRecord;
+use crate::sources::Record;
 
 /// Severity of a finding, in the order responders triage.
 #[derive(
@@ -290,54 +291,6 @@ pub trait RecordType: 'static {
     fn each(check: Self::Each, record: &Self::Record<'_>, cx: &Context<'_>, out: &mut Vec<Hit>);
 }
 
-macro_rules! record_type {
-    ($(#[$doc:meta])* $name:ident, $record:ident) => {
-        $(#[$doc])*
-        #[derive(Debug)]
-        pub struct $name;
-
-        impl RecordType for $name {
-            type Record<'r> = $record<'r>;
-            type One = fn(&$record<'_>, &Context<'_>) -> Option<Hit>;
-            type Each = fn(&$record<'_>, &Context<'_>, &mut Vec<Hit>);
-
-            fn one(check: Self::One, record: &$record<'_>, cx: &Context<'_>) -> Option<Hit> {
-                check(record, cx)
-            }
-
-            fn each(check: Self::Each, record: &$record<'_>, cx: &Context<'_>, out: &mut Vec<Hit>) {
-                check(record, cx, out)
-            }
-        }
-    };
-}
-
-record_type!(
-    /// CloudTrail records.
-    CloudTrail,
-    CloudTrailRecord
-);
-record_type!(
-    /// WAF records.
-    Waf,
-    WafRecord
-);
-record_type!(
-    /// Network Firewall records.
-    Firewall,
-    FirewallRecord
-);
-record_type!(
-    /// GuardDuty findings.
-    GuardDuty,
-    GuardDutyFinding
-);
-record_type!(
-    /// Security Hub findings.
-    SecurityHub,
-    SecurityHubFinding
-);
-
 /// What a rule sees besides the record: the organization's settings (through `Deref`), the
 /// GeoIP databases when there are any, and the ids of the rules that already hit this record
 /// (a rule over other rules' hits, such as the config-change anomaly, comes after them).
@@ -559,66 +512,104 @@ pub struct RuleOverride {
     pub severity: Option<Severity>,
 }
 
-/// The rules the pipeline runs, one list per record type, and their settings.
-#[derive(Debug, Clone)]
-pub struct Catalogue {
+/// Walks the rules of a record's type over the record ([`Catalogue::visit`]).
+pub trait RuleVisitor {
+    /// `rules` are those of `record`'s type; `typed` is the record as that type.
+    fn visit<T: RecordType>(
+        &mut self,
+        rules: &[Rule<T>],
+        record: &Record<'_>,
+        typed: &T::Record<'_>,
+    );
+}
+
+/// The registry of rule lists: one entry per record type (its marker, the record, the source
+/// it comes from, the field of the catalogue and the built-in rules) makes the marker's
+/// [`RecordType`], the [`Catalogue`] and its walks.
+macro_rules! catalogue {
+    ($( $(#[$doc:meta])* $field:ident: $marker:ident($record:ident) from $source:ident = $builtin:expr ),+ $(,)?) => {
+        $(
+            $(#[$doc])*
+            #[derive(Debug)]
+            pub struct $marker;
+
+            impl RecordType for $marker {
+                type Record<'r> = $record<'r>;
+                type One = fn(&$record<'_>, &Context<'_>) -> Option<Hit>;
+                type Each = fn(&$record<'_>, &Context<'_>, &mut Vec<Hit>);
+
+                fn one(check: Self::One, record: &$record<'_>, cx: &Context<'_>) -> Option<Hit> {
+                    check(record, cx)
+                }
+
+                fn each(check: Self::Each, record: &$record<'_>, cx: &Context<'_>, out: &mut Vec<Hit>) {
+                    check(record, cx, out)
+                }
+            }
+        )+
+
+        /// The rules the pipeline runs, one list per record type, and their settings.
+        #[derive(Debug, Clone)]
+        pub struct Catalogue {
+            $(
+                $(#[$doc])*
+                pub $field: Vec<Rule<$marker>>,
+            )+
+            /// Settings every rule sees.
+            pub settings: Settings,
+        }
+
+        impl Catalogue {
+            /// Every built-in rule, with `settings`.
+            pub fn with_settings(settings: Settings) -> Catalogue {
+                Catalogue {
+                    $( $field: $builtin, )+
+                    settings,
+                }
+            }
+
+            /// Every rule's data and kind, in catalogue order: the one walk over the catalogue.
+            pub fn rules(&self) -> impl Iterator<Item = (&RuleMeta, RuleKind)> {
+                let walk = std::iter::empty();
+                $( let walk = walk.chain(self.$field.iter().map(|r| (&r.meta, r.kind))); )+
+                walk
+            }
+
+            /// The same walk, to change rules.
+            fn rules_mut(&mut self) -> impl Iterator<Item = (&mut RuleMeta, &mut RuleKind)> {
+                let walk = std::iter::empty();
+                $( let walk = walk.chain(self.$field.iter_mut().map(|r| (&mut r.meta, &mut r.kind))); )+
+                walk
+            }
+
+            /// Hands `record` and the rules of its type to `visitor`.
+            pub fn visit(&self, record: &Record<'_>, visitor: &mut impl RuleVisitor) {
+                match record {
+                    $( Record::$source(typed) => visitor.visit(&self.$field, record, typed), )+
+                }
+            }
+        }
+    };
+}
+
+catalogue! {
     /// CloudTrail rules: single-event, then windowed and anomaly (they see the single-event
     /// hits), then geo.
-    pub cloudtrail: Vec<CloudTrailRule>,
+    cloudtrail: CloudTrail(CloudTrailRecord) from CloudTrail = cloudtrail::rules(),
     /// WAF rules.
-    pub waf: Vec<WafRule>,
+    waf: Waf(WafRecord) from Waf = waf::RULES.to_vec(),
     /// Network Firewall rules.
-    pub firewall: Vec<FirewallRule>,
+    firewall: Firewall(FirewallRecord) from NetworkFirewall = firewall::RULES.to_vec(),
     /// GuardDuty rules.
-    pub guardduty: Vec<GuardDutyRule>,
+    guardduty: GuardDuty(GuardDutyFinding) from GuardDuty = guardduty::RULES.to_vec(),
     /// Security Hub rules.
-    pub securityhub: Vec<SecurityHubRule>,
-    /// Settings every rule sees.
-    pub settings: Settings,
+    securityhub: SecurityHub(SecurityHubFinding) from SecurityHub = securityhub::RULES.to_vec(),
 }
 
 impl Catalogue {
     /// Every built-in rule, with default settings.
     pub fn builtin() -> Catalogue {
         Catalogue::with_settings(Settings::default())
-    }
-
-    /// Every built-in rule, with `settings`.
-    pub fn with_settings(settings: Settings) -> Catalogue {
-        Catalogue {
-            cloudtrail: cloudtrail::rules(),
-            waf: waf::RULES.to_vec(),
-            firewall: firewall::RULES.to_vec(),
-            guardduty: guardduty::RULES.to_vec(),
-            securityhub: securityhub::RULES.to_vec(),
-            settings,
-        }
-    }
-
-    /// Every rule's data and kind, in catalogue order: the one walk over the catalogue.
-    pub fn rules(&self) -> impl Iterator<Item = (&RuleMeta, RuleKind)> {
-        fn each<T: RecordType>(rules: &[Rule<T>]) -> impl Iterator<Item = (&RuleMeta, RuleKind)> {
-            rules.iter().map(|r| (&r.meta, r.kind))
-        }
-        each(&self.cloudtrail)
-            .chain(each(&self.waf))
-            .chain(each(&self.firewall))
-            .chain(each(&self.guardduty))
-            .chain(each(&self.securityhub))
-    }
-
-    /// The same walk, to change rules.
-    fn rules_mut(&mut self) -> impl Iterator<Item = (&mut RuleMeta, &mut RuleKind)> {
-        fn each<T: RecordType>(
-            rules: &mut [Rule<T>],
-        ) -> impl Iterator<Item = (&mut RuleMeta, &mut RuleKind)> {
-            rules.iter_mut().map(|r| (&mut r.meta, &mut r.kind))
-        }
-        each(&mut self.cloudtrail)
-            .chain(each(&mut self.waf))
-            .chain(each(&mut self.firewall))
-            .chain(each(&mut self.guardduty))
-            .chain(each(&mut self.securityhub))
     }
 
     /// Applies the deployment's changes to thresholds and windows. An unknown rule, a field that

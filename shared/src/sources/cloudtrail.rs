@@ -646,6 +646,171 @@ fn api_categorize(name: &str) -> Categorization {
     }
 }
 
+/// Who acted, in words: "Root user", "IAM user alice", "role Admin (session alice)".
+pub fn actor(r: &CloudTrailRecord<'_>) -> String {
+    let id = &r.user_identity;
+    match id.kind.as_deref() {
+        Some("Root") => "Root user".to_owned(),
+        Some("IAMUser") => match r.user_name() {
+            Some(n) => format!("IAM user {n}"),
+            None => "An unknown IAM user".to_owned(),
+        },
+        Some("AssumedRole") => {
+            let role = r.user_name().unwrap_or("unknown");
+            let session = id.arn.as_deref().and_then(|a| a.rsplit('/').next());
+            match session {
+                Some(s) if s != role => format!("Role {role} (session {s})"),
+                _ => format!("Role {role}"),
+            }
+        }
+        Some("AWSService") => match id.invoked_by.as_deref() {
+            Some(s) => format!("Service {s}"),
+            None => "An AWS service".to_owned(),
+        },
+        Some(other) => match id.arn.as_deref().or(id.principal_id.as_deref()) {
+            Some(p) => format!("{other} {p}"),
+            None => other.to_owned(),
+        },
+        None => "An unknown principal".to_owned(),
+    }
+}
+
+/// One sentence for a CloudTrail finding: actor and account, action, target, region, source:
+/// "Root user of account 111122223333 stopped logging (cloudtrail:StopLogging) on org-trail in
+/// us-east-1 from 203.0.113.66".
+fn message(r: &CloudTrailRecord<'_>, entity: &crate::detect::Entity) -> String {
+    let service = r
+        .event_source
+        .strip_suffix(".amazonaws.com")
+        .unwrap_or(&r.event_source);
+    let mut s = actor(r);
+    if let Some(acct) = r.account_id() {
+        s.push_str(" of account ");
+        s.push_str(acct);
+    }
+    s.push(' ');
+    match (r.console_login_outcome(), r.is_success()) {
+        (Some(true), _) => s.push_str("signed in to the console"),
+        (Some(false), _) => s.push_str("failed to sign in to the console"),
+        (None, true) => {
+            s.push_str(&describe_call(&r.event_name));
+            s.push_str(&format!(" ({service}:{})", r.event_name));
+        }
+        (None, false) => {
+            let code = r.error_code.as_deref().unwrap_or("failed");
+            s.push_str(&format!("tried {service}:{} ({code})", r.event_name));
+        }
+    }
+    if entity.kind == crate::detect::EntityKind::Resource {
+        s.push_str(" on ");
+        s.push_str(&entity.id);
+    }
+    if let Some(region) = r.aws_region.as_deref() {
+        s.push_str(" in ");
+        s.push_str(region);
+    }
+    if let Some(ip) = r.source_ip_address.as_deref() {
+        s.push_str(" from ");
+        s.push_str(ip);
+    }
+    s
+}
+
+/// An API call in words: `StopLogging` -> "stopped logging", `AttachUserPolicy` -> "attached
+/// user policy", `UpdateFunctionCode20150331v2` -> "updated function code".
+pub(crate) fn describe_call(event_name: &str) -> String {
+    // API versions suffixed by Lambda and others.
+    let name = event_name.trim_end_matches(|c: char| c.is_ascii_digit() || c == 'v');
+    let name = if name.is_empty() { event_name } else { name };
+    let mut words: Vec<String> = Vec::new();
+    for (i, c) in name.char_indices() {
+        let new_word = i == 0
+            || (c.is_ascii_uppercase()
+                && !name[..i].ends_with(|p: char| p.is_ascii_uppercase())
+                    | name[i + c.len_utf8()..].starts_with(|n: char| n.is_ascii_lowercase()));
+        if new_word {
+            words.push(String::new());
+        }
+        if let Some(w) = words.last_mut() {
+            w.push(c);
+        }
+    }
+    const PAST: &[(&str, &str)] = &[
+        ("Add", "added"),
+        ("Attach", "attached"),
+        ("Authorize", "authorized"),
+        ("Batch", "batch"),
+        ("Create", "created"),
+        ("Deactivate", "deactivated"),
+        ("Delete", "deleted"),
+        ("Detach", "detached"),
+        ("Disable", "disabled"),
+        ("Disassociate", "disassociated"),
+        ("Enable", "enabled"),
+        ("Get", "got"),
+        ("Leave", "left"),
+        ("Modify", "modified"),
+        ("Put", "set"),
+        ("Remove", "removed"),
+        ("Replace", "replaced"),
+        ("Revoke", "revoked"),
+        ("Run", "ran"),
+        ("Schedule", "scheduled"),
+        ("Send", "sent"),
+        ("Start", "started"),
+        ("Stop", "stopped"),
+        ("Update", "updated"),
+    ];
+    let mut out = Vec::with_capacity(words.len());
+    for (i, w) in words.iter().enumerate() {
+        match PAST.iter().find(|(verb, _)| i == 0 && verb == w) {
+            Some((_, past)) => out.push((*past).to_owned()),
+            None if i == 0 => return format!("called {event_name}"),
+            None if w.len() > 1 && w.chars().all(|c| c.is_ascii_uppercase()) => out.push(w.clone()),
+            None => out.push(w.to_ascii_lowercase()),
+        }
+    }
+    out.join(" ")
+}
+
+impl CloudTrailRecord<'_> {
+    /// One sentence for a finding this record triggered, about `entity`.
+    pub fn summary(&self, entity: &crate::detect::Entity) -> String {
+        message(self, entity)
+    }
+}
+
+impl<'a> super::SourceRecord<'a> for CloudTrailRecord<'a> {
+    fn parse(raw: &'a str) -> Result<Self, serde_json::Error> {
+        CloudTrailRecord::parse(raw)
+    }
+
+    fn event_time(&self) -> Option<i64> {
+        crate::timefmt::parse_rfc3339(&self.event_time)
+    }
+
+    fn to_ecs<'r>(&'r self, path: Option<&'r str>) -> super::Ecs<'r> {
+        CloudTrailRecord::to_ecs(self, path)
+    }
+
+    fn summary(&self, entity: &crate::detect::Entity) -> String {
+        CloudTrailRecord::summary(self, entity)
+    }
+
+    fn sniff(head: &str) -> bool {
+        let has = |k: &str| head.contains(k);
+        has("\"eventVersion\"") || has("\"Records\"") || has("\"eventSource\"")
+    }
+
+    fn user_name(&self) -> Option<&str> {
+        self.user_name()
+    }
+
+    fn remote_ip(&self) -> Option<&str> {
+        self.source_ip()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -339,6 +339,72 @@ struct FlowFields {
     id: Option<String>,
 }
 
+impl FirewallRecord<'_> {
+    /// One sentence for a finding this record triggered, about `entity`.
+    pub fn summary(&self, _entity: &crate::detect::Entity) -> String {
+        let r = self;
+        let e = &r.event;
+        let endpoint = |ip: Option<&str>, port: Option<u64>| match (ip, port) {
+            (Some(ip), Some(p)) => format!("{ip}:{p}"),
+            (Some(ip), None) => ip.to_owned(),
+            _ => "?".to_owned(),
+        };
+        let mut s = format!(
+            "Network Firewall {}",
+            r.firewall_name.as_deref().unwrap_or("(unknown)")
+        );
+        match r.alert() {
+            Some(a) => s.push_str(&format!(
+                " {} traffic matching \"{}\" (signature {}, severity {})",
+                a.action.as_deref().unwrap_or("saw"),
+                a.signature
+                    .as_deref()
+                    .filter(|x| !x.is_empty())
+                    .unwrap_or("(no message)"),
+                a.signature_id.map_or("?".to_owned(), |i| i.to_string()),
+                a.severity.map_or("?".to_owned(), |i| i.to_string()),
+            )),
+            None => s.push_str(&format!(" logged {} traffic", r.event_type())),
+        }
+        s.push_str(&format!(
+            " from {} to {}",
+            endpoint(r.src_ip(), e.src_port),
+            endpoint(r.dest_ip(), e.dest_port)
+        ));
+        if let Some(p) = e.proto.as_deref() {
+            s.push_str(&format!("/{p}"));
+        }
+        s
+    }
+}
+
+impl<'a> super::SourceRecord<'a> for FirewallRecord<'a> {
+    fn parse(raw: &'a str) -> Result<Self, serde_json::Error> {
+        FirewallRecord::parse(raw)
+    }
+
+    fn event_time(&self) -> Option<i64> {
+        Some(self.millis().div_euclid(1000))
+    }
+
+    fn to_ecs<'r>(&'r self, path: Option<&'r str>) -> super::Ecs<'r> {
+        FirewallRecord::to_ecs(self, path)
+    }
+
+    fn summary(&self, entity: &crate::detect::Entity) -> String {
+        FirewallRecord::summary(self, entity)
+    }
+
+    fn sniff(head: &str) -> bool {
+        let has = |k: &str| head.contains(k);
+        has("\"firewall_name\"")
+    }
+
+    fn remote_ip(&self) -> Option<&str> {
+        self.src_ip()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

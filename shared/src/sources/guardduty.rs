@@ -480,6 +480,69 @@ pub struct GuardDutyFields<'r> {
     service: Option<&'r RawValue>,
 }
 
+impl GuardDutyFinding<'_> {
+    /// One sentence for a finding this record triggered, about `entity`.
+    pub fn summary(&self, _entity: &crate::detect::Entity) -> String {
+        let f = self;
+        let mut s = format!(
+            "GuardDuty {} (severity {})",
+            f.kind,
+            f.severity.map_or("?".to_owned(), |v| format!("{v:.1}"))
+        );
+        if let Some(acct) = f.account_id.as_deref() {
+            s.push_str(&format!(" in account {acct}"));
+        }
+        if let Some(region) = f.region.as_deref() {
+            s.push_str(&format!(" {region}"));
+        }
+        if let Some(id) = f.resource_id() {
+            s.push_str(&format!(
+                " on {} {id}",
+                f.resource_type().unwrap_or("resource")
+            ));
+        }
+        if let Some(ip) = f.remote_ip() {
+            s.push_str(&format!(" from {ip}"));
+        }
+        if let Some(t) = f.title.as_deref() {
+            s.push_str(": ");
+            s.push_str(t);
+        }
+        s
+    }
+}
+
+impl<'a> super::SourceRecord<'a> for GuardDutyFinding<'a> {
+    fn parse(raw: &'a str) -> Result<Self, serde_json::Error> {
+        GuardDutyFinding::parse(raw)
+    }
+
+    fn event_time(&self) -> Option<i64> {
+        Some(self.millis().div_euclid(1000))
+    }
+
+    fn to_ecs<'r>(&'r self, path: Option<&'r str>) -> super::Ecs<'r> {
+        GuardDutyFinding::to_ecs(self, path)
+    }
+
+    fn summary(&self, entity: &crate::detect::Entity) -> String {
+        GuardDutyFinding::summary(self, entity)
+    }
+
+    fn sniff(head: &str) -> bool {
+        let has = |k: &str| head.contains(k);
+        has("\"schemaVersion\"") && has("\"service\"")
+    }
+
+    fn user_name(&self) -> Option<&str> {
+        self.user_name()
+    }
+
+    fn remote_ip(&self) -> Option<&str> {
+        self.remote_ip()
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;

@@ -23,103 +23,6 @@ macro_rules! securityhub_detail_type_prefix {
     };
 }
 
-/// The sources the pipeline reads: log files from S3 (CloudTrail, WAF, Network Firewall) and
-/// findings from EventBridge (GuardDuty, Security Hub).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LogSource {
-    /// CloudTrail log files.
-    CloudTrail,
-    /// AWS WAF (v2) logs, delivered by Kinesis Data Firehose or directly to S3.
-    Waf,
-    /// AWS Network Firewall alert, flow and TLS logs.
-    NetworkFirewall,
-    /// GuardDuty findings.
-    GuardDuty,
-    /// Security Hub findings (ASFF).
-    SecurityHub,
-}
-
-impl LogSource {
-    /// Every source.
-    pub const ALL: [LogSource; 5] = [
-        LogSource::CloudTrail,
-        LogSource::Waf,
-        LogSource::NetworkFirewall,
-        LogSource::GuardDuty,
-        LogSource::SecurityHub,
-    ];
-
-    /// The ECS `event.dataset` of the source.
-    pub fn dataset(self) -> &'static str {
-        match self {
-            LogSource::CloudTrail => "aws.cloudtrail",
-            LogSource::Waf => "aws.waf",
-            LogSource::NetworkFirewall => "aws.firewall_logs",
-            LogSource::GuardDuty => "aws.guardduty",
-            LogSource::SecurityHub => "aws.securityhub_findings",
-        }
-    }
-
-    /// The name used in error messages.
-    pub fn name(self) -> &'static str {
-        match self {
-            LogSource::CloudTrail => "CloudTrail",
-            LogSource::Waf => "WAF",
-            LogSource::NetworkFirewall => "Network Firewall",
-            LogSource::GuardDuty => "GuardDuty",
-            LogSource::SecurityHub => "Security Hub",
-        }
-    }
-
-    /// Tells the source of one record from its top-level keys, for objects whose key matches
-    /// no known layout. EventBridge events are told by their `detail-type`.
-    pub fn sniff(raw: &str) -> Option<LogSource> {
-        // The keys sit near the start of a record; a bounded look keeps this cheap on large
-        // records. Cut on a character boundary.
-        let mut end = raw.len().min(4096);
-        while !raw.is_char_boundary(end) {
-            end -= 1;
-        }
-        let head = &raw[..end];
-        let has = |k: &str| head.contains(k);
-        if has(concat!("\"", guardduty_detail_type!(), "\"")) {
-            Some(LogSource::GuardDuty)
-        } else if has(concat!("\"", securityhub_detail_type_prefix!())) {
-            Some(LogSource::SecurityHub)
-        } else if has("\"eventVersion\"") || has("\"Records\"") || has("\"eventSource\"") {
-            Some(LogSource::CloudTrail)
-        } else if has("\"webaclId\"") || has("\"terminatingRuleId\"") {
-            Some(LogSource::Waf)
-        } else if has("\"firewall_name\"") {
-            Some(LogSource::NetworkFirewall)
-        } else if has("\"ProductArn\"") || has("\"AwsAccountId\"") {
-            Some(LogSource::SecurityHub)
-        } else if has("\"schemaVersion\"") && has("\"service\"") {
-            Some(LogSource::GuardDuty)
-        } else {
-            None
-        }
-    }
-}
-
-impl std::str::FromStr for LogSource {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "cloudtrail" => Ok(LogSource::CloudTrail),
-            "waf" => Ok(LogSource::Waf),
-            "network-firewall" | "firewall" | "network_firewall" => Ok(LogSource::NetworkFirewall),
-            "guardduty" => Ok(LogSource::GuardDuty),
-            "securityhub" | "security-hub" => Ok(LogSource::SecurityHub),
-            _ => Err(format!(
-                "unknown source {s:?}: expected cloudtrail, waf, network-firewall, guardduty or securityhub"
-            )),
-        }
-    }
-}
-
 /// What to do with an object, decided from its key before it is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyVerdict {
@@ -219,117 +122,8 @@ pub fn arn_account_region(arn: &str) -> (Option<&str>, Option<&str>) {
     )
 }
 
-/// `aws.*`: what ECS has no field for, under the source's own name as Elastic's AWS integration
-/// does.
-#[derive(Debug, Serialize, Default)]
-pub struct Aws<'r> {
-    /// `aws.cloudtrail.*`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cloudtrail: Option<cloudtrail::CloudTrailFields<'r>>,
-    /// `aws.waf.*`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub waf: Option<waf::WafFields<'r>>,
-    /// `aws.firewall.*` (the `aws.firewall_logs` dataset, named as Elastic names it).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub firewall: Option<firewall::FirewallFields<'r>>,
-    /// `aws.guardduty.*`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub guardduty: Option<guardduty::GuardDutyFields<'r>>,
-    /// `aws.securityhub_findings.*`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub securityhub_findings: Option<securityhub::SecurityHubFields<'r>>,
-}
-
 /// The ECS event of a record of any source.
 pub type Ecs<'r> = crate::ecs::EcsEvent<'r, Aws<'r>>;
-
-/// A parsed record of any source: what the pipeline, the detections and the findings see.
-#[derive(Debug)]
-pub enum Record<'a> {
-    /// A CloudTrail record.
-    CloudTrail(cloudtrail::CloudTrailRecord<'a>),
-    /// A WAF log record.
-    Waf(waf::WafRecord<'a>),
-    /// A Network Firewall log record.
-    NetworkFirewall(firewall::FirewallRecord<'a>),
-    /// A GuardDuty finding.
-    GuardDuty(guardduty::GuardDutyFinding<'a>),
-    /// A Security Hub finding.
-    SecurityHub(securityhub::SecurityHubFinding<'a>),
-}
-
-impl<'a> Record<'a> {
-    /// Parses one record of `source` from its JSON text.
-    pub fn parse(source: LogSource, raw: &'a str) -> Result<Record<'a>, serde_json::Error> {
-        Ok(match source {
-            LogSource::CloudTrail => Record::CloudTrail(cloudtrail::CloudTrailRecord::parse(raw)?),
-            LogSource::Waf => Record::Waf(waf::WafRecord::parse(raw)?),
-            LogSource::NetworkFirewall => {
-                Record::NetworkFirewall(firewall::FirewallRecord::parse(raw)?)
-            }
-            LogSource::GuardDuty => Record::GuardDuty(guardduty::GuardDutyFinding::parse(raw)?),
-            LogSource::SecurityHub => {
-                Record::SecurityHub(securityhub::SecurityHubFinding::parse(raw)?)
-            }
-        })
-    }
-
-    /// Its source.
-    pub fn source(&self) -> LogSource {
-        match self {
-            Record::CloudTrail(_) => LogSource::CloudTrail,
-            Record::Waf(_) => LogSource::Waf,
-            Record::NetworkFirewall(_) => LogSource::NetworkFirewall,
-            Record::GuardDuty(_) => LogSource::GuardDuty,
-            Record::SecurityHub(_) => LogSource::SecurityHub,
-        }
-    }
-
-    /// Its event time, Unix seconds; `None` when it cannot be read (the record is then bad).
-    pub fn time(&self) -> Option<i64> {
-        let t = match self {
-            Record::CloudTrail(r) => crate::timefmt::parse_rfc3339(&r.event_time)?,
-            Record::Waf(r) => r.millis().div_euclid(1000),
-            Record::NetworkFirewall(r) => r.millis().div_euclid(1000),
-            Record::GuardDuty(r) => r.millis().div_euclid(1000),
-            Record::SecurityHub(r) => r.millis().div_euclid(1000),
-        };
-        // Windows, TTLs and RFC 3339 need a time from 1970 to 9999: year 0000 or a timestamp
-        // in the far future is not a time an event happened at.
-        (0..=crate::timefmt::MAX_SECS).contains(&t).then_some(t)
-    }
-
-    /// Maps it to ECS. `path` is where it was read from.
-    pub fn to_ecs<'r>(&'r self, path: Option<&'r str>) -> Ecs<'r> {
-        match self {
-            Record::CloudTrail(r) => r.to_ecs(path),
-            Record::Waf(r) => r.to_ecs(path),
-            Record::NetworkFirewall(r) => r.to_ecs(path),
-            Record::GuardDuty(r) => r.to_ecs(path),
-            Record::SecurityHub(r) => r.to_ecs(path),
-        }
-    }
-
-    /// The user it names, for `related.user`.
-    pub fn user_name(&self) -> Option<&str> {
-        match self {
-            Record::CloudTrail(r) => r.user_name(),
-            Record::GuardDuty(r) => r.user_name(),
-            _ => None,
-        }
-    }
-
-    /// The remote IP it names, for `related.ip`.
-    pub fn source_ip(&self) -> Option<&str> {
-        match self {
-            Record::CloudTrail(r) => r.source_ip(),
-            Record::Waf(r) => r.client_ip(),
-            Record::NetworkFirewall(r) => r.src_ip(),
-            Record::GuardDuty(r) => r.remote_ip(),
-            Record::SecurityHub(_) => None,
-        }
-    }
-}
 
 /// The findings an EventBridge event carries: its `detail` (GuardDuty), or each of
 /// `detail.findings` (Security Hub). A record that is not an EventBridge event is returned as
@@ -388,6 +182,201 @@ pub fn unwrap_eventbridge(raw: &str) -> Result<Vec<&str>, String> {
     Err(format!(
         "EventBridge event {detail_type:?} carries no GuardDuty or Security Hub findings"
     ))
+}
+
+/// What a source's record is to the pipeline: the one trait each source implements, beside its
+/// line in the registry ([`sources!`] below).
+pub trait SourceRecord<'a>: Sized {
+    /// Parses one record from its JSON text.
+    fn parse(raw: &'a str) -> Result<Self, serde_json::Error>;
+    /// Its event time, Unix seconds, as the record gives it ([`Record::time`] checks it).
+    fn event_time(&self) -> Option<i64>;
+    /// Its ECS event; `path` is where it was read from.
+    fn to_ecs<'r>(&'r self, path: Option<&'r str>) -> Ecs<'r>;
+    /// One sentence for a finding it triggered, about `entity`.
+    fn summary(&self, entity: &crate::detect::Entity) -> String;
+    /// Whether the head of a record's text looks like this source's.
+    fn sniff(head: &str) -> bool;
+    /// The user it names, for `related.user`.
+    fn user_name(&self) -> Option<&str> {
+        None
+    }
+    /// The remote IP it names, for `related.ip`.
+    fn remote_ip(&self) -> Option<&str> {
+        None
+    }
+}
+
+/// The registry of sources: one entry per source (its record type, ECS dataset, name, the
+/// names the CLI takes, and its `aws.*` field) makes the [`LogSource`] enum, the [`Record`]
+/// enum and its dispatch, and the [`Aws`] part of ECS events.
+macro_rules! sources {
+    ($( $(#[$doc:meta])* $variant:ident = $module:ident::$record:ident {
+        dataset: $dataset:literal, name: $name:literal, aliases: [$($alias:literal),+ $(,)?],
+        aws: $field:ident: $fields:ident $(,)?
+    } ),+ $(,)?) => {
+        /// The sources the pipeline reads: log files from S3 (CloudTrail, WAF, Network
+        /// Firewall) and findings from EventBridge (GuardDuty, Security Hub).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum LogSource {
+            $( $(#[$doc])* $variant, )+
+        }
+
+        impl LogSource {
+            /// Every source, in the registry's order.
+            pub const ALL: [LogSource; { [$(stringify!($variant)),+].len() }] =
+                [$(LogSource::$variant),+];
+
+            /// The ECS `event.dataset` of the source.
+            pub fn dataset(self) -> &'static str {
+                match self { $(LogSource::$variant => $dataset,)+ }
+            }
+
+            /// The name used in error messages.
+            pub fn name(self) -> &'static str {
+                match self { $(LogSource::$variant => $name,)+ }
+            }
+
+            fn sniff_content(head: &str) -> Option<LogSource> {
+                $(
+                    if <$module::$record<'_> as SourceRecord<'_>>::sniff(head) {
+                        return Some(LogSource::$variant);
+                    }
+                )+
+                None
+            }
+        }
+
+        impl std::str::FromStr for LogSource {
+            type Err = String;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                let name = s.trim().to_ascii_lowercase();
+                $(
+                    if [$($alias),+].contains(&name.as_str()) {
+                        return Ok(LogSource::$variant);
+                    }
+                )+
+                let known: Vec<&str> = vec![$([$($alias),+][0]),+];
+                Err(format!("unknown source {s:?}: expected one of {}", known.join(", ")))
+            }
+        }
+
+        /// `aws.*`: what ECS has no field for, under the source's own name as Elastic's AWS
+        /// integration does.
+        #[derive(Debug, Serialize, Default)]
+        pub struct Aws<'r> {
+            $(
+                #[doc = concat!("`aws.", stringify!($field), ".*`.")]
+                #[serde(skip_serializing_if = "Option::is_none")]
+                pub $field: Option<$module::$fields<'r>>,
+            )+
+        }
+
+        /// A parsed record of any source: what the pipeline, the detections and the findings
+        /// see.
+        #[derive(Debug)]
+        pub enum Record<'a> {
+            $( $(#[$doc])* $variant($module::$record<'a>), )+
+        }
+
+        impl<'a> Record<'a> {
+            /// Parses one record of `source` from its JSON text.
+            pub fn parse(source: LogSource, raw: &'a str) -> Result<Record<'a>, serde_json::Error> {
+                Ok(match source {
+                    $(LogSource::$variant => Record::$variant(
+                        <$module::$record<'a> as SourceRecord<'a>>::parse(raw)?,
+                    ),)+
+                })
+            }
+
+            /// Its source.
+            pub fn source(&self) -> LogSource {
+                match self { $(Record::$variant(_) => LogSource::$variant,)+ }
+            }
+
+            /// Its event time, Unix seconds; `None` when it cannot be read or is no time an
+            /// event happened at (the record is then bad): windows, TTLs and RFC 3339 need a
+            /// time from 1970 to 9999.
+            pub fn time(&self) -> Option<i64> {
+                let t = match self { $(Record::$variant(r) => r.event_time()?,)+ };
+                (0..=crate::timefmt::MAX_SECS).contains(&t).then_some(t)
+            }
+
+            /// Maps it to ECS. `path` is where it was read from.
+            pub fn to_ecs<'r>(&'r self, path: Option<&'r str>) -> Ecs<'r> {
+                match self { $(Record::$variant(r) => SourceRecord::to_ecs(r, path),)+ }
+            }
+
+            /// One sentence for a finding it triggered, about `entity`.
+            pub fn summary(&self, entity: &crate::detect::Entity) -> String {
+                match self { $(Record::$variant(r) => SourceRecord::summary(r, entity),)+ }
+            }
+
+            /// The user it names, for `related.user`.
+            pub fn user_name(&self) -> Option<&str> {
+                match self { $(Record::$variant(r) => SourceRecord::user_name(r),)+ }
+            }
+
+            /// The remote IP it names, for `related.ip`.
+            pub fn source_ip(&self) -> Option<&str> {
+                match self { $(Record::$variant(r) => SourceRecord::remote_ip(r),)+ }
+            }
+        }
+    };
+}
+
+sources! {
+    /// CloudTrail log files.
+    CloudTrail = cloudtrail::CloudTrailRecord {
+        dataset: "aws.cloudtrail", name: "CloudTrail", aliases: ["cloudtrail"],
+        aws: cloudtrail: CloudTrailFields,
+    },
+    /// AWS WAF (v2) logs, delivered by Kinesis Data Firehose or directly to S3.
+    Waf = waf::WafRecord {
+        dataset: "aws.waf", name: "WAF", aliases: ["waf"],
+        aws: waf: WafFields,
+    },
+    /// AWS Network Firewall alert, flow and TLS logs.
+    NetworkFirewall = firewall::FirewallRecord {
+        dataset: "aws.firewall_logs", name: "Network Firewall",
+        aliases: ["network-firewall", "firewall", "network_firewall"],
+        aws: firewall: FirewallFields,
+    },
+    /// GuardDuty findings.
+    GuardDuty = guardduty::GuardDutyFinding {
+        dataset: "aws.guardduty", name: "GuardDuty", aliases: ["guardduty"],
+        aws: guardduty: GuardDutyFields,
+    },
+    /// Security Hub findings (ASFF).
+    SecurityHub = securityhub::SecurityHubFinding {
+        dataset: "aws.securityhub_findings", name: "Security Hub",
+        aliases: ["securityhub", "security-hub"],
+        aws: securityhub_findings: SecurityHubFields,
+    },
+}
+
+impl LogSource {
+    /// Tells the source of one record from its top-level keys, for objects whose key matches
+    /// no known layout: EventBridge events by their `detail-type`, other records by what each
+    /// source recognizes as its own ([`SourceRecord::sniff`]), in the registry's order.
+    pub fn sniff(raw: &str) -> Option<LogSource> {
+        // The keys sit near the start of a record; a bounded look keeps this cheap on large
+        // records. Cut on a character boundary.
+        let mut end = raw.len().min(4096);
+        while !raw.is_char_boundary(end) {
+            end -= 1;
+        }
+        let head = &raw[..end];
+        if head.contains(concat!("\"", guardduty_detail_type!(), "\"")) {
+            Some(LogSource::GuardDuty)
+        } else if head.contains(concat!("\"", securityhub_detail_type_prefix!())) {
+            Some(LogSource::SecurityHub)
+        } else {
+            LogSource::sniff_content(head)
+        }
+    }
 }
 
 /// The `detail-type` of GuardDuty's EventBridge events.

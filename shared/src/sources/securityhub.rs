@@ -351,6 +351,55 @@ pub struct SecurityHubFields<'r> {
     remediation: Option<&'r str>,
 }
 
+impl SecurityHubFinding<'_> {
+    /// One sentence for a finding this record triggered, about `entity`.
+    pub fn summary(&self, _entity: &crate::detect::Entity) -> String {
+        let f = self;
+        let mut s = format!(
+            "Security Hub control {} is {}",
+            f.control_id().unwrap_or("(unknown)"),
+            f.compliance_status().unwrap_or("reported")
+        );
+        if let Some(r) = f.resource_id() {
+            s.push_str(&format!(" for {r}"));
+        }
+        if let Some(acct) = f.aws_account_id.as_deref() {
+            s.push_str(&format!(" in account {acct}"));
+        }
+        if let Some(region) = f.region.as_deref() {
+            s.push_str(&format!(" {region}"));
+        }
+        if let Some(t) = f.title.as_deref() {
+            s.push_str(": ");
+            s.push_str(t);
+        }
+        s
+    }
+}
+
+impl<'a> super::SourceRecord<'a> for SecurityHubFinding<'a> {
+    fn parse(raw: &'a str) -> Result<Self, serde_json::Error> {
+        SecurityHubFinding::parse(raw)
+    }
+
+    fn event_time(&self) -> Option<i64> {
+        Some(self.millis().div_euclid(1000))
+    }
+
+    fn to_ecs<'r>(&'r self, path: Option<&'r str>) -> super::Ecs<'r> {
+        SecurityHubFinding::to_ecs(self, path)
+    }
+
+    fn summary(&self, entity: &crate::detect::Entity) -> String {
+        SecurityHubFinding::summary(self, entity)
+    }
+
+    fn sniff(head: &str) -> bool {
+        let has = |k: &str| head.contains(k);
+        has("\"ProductArn\"") || has("\"AwsAccountId\"")
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;

@@ -365,6 +365,64 @@ struct WafSource<'r> {
     name: Option<&'r str>,
 }
 
+impl WafRecord<'_> {
+    /// One sentence for a finding this record triggered, about `entity`.
+    pub fn summary(&self, _entity: &crate::detect::Entity) -> String {
+        let r = self;
+        let mut s = format!(
+            "WAF web ACL {} {} {} {}",
+            r.web_acl_name().unwrap_or("(unknown)"),
+            match r.action() {
+                "BLOCK" => "blocked",
+                "ALLOW" => "allowed",
+                "COUNT" => "counted",
+                "CAPTCHA" => "sent a CAPTCHA to",
+                "CHALLENGE" => "challenged",
+                other => other,
+            },
+            r.http_request.http_method.as_deref().unwrap_or("a request"),
+            r.http_request.uri.as_deref().unwrap_or(""),
+        );
+        if let Some(ip) = r.client_ip() {
+            s.push_str(&format!(" from {ip}"));
+            if let Some(c) = r.http_request.country.as_deref() {
+                s.push_str(&format!(" ({c})"));
+            }
+        }
+        if let Some(rule) = r.terminating_rule_id.as_deref() {
+            s.push_str(&format!("; terminating rule {rule}"));
+        }
+        s
+    }
+}
+
+impl<'a> super::SourceRecord<'a> for WafRecord<'a> {
+    fn parse(raw: &'a str) -> Result<Self, serde_json::Error> {
+        WafRecord::parse(raw)
+    }
+
+    fn event_time(&self) -> Option<i64> {
+        Some(self.millis().div_euclid(1000))
+    }
+
+    fn to_ecs<'r>(&'r self, path: Option<&'r str>) -> super::Ecs<'r> {
+        WafRecord::to_ecs(self, path)
+    }
+
+    fn summary(&self, entity: &crate::detect::Entity) -> String {
+        WafRecord::summary(self, entity)
+    }
+
+    fn sniff(head: &str) -> bool {
+        let has = |k: &str| head.contains(k);
+        has("\"webaclId\"") || has("\"terminatingRuleId\"")
+    }
+
+    fn remote_ip(&self) -> Option<&str> {
+        self.client_ip()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
