@@ -484,10 +484,10 @@ impl Detect<'_> {
                     .window_minutes
                     .unwrap_or_else(|| rule.kind.window_minutes(&meta));
                 let entity = hit.entity.clone().unwrap_or_else(|| entity_of(meta.entity));
-                // Network Firewall logs name their account only in the object's key: it scopes
-                // the finding, so that one private IP in two accounts makes two findings.
-                let discriminator = match (record.source(), self.key_account.as_deref()) {
-                    (LogSource::NetworkFirewall, Some(account)) => Some(match &hit.discriminator {
+                // A record that names no account (Network Firewall's) is scoped by the account
+                // of its object's key, so that one private IP in two accounts makes two findings.
+                let discriminator = match self.key_account.as_deref() {
+                    Some(account) if !record.names_account() => Some(match &hit.discriminator {
                         Some(d) => format!("{account}/{d}"),
                         None => account.to_owned(),
                     }),

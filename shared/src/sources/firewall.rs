@@ -403,6 +403,10 @@ impl<'a> super::SourceRecord<'a> for FirewallRecord<'a> {
     fn remote_ip(&self) -> Option<&str> {
         self.src_ip()
     }
+
+    fn names_account() -> bool {
+        false
+    }
 }
 
 #[cfg(test)]

@@ -205,6 +205,12 @@ pub trait SourceRecord<'a>: Sized {
     fn remote_ip(&self) -> Option<&str> {
         None
     }
+    /// Whether its records name their account; those that do not (Network Firewall's) are
+    /// scoped by the account their object's key names, so that one private IP in two accounts
+    /// makes two findings.
+    fn names_account() -> bool {
+        true
+    }
 }
 
 /// The registry of sources: one entry per source (its record type, ECS dataset, name, the
@@ -322,6 +328,14 @@ macro_rules! sources {
             /// The remote IP it names, for `related.ip`.
             pub fn source_ip(&self) -> Option<&str> {
                 match self { $(Record::$variant(r) => SourceRecord::remote_ip(r),)+ }
+            }
+
+            /// Whether records of its source name their account
+            /// ([`SourceRecord::names_account`]).
+            pub fn names_account(&self) -> bool {
+                match self {
+                    $(Record::$variant(_) => <$module::$record<'_> as SourceRecord<'_>>::names_account(),)+
+                }
             }
         }
     };
