@@ -66,9 +66,12 @@ pub fn parse_any_millis(s: &str) -> Option<i64> {
     parse_rfc3339(text).map(|secs| secs * 1000)
 }
 
-/// Unix seconds or milliseconds (told apart by size) to milliseconds.
+/// Unix seconds or milliseconds (told apart by size) to milliseconds. Any number is taken:
+/// one that is no time (`-4.4e52` saturates to `i64::MIN`) comes back as it is, and the record's
+/// time check rejects it.
 pub fn epoch_to_millis(n: i64) -> i64 {
-    if n.abs() >= 100_000_000_000 {
+    // `unsigned_abs`: `i64::MIN.abs()` overflows (found by the records fuzz target).
+    if n.unsigned_abs() >= 100_000_000_000 {
         n
     } else {
         n * 1000
@@ -88,6 +91,14 @@ mod tests {
             Some(s - 3600)
         );
         assert_eq!(parse_rfc3339("yesterday"), None);
+    }
+
+    #[test]
+    fn any_number_is_taken_as_an_epoch() {
+        assert_eq!(epoch_to_millis(i64::MIN), i64::MIN);
+        assert_eq!(epoch_to_millis(i64::MAX), i64::MAX);
+        assert_eq!(epoch_to_millis(-99_999_999_999), -99_999_999_999_000);
+        assert_eq!(epoch_to_millis(1_636_381_332), 1_636_381_332_000);
     }
 
     #[test]
