@@ -185,5 +185,8 @@ fn plain_sam_deploy_carries_no_example_values() {
             example_overrides |= section == "example.deploy.parameters";
         }
     }
-    assert!(example_overrides, "the example environment keeps its parameters");
+    assert!(
+        example_overrides,
+        "the example environment keeps its parameters"
+    );
 }
