@@ -111,10 +111,8 @@ fn three_million_bad_lines_are_counted_in_bounded_memory() {
         writeln!(enc, "not a record {i}").expect("gzip");
     }
     std::fs::write(&file, enc.finish().expect("gzip")).expect("write");
-    let bad_out = dir.join("bad-records.jsonl");
     let mut child = Command::new(env!("CARGO_BIN_EXE_cloudsec"))
-        .args(["scan", "--format", "json", "--bad-records"])
-        .arg(&bad_out)
+        .args(["scan", "--format", "json"])
         .arg(&file)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -144,8 +142,32 @@ fn three_million_bad_lines_are_counted_in_bounded_memory() {
     );
     assert!(peak_kib > 0, "the process was measured");
     assert!(peak_kib < 64 * 1024, "peak RSS {peak_kib} KiB");
-    // The kept ones are in the file, with a note that the object holds the rest.
+}
+
+#[test]
+fn every_bad_record_is_written_not_only_a_sample() {
+    let dir = scratch();
+    let file = dir.join("bad.jsonl.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    // Twice the sample the reader keeps in memory (10,000), and one good record.
+    for i in 0..20_000u32 {
+        writeln!(enc, "not a record {i}").expect("gzip");
+    }
+    std::fs::write(&file, enc.finish().expect("gzip")).expect("write");
+    let bad_out = dir.join("bad-records.jsonl");
+    let out = Command::new(env!("CARGO_BIN_EXE_cloudsec"))
+        .args(["scan", "--format", "json", "--bad-records"])
+        .arg(&bad_out)
+        .arg(&file)
+        .output()
+        .expect("cloudsec runs");
+    assert!(out.status.success());
     let kept = std::fs::read_to_string(&bad_out).expect("bad records file");
-    assert!(kept.lines().count() > 1000);
-    assert!(kept.contains("more bad records than kept"));
+    let lines: Vec<serde_json::Value> = kept
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 20_000, "every bad record is kept");
+    assert_eq!(lines[19_999]["location"]["record"]["line"], 20_000);
+    assert_eq!(lines[19_999]["raw"], "not a record 19999");
 }

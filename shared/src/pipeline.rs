@@ -53,6 +53,13 @@ pub struct BadRecord {
     pub raw: String,
 }
 
+/// Where every bad record of an input goes as it is read (the quarantine), beside the bounded
+/// sample the report keeps: memory stays bounded however many there are, and none is lost.
+pub trait BadRecordSink: Send {
+    /// Keeps one bad record. An error fails the input once it is read (it is retried).
+    fn keep(&mut self, location: &Location, error: &str, raw: &str) -> std::io::Result<()>;
+}
+
 /// What one input produced.
 #[derive(Debug, Default)]
 pub struct InputReport {
@@ -60,7 +67,8 @@ pub struct InputReport {
     pub records: u64,
     /// Records that could not be used.
     pub bad: u64,
-    /// The bad records kept (see [`PipelineConfig::max_kept_bad_bytes`]).
+    /// A bounded sample of the bad records (see [`PipelineConfig::max_kept_bad_bytes`]); all of
+    /// them went to the [`BadRecordSink`], when there was one.
     pub bad_records: Vec<BadRecord>,
     /// Whether some bad records were counted but not kept.
     pub bad_records_truncated: bool,
@@ -153,6 +161,17 @@ impl Pipeline {
     /// As [`Pipeline::scan`]; without a source, the records tell it
     /// ([`LogSource::sniff`]).
     pub fn scan_any<R: Read>(&self, raw: R, uri: &str, source: Option<LogSource>) -> InputReport {
+        self.scan_into(raw, uri, source, None)
+    }
+
+    /// As [`Pipeline::scan_any`], with every bad record handed to `bad` as it is read.
+    pub fn scan_into<R: Read>(
+        &self,
+        raw: R,
+        uri: &str,
+        source: Option<LogSource>,
+        bad: Option<&mut dyn BadRecordSink>,
+    ) -> InputReport {
         let mut detect = Detect {
             catalogue: &self.catalogue,
             geo: self.geo.as_deref(),
@@ -167,7 +186,7 @@ impl Pipeline {
             key_account: crate::sources::account_from_key(uri).map(str::to_owned),
             ts: 0,
         };
-        let mut report = self.run(raw, uri, source, &mut detect);
+        let mut report = self.run(raw, uri, source, &mut detect, bad);
         report.logins = std::mem::take(&mut detect.logins);
         let mut builders = detect.findings;
         if let Some(account) = crate::sources::account_from_key(uri) {
@@ -196,20 +215,23 @@ impl Pipeline {
             out,
             geo: self.geo.as_deref(),
         };
-        self.run(raw, uri, source, &mut normalize)
+        self.run(raw, uri, source, &mut normalize, None)
     }
 
-    fn run<R: Read, H: RecordHandler>(
+    fn run<'s, R: Read, H: RecordHandler>(
         &self,
         raw: R,
         uri: &str,
         source: Option<LogSource>,
         handler: &mut H,
+        bad: Option<&'s mut (dyn BadRecordSink + 's)>,
     ) -> InputReport {
         let mut visitor = Parse {
             uri,
             source,
             handler,
+            sink: bad,
+            sink_error: None,
             report: InputReport::default(),
             kept_bad_bytes: 0,
             max_kept_bad_bytes: self.config.max_kept_bad_bytes,
@@ -228,6 +250,11 @@ impl Pipeline {
         match result {
             Ok(framing) => report.framing = Some(framing),
             Err(e) => report.error = Some(e),
+        }
+        if let (None, Some(e)) = (&report.error, visitor.sink_error) {
+            report.error = Some(InputError::Deliver(crate::error::PortError::new(format!(
+                "quarantine of {uri}: {e}"
+            ))));
         }
         if report.bad > LOGGED_BAD_PER_INPUT {
             tracing::warn!(
@@ -250,10 +277,12 @@ trait RecordHandler {
 }
 
 /// Parses records, keeps the bad ones, and hands the good ones on.
-struct Parse<'h, H> {
+struct Parse<'h, 's, H> {
     uri: &'h str,
     source: Option<LogSource>,
     handler: &'h mut H,
+    sink: Option<&'s mut (dyn BadRecordSink + 's)>,
+    sink_error: Option<std::io::Error>,
     report: InputReport,
     kept_bad_bytes: usize,
     max_kept_bad_bytes: usize,
@@ -262,7 +291,7 @@ struct Parse<'h, H> {
     per_record: bool,
 }
 
-impl<H: RecordHandler> Parse<'_, H> {
+impl<H: RecordHandler> Parse<'_, '_, H> {
     /// Parses one record of `source` (one finding, for the findings sources) and hands it on.
     fn one(&mut self, position: RecordPosition, raw: &str, source: LogSource) {
         let record = match Record::parse(source, raw) {
@@ -329,7 +358,7 @@ impl<H: RecordHandler> Parse<'_, H> {
     }
 }
 
-impl<H: RecordHandler> RecordVisitor for Parse<'_, H> {
+impl<H: RecordHandler> RecordVisitor for Parse<'_, '_, H> {
     fn record(&mut self, position: RecordPosition, raw: &str) {
         let known = if self.per_record { None } else { self.source };
         let source = match known {
@@ -374,6 +403,12 @@ impl<H: RecordHandler> RecordVisitor for Parse<'_, H> {
         if report.bad <= LOGGED_BAD_PER_INPUT {
             tracing::warn!(location = %location, error = %error, "bad record kept aside");
         }
+        let error = error.to_string();
+        if let (Some(sink), None) = (self.sink.as_mut(), &self.sink_error) {
+            if let Err(e) = sink.keep(&location, &error, raw) {
+                self.sink_error = Some(e);
+            }
+        }
         if report.bad_records.len() >= self.max_kept_bad_records {
             report.bad_records_truncated = true;
             return;
@@ -386,7 +421,7 @@ impl<H: RecordHandler> RecordVisitor for Parse<'_, H> {
         }
         report.bad_records.push(BadRecord {
             location,
-            error: error.to_string(),
+            error,
             raw: if keep { raw.to_owned() } else { String::new() },
         });
     }

@@ -161,3 +161,49 @@ async fn json_lines_mixing_sources_and_a_key_too_long_for_its_quarantine() {
         .ends_with("/mixed.jsonl"));
     assert!(lines[1]["raw"].as_str().unwrap().contains("broken"));
 }
+
+#[tokio::test]
+async fn every_bad_record_of_a_large_object_is_streamed_to_the_quarantine() {
+    let Some(env) = Env::new().await else { return };
+    // GIVEN an object of 100,000 bad lines (about 20 MB of quarantine, more than two parts of a
+    // multipart upload) around one root call
+    let mut text = root_call("2026-11-02T08:00:00Z", "111122223333").to_string();
+    text.push('\n');
+    let pad = "x".repeat(120);
+    for i in 0..100_000 {
+        text.push_str(&format!("not a record {i} {pad}\n"));
+    }
+    let key = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/02/many-bad.json.gz";
+    env.put(key, gzip(text.as_bytes())).await;
+    // WHEN it is delivered
+    let got = deliver(&env, key).await;
+    assert!(got.iter().any(|(rule, _, _)| rule == "user.root-activity"));
+    // THEN the quarantine holds every bad record, in order
+    let body = env
+        .s3
+        .get_object()
+        .bucket(&env.quarantine_bucket)
+        .key(format!("quarantine/{}/{key}.bad.jsonl", env.bucket))
+        .send()
+        .await
+        .expect("quarantine object")
+        .body
+        .collect()
+        .await
+        .expect("body")
+        .into_bytes();
+    assert!(
+        body.len() > 2 * cloudsec::engine::ports::QUARANTINE_PART_BYTES,
+        "{} bytes: a multipart upload",
+        body.len()
+    );
+    let text = String::from_utf8_lossy(&body);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 100_000);
+    let last: Value = serde_json::from_str(lines[99_999]).expect("a JSON line");
+    assert_eq!(last["location"]["record"]["line"], 100_001);
+    assert!(last["raw"]
+        .as_str()
+        .unwrap()
+        .starts_with("not a record 99999"));
+}

@@ -1,9 +1,9 @@
 //! The engine: one delivery path for every input, whoever calls it.
 //!
 //! The Lambda functions, the CLI, the benchmark and the tests all turn an input into effects
-//! through [`Engine`]: read it ([`Engine::read`], the pure pipeline on a blocking thread), then
-//! [`Engine::deliver`] what was read: keep the bad records ([`ports::Quarantine`]), keep the
-//! logins and judge them against the users' history ([`history`]), commit the counters and
+//! through [`Engine`]: read it ([`Engine::read`], the pure pipeline on a blocking thread, each
+//! bad record streamed to the quarantine, [`ports::Quarantine`]), then [`Engine::deliver`] what
+//! was read: keep the logins and judge them against the users' history ([`history`]), commit the counters and
 //! claim the findings exactly once ([`evaluate`]), publish to every sink
 //! ([`crate::publish::Sinks`]) what is new and at or above the publishing severity, and settle.
 //! An input delivered again, concurrently or after a crash anywhere in here, comes out the
@@ -223,7 +223,8 @@ impl<S: StateStore, Q: Quarantine> Engine<S, Q> {
     }
 
     /// Reads `body` (gzip or plain) on a blocking thread: the pure pipeline, records to
-    /// hits. Without a source, the key and then the records tell it.
+    /// hits, every bad record streamed to the quarantine as it comes (kept once the input is
+    /// read to its end, abandoned if it is not). Without a source, the records tell it.
     pub async fn read(
         &self,
         input: &InputId,
@@ -232,12 +233,24 @@ impl<S: StateStore, Q: Quarantine> Engine<S, Q> {
     ) -> Result<InputReport, InputError> {
         let pipeline = Arc::clone(&self.pipeline);
         let uri = input.uri().to_owned();
-        tokio::task::spawn_blocking(move || pipeline.scan_any(body, &uri, source))
-            .await
-            .map_err(|e| InputError::Read {
-                uri: input.uri().to_owned(),
-                reason: format!("pipeline task failed: {e}"),
-            })
+        let mut quarantine = self.quarantine.open(input);
+        tokio::task::spawn_blocking(move || {
+            let mut report = pipeline.scan_into(body, &uri, source, Some(&mut *quarantine));
+            match &report.error {
+                None => {
+                    if let Err(e) = quarantine.finish() {
+                        report.error = Some(InputError::Deliver(e));
+                    }
+                }
+                Some(_) => quarantine.abort(),
+            }
+            report
+        })
+        .await
+        .map_err(|e| InputError::Read {
+            uri: input.uri().to_owned(),
+            reason: format!("pipeline task failed: {e}"),
+        })
     }
 
     /// One object of `objects`: skipped when its key or size says there is nothing to read
@@ -311,12 +324,6 @@ impl<S: StateStore, Q: Quarantine> Engine<S, Q> {
                 "input not read to its end; nothing counted"
             );
             return Err(e);
-        }
-        if report.bad > 0 {
-            self.quarantine
-                .keep(input, &report)
-                .await
-                .map_err(InputError::Deliver)?;
         }
         let mut groups = std::mem::take(&mut report.groups);
         let logins = std::mem::take(&mut report.logins);

@@ -13,8 +13,9 @@ use tokio_util::io::SyncIoBridge;
 
 use super::InputId;
 use crate::envelope::ObjectRef;
+use crate::error::Location;
 use crate::error::{chain, InputError, PortError};
-use crate::pipeline::{BadRecord, InputReport};
+use crate::pipeline::{BadRecord, BadRecordSink};
 
 /// An object opened for reading.
 pub struct Opened {
@@ -123,45 +124,69 @@ impl ObjectSource for LocalFiles {
     }
 }
 
-/// Where an input's bad records are kept.
+/// Where an input's bad records are kept: each is handed to the writer as it is read (on the
+/// reading thread), and the writer is finished once the input is read to its end, or abandoned
+/// when it was not (the input is then retried and written again).
 pub trait Quarantine: Send + Sync {
-    /// Keeps the bad records of `report`; an error fails the input, which is retried.
-    fn keep(
-        &self,
-        input: &InputId,
-        report: &InputReport,
-    ) -> impl Future<Output = Result<(), PortError>> + Send;
+    /// A writer for the bad records of `input`.
+    fn open(&self, input: &InputId) -> Box<dyn QuarantineWriter>;
+}
+
+/// The bad records of one input, as they come.
+pub trait QuarantineWriter: BadRecordSink {
+    /// Keeps what was written, once the input is read to its end. Called on the reading thread.
+    fn finish(self: Box<Self>) -> Result<(), PortError>;
+    /// Throws away what was written: the input failed and is retried.
+    fn abort(self: Box<Self>) {}
+}
+
+/// One line of a quarantine file: where the record was, why it was not used, its text.
+#[derive(serde::Serialize)]
+struct Line<'a> {
+    location: &'a Location,
+    error: &'a str,
+    raw: &'a str,
+}
+
+fn line(location: &Location, error: &str, raw: &str) -> std::io::Result<Vec<u8>> {
+    let mut out = serde_json::to_vec(&Line {
+        location,
+        error,
+        raw,
+    })?;
+    out.push(b'\n');
+    Ok(out)
+}
+
+/// Keeps nothing: no quarantine is configured, the bad records are in the logs only.
+struct Discard;
+
+impl BadRecordSink for Discard {
+    fn keep(&mut self, _: &Location, _: &str, _: &str) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl QuarantineWriter for Discard {
+    fn finish(self: Box<Self>) -> Result<(), PortError> {
+        Ok(())
+    }
 }
 
 /// No quarantine configured: the bad records are in the logs only.
 impl<Q: Quarantine> Quarantine for Option<Q> {
-    async fn keep(&self, input: &InputId, report: &InputReport) -> Result<(), PortError> {
+    fn open(&self, input: &InputId) -> Box<dyn QuarantineWriter> {
         match self {
-            Some(q) => q.keep(input, report).await,
-            None => Ok(()),
+            Some(q) => q.open(input),
+            None => Box::new(Discard),
         }
     }
 }
 
-/// The quarantine's content for one input: its bad records as JSON lines with their locations,
-/// and, when more were counted than kept, a note pointing at the original object.
-pub fn quarantine_lines(input: &InputId, report: &InputReport) -> String {
-    let mut body = String::new();
-    for bad in &report.bad_records {
-        if let Ok(line) = serde_json::to_string(bad) {
-            body.push_str(&line);
-            body.push('\n');
-        }
+impl<Q: Quarantine> Quarantine for std::sync::Arc<Q> {
+    fn open(&self, input: &InputId) -> Box<dyn QuarantineWriter> {
+        (**self).open(input)
     }
-    if report.bad_records_truncated {
-        let note = serde_json::json!({
-            "note": "more bad records than kept; the original object holds them all",
-            "object": input.uri(), "bad": report.bad,
-        });
-        body.push_str(&note.to_string());
-        body.push('\n');
-    }
-    body
 }
 
 /// Bad records kept in S3, one object per input: `s3://bucket/<prefix><name>.bad.jsonl`.
@@ -186,6 +211,11 @@ impl S3Quarantine {
 /// S3 keys are at most 1,024 bytes.
 pub const MAX_S3_KEY_BYTES: usize = 1024;
 
+/// Bytes of bad records buffered before they are sent as one part of a multipart upload: S3's
+/// parts are at least 5 MiB (but the last); this bounds the memory of any number of bad
+/// records.
+pub const QUARANTINE_PART_BYTES: usize = 8 << 20;
+
 /// Where an input's bad records are kept under `prefix`: `<prefix><name>.bad.jsonl`, or, when
 /// that key would be longer than S3 allows, `<prefix>long-keys/<sha-256 of the name>.bad.jsonl`
 /// (the file's first line then names the input).
@@ -200,42 +230,182 @@ pub fn quarantine_key(prefix: &str, input: &InputId) -> (String, bool) {
 }
 
 impl Quarantine for S3Quarantine {
-    async fn keep(&self, input: &InputId, report: &InputReport) -> Result<(), PortError> {
+    fn open(&self, input: &InputId) -> Box<dyn QuarantineWriter> {
         let (key, shortened) = quarantine_key(&self.prefix, input);
-        let mut body = String::new();
+        let mut buf = Vec::new();
         if shortened {
             let note = serde_json::json!({
                 "note": "the object's key is too long to name this file; this is its quarantine",
                 "object": input.uri(),
             });
-            body.push_str(&note.to_string());
-            body.push('\n');
+            buf.extend_from_slice(note.to_string().as_bytes());
+            buf.push(b'\n');
         }
-        body.push_str(&quarantine_lines(input, report));
-        self.client
-            .put_object()
+        Box::new(S3Writer {
+            client: self.client.clone(),
+            bucket: self.bucket.clone(),
+            key,
+            runtime: tokio::runtime::Handle::try_current().ok(),
+            buf,
+            records: 0,
+            upload: None,
+        })
+    }
+}
+
+/// Streams one input's bad records to S3: one `PutObject` when they fit in a part, a multipart
+/// upload of [`QUARANTINE_PART_BYTES`] parts when they do not. Runs on the reading thread, so
+/// it waits for each request on the runtime it was opened on.
+struct S3Writer {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+    key: String,
+    runtime: Option<tokio::runtime::Handle>,
+    buf: Vec<u8>,
+    records: u64,
+    upload: Option<(String, Vec<aws_sdk_s3::types::CompletedPart>)>,
+}
+
+impl S3Writer {
+    fn uri(&self) -> String {
+        format!("s3://{}/{}", self.bucket, self.key)
+    }
+
+    fn wait<F: std::future::Future>(&self, f: F) -> Result<F::Output, PortError> {
+        let rt = self
+            .runtime
+            .as_ref()
+            .ok_or_else(|| PortError::new("the quarantine was opened outside a tokio runtime"))?;
+        Ok(rt.block_on(f))
+    }
+
+    /// Sends what is buffered as the next part, starting the upload on the first.
+    fn send_part(&mut self) -> Result<(), PortError> {
+        if self.upload.is_none() {
+            let req = self
+                .client
+                .create_multipart_upload()
+                .bucket(&self.bucket)
+                .key(&self.key)
+                .content_type("application/x-ndjson")
+                .send();
+            let out = self
+                .wait(req)?
+                .map_err(|e| PortError::sdk(&format!("quarantine {}", self.uri()), e))?;
+            let id = out
+                .upload_id()
+                .ok_or_else(|| PortError::new("CreateMultipartUpload returned no upload id"))?;
+            self.upload = Some((id.to_owned(), Vec::new()));
+        }
+        let Some((id, parts)) = &self.upload else {
+            return Ok(());
+        };
+        let number = i32::try_from(parts.len() + 1).unwrap_or(i32::MAX);
+        let body = std::mem::take(&mut self.buf);
+        let req = self
+            .client
+            .upload_part()
             .bucket(&self.bucket)
-            .key(&key)
-            .content_type("application/x-ndjson")
-            .body(body.into_bytes().into())
-            .send()
-            .await
-            .map_err(|e| PortError::sdk(&format!("quarantine s3://{}/{key}", self.bucket), e))?;
+            .key(&self.key)
+            .upload_id(id)
+            .part_number(number)
+            .body(body.into())
+            .send();
+        let out = self
+            .wait(req)?
+            .map_err(|e| PortError::sdk(&format!("quarantine {}", self.uri()), e))?;
+        let part = aws_sdk_s3::types::CompletedPart::builder()
+            .part_number(number)
+            .set_e_tag(out.e_tag().map(str::to_owned))
+            .build();
+        if let Some((_, parts)) = &mut self.upload {
+            parts.push(part);
+        }
         Ok(())
+    }
+}
+
+impl BadRecordSink for S3Writer {
+    fn keep(&mut self, location: &Location, error: &str, raw: &str) -> std::io::Result<()> {
+        self.buf.extend(line(location, error, raw)?);
+        self.records += 1;
+        if self.buf.len() >= QUARANTINE_PART_BYTES {
+            self.send_part().map_err(std::io::Error::other)?;
+        }
+        Ok(())
+    }
+}
+
+impl QuarantineWriter for S3Writer {
+    fn finish(mut self: Box<Self>) -> Result<(), PortError> {
+        if self.records == 0 {
+            return Ok(());
+        }
+        if self.upload.is_none() {
+            let body = std::mem::take(&mut self.buf);
+            let req = self
+                .client
+                .put_object()
+                .bucket(&self.bucket)
+                .key(&self.key)
+                .content_type("application/x-ndjson")
+                .body(body.into())
+                .send();
+            self.wait(req)?
+                .map_err(|e| PortError::sdk(&format!("quarantine {}", self.uri()), e))?;
+            return Ok(());
+        }
+        if !self.buf.is_empty() {
+            self.send_part()?;
+        }
+        let Some((id, parts)) = self.upload.take() else {
+            return Ok(());
+        };
+        let req = self
+            .client
+            .complete_multipart_upload()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .upload_id(id)
+            .multipart_upload(
+                aws_sdk_s3::types::CompletedMultipartUpload::builder()
+                    .set_parts(Some(parts))
+                    .build(),
+            )
+            .send();
+        self.wait(req)?
+            .map_err(|e| PortError::sdk(&format!("quarantine {}", self.uri()), e))?;
+        Ok(())
+    }
+
+    fn abort(self: Box<Self>) {
+        if let Some((id, _)) = &self.upload {
+            let req = self
+                .client
+                .abort_multipart_upload()
+                .bucket(&self.bucket)
+                .key(&self.key)
+                .upload_id(id)
+                .send();
+            // The bucket's lifecycle also ends incomplete uploads; a failure here only delays it.
+            if let Ok(Err(e)) = self.wait(req) {
+                tracing::warn!(quarantine = %self.uri(), error = %crate::error::chain(&e), "abort of the quarantine upload failed");
+            }
+        }
     }
 }
 
 /// Bad records of every input appended to one file as JSON lines (the CLI's `--bad-records`).
 #[derive(Debug)]
 pub struct FileQuarantine {
-    out: Mutex<BufWriter<File>>,
+    out: std::sync::Arc<Mutex<BufWriter<File>>>,
 }
 
 impl FileQuarantine {
     /// Creates (or empties) the file at `path`.
     pub fn create(path: &std::path::Path) -> std::io::Result<FileQuarantine> {
         Ok(FileQuarantine {
-            out: Mutex::new(BufWriter::new(File::create(path)?)),
+            out: std::sync::Arc::new(Mutex::new(BufWriter::new(File::create(path)?))),
         })
     }
 
@@ -248,22 +418,37 @@ impl FileQuarantine {
     }
 }
 
-impl Quarantine for FileQuarantine {
-    async fn keep(&self, input: &InputId, report: &InputReport) -> Result<(), PortError> {
-        let lines = quarantine_lines(input, report);
-        let mut out = self
-            .out
+struct FileWriter(std::sync::Arc<Mutex<BufWriter<File>>>);
+
+impl BadRecordSink for FileWriter {
+    fn keep(&mut self, location: &Location, error: &str, raw: &str) -> std::io::Result<()> {
+        let bytes = line(location, error, raw)?;
+        self.0
             .lock()
-            .map_err(|_| PortError::new("quarantine file poisoned"))?;
-        out.write_all(lines.as_bytes())
-            .map_err(|e| PortError::new(format!("write bad records: {e}")))
+            .map_err(|_| std::io::Error::other("quarantine file poisoned"))?
+            .write_all(&bytes)
     }
 }
+
+impl QuarantineWriter for FileWriter {
+    fn finish(self: Box<Self>) -> Result<(), PortError> {
+        Ok(())
+    }
+}
+
+impl Quarantine for FileQuarantine {
+    fn open(&self, _: &InputId) -> Box<dyn QuarantineWriter> {
+        Box::new(FileWriter(std::sync::Arc::clone(&self.out)))
+    }
+}
+
+/// Bad records by input address.
+type Kept = std::sync::Arc<Mutex<Vec<(String, Vec<BadRecord>)>>>;
 
 /// Bad records kept in memory, per input (unit tests).
 #[derive(Debug, Default)]
 pub struct MemoryQuarantine {
-    kept: Mutex<Vec<(String, Vec<BadRecord>)>>,
+    kept: Kept,
 }
 
 impl MemoryQuarantine {
@@ -273,23 +458,42 @@ impl MemoryQuarantine {
     }
 }
 
-impl Quarantine for MemoryQuarantine {
-    async fn keep(&self, input: &InputId, report: &InputReport) -> Result<(), PortError> {
-        self.kept
-            .lock()
-            .map_err(|_| PortError::new("memory quarantine poisoned"))?
-            .push((input.uri().to_owned(), report.bad_records.clone()));
+struct MemoryWriter {
+    input: String,
+    records: Vec<BadRecord>,
+    kept: Kept,
+}
+
+impl BadRecordSink for MemoryWriter {
+    fn keep(&mut self, location: &Location, error: &str, raw: &str) -> std::io::Result<()> {
+        self.records.push(BadRecord {
+            location: location.clone(),
+            error: error.to_owned(),
+            raw: raw.to_owned(),
+        });
         Ok(())
     }
 }
 
-impl<Q: Quarantine> Quarantine for std::sync::Arc<Q> {
-    fn keep(
-        &self,
-        input: &InputId,
-        report: &InputReport,
-    ) -> impl Future<Output = Result<(), PortError>> + Send {
-        (**self).keep(input, report)
+impl QuarantineWriter for MemoryWriter {
+    fn finish(self: Box<Self>) -> Result<(), PortError> {
+        if !self.records.is_empty() {
+            self.kept
+                .lock()
+                .map_err(|_| PortError::new("memory quarantine poisoned"))?
+                .push((self.input, self.records));
+        }
+        Ok(())
+    }
+}
+
+impl Quarantine for MemoryQuarantine {
+    fn open(&self, input: &InputId) -> Box<dyn QuarantineWriter> {
+        Box::new(MemoryWriter {
+            input: input.uri().to_owned(),
+            records: Vec::new(),
+            kept: std::sync::Arc::clone(&self.kept),
+        })
     }
 }
 
