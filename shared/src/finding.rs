@@ -735,6 +735,7 @@ mod tests {
     use super::*;
     use crate::detect::EntityKind;
     use crate::sources::cloudtrail::{describe_call, CloudTrailRecord};
+    use crate::sources::SourceRecord;
 
     #[test]
     fn ids_are_stable_and_distinct() {

@@ -271,6 +271,19 @@ impl S3Writer {
         format!("s3://{}/{}", self.bucket, self.key)
     }
 
+    /// A failed request about this quarantine object, with the SDK's error as its source.
+    fn failed<E, R>(&self, e: aws_sdk_s3::error::SdkError<E, R>) -> PortError
+    where
+        E: aws_smithy_types::error::metadata::ProvideErrorMetadata
+            + std::error::Error
+            + Send
+            + Sync
+            + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        PortError::sdk(&format!("quarantine {}", self.uri()), e)
+    }
+
     fn wait<F: std::future::Future>(&self, f: F) -> Result<F::Output, PortError> {
         let rt = self
             .runtime
@@ -289,9 +302,7 @@ impl S3Writer {
                 .key(&self.key)
                 .content_type("application/x-ndjson")
                 .send();
-            let out = self
-                .wait(req)?
-                .map_err(|e| PortError::sdk(&format!("quarantine {}", self.uri()), e))?;
+            let out = self.wait(req)?.map_err(|e| self.failed(e))?;
             let id = out
                 .upload_id()
                 .ok_or_else(|| PortError::new("CreateMultipartUpload returned no upload id"))?;
@@ -311,9 +322,7 @@ impl S3Writer {
             .part_number(number)
             .body(body.into())
             .send();
-        let out = self
-            .wait(req)?
-            .map_err(|e| PortError::sdk(&format!("quarantine {}", self.uri()), e))?;
+        let out = self.wait(req)?.map_err(|e| self.failed(e))?;
         let part = aws_sdk_s3::types::CompletedPart::builder()
             .part_number(number)
             .set_e_tag(out.e_tag().map(str::to_owned))
@@ -351,8 +360,7 @@ impl QuarantineWriter for S3Writer {
                 .content_type("application/x-ndjson")
                 .body(body.into())
                 .send();
-            self.wait(req)?
-                .map_err(|e| PortError::sdk(&format!("quarantine {}", self.uri()), e))?;
+            self.wait(req)?.map_err(|e| self.failed(e))?;
             return Ok(());
         }
         if !self.buf.is_empty() {
@@ -373,8 +381,7 @@ impl QuarantineWriter for S3Writer {
                     .build(),
             )
             .send();
-        self.wait(req)?
-            .map_err(|e| PortError::sdk(&format!("quarantine {}", self.uri()), e))?;
+        self.wait(req)?.map_err(|e| self.failed(e))?;
         Ok(())
     }
 

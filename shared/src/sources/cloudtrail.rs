@@ -773,13 +773,6 @@ pub(crate) fn describe_call(event_name: &str) -> String {
     out.join(" ")
 }
 
-impl CloudTrailRecord<'_> {
-    /// One sentence for a finding this record triggered, about `entity`.
-    pub fn summary(&self, entity: &crate::detect::Entity) -> String {
-        message(self, entity)
-    }
-}
-
 impl<'a> super::SourceRecord<'a> for CloudTrailRecord<'a> {
     fn parse(raw: &'a str) -> Result<Self, serde_json::Error> {
         CloudTrailRecord::parse(raw)
@@ -794,7 +787,7 @@ impl<'a> super::SourceRecord<'a> for CloudTrailRecord<'a> {
     }
 
     fn summary(&self, entity: &crate::detect::Entity) -> String {
-        CloudTrailRecord::summary(self, entity)
+        message(self, entity)
     }
 
     fn sniff(head: &str) -> bool {

@@ -339,9 +339,20 @@ struct FlowFields {
     id: Option<String>,
 }
 
-impl FirewallRecord<'_> {
-    /// One sentence for a finding this record triggered, about `entity`.
-    pub fn summary(&self, _entity: &crate::detect::Entity) -> String {
+impl<'a> super::SourceRecord<'a> for FirewallRecord<'a> {
+    fn parse(raw: &'a str) -> Result<Self, serde_json::Error> {
+        FirewallRecord::parse(raw)
+    }
+
+    fn event_time(&self) -> Option<i64> {
+        Some(self.millis().div_euclid(1000))
+    }
+
+    fn to_ecs<'r>(&'r self, path: Option<&'r str>) -> super::Ecs<'r> {
+        FirewallRecord::to_ecs(self, path)
+    }
+
+    fn summary(&self, _entity: &crate::detect::Entity) -> String {
         let r = self;
         let e = &r.event;
         let endpoint = |ip: Option<&str>, port: Option<u64>| match (ip, port) {
@@ -375,24 +386,6 @@ impl FirewallRecord<'_> {
             s.push_str(&format!("/{p}"));
         }
         s
-    }
-}
-
-impl<'a> super::SourceRecord<'a> for FirewallRecord<'a> {
-    fn parse(raw: &'a str) -> Result<Self, serde_json::Error> {
-        FirewallRecord::parse(raw)
-    }
-
-    fn event_time(&self) -> Option<i64> {
-        Some(self.millis().div_euclid(1000))
-    }
-
-    fn to_ecs<'r>(&'r self, path: Option<&'r str>) -> super::Ecs<'r> {
-        FirewallRecord::to_ecs(self, path)
-    }
-
-    fn summary(&self, entity: &crate::detect::Entity) -> String {
-        FirewallRecord::summary(self, entity)
     }
 
     fn sniff(head: &str) -> bool {

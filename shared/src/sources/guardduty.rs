@@ -480,9 +480,20 @@ pub struct GuardDutyFields<'r> {
     service: Option<&'r RawValue>,
 }
 
-impl GuardDutyFinding<'_> {
-    /// One sentence for a finding this record triggered, about `entity`.
-    pub fn summary(&self, _entity: &crate::detect::Entity) -> String {
+impl<'a> super::SourceRecord<'a> for GuardDutyFinding<'a> {
+    fn parse(raw: &'a str) -> Result<Self, serde_json::Error> {
+        GuardDutyFinding::parse(raw)
+    }
+
+    fn event_time(&self) -> Option<i64> {
+        Some(self.millis().div_euclid(1000))
+    }
+
+    fn to_ecs<'r>(&'r self, path: Option<&'r str>) -> super::Ecs<'r> {
+        GuardDutyFinding::to_ecs(self, path)
+    }
+
+    fn summary(&self, _entity: &crate::detect::Entity) -> String {
         let f = self;
         let mut s = format!(
             "GuardDuty {} (severity {})",
@@ -509,24 +520,6 @@ impl GuardDutyFinding<'_> {
             s.push_str(t);
         }
         s
-    }
-}
-
-impl<'a> super::SourceRecord<'a> for GuardDutyFinding<'a> {
-    fn parse(raw: &'a str) -> Result<Self, serde_json::Error> {
-        GuardDutyFinding::parse(raw)
-    }
-
-    fn event_time(&self) -> Option<i64> {
-        Some(self.millis().div_euclid(1000))
-    }
-
-    fn to_ecs<'r>(&'r self, path: Option<&'r str>) -> super::Ecs<'r> {
-        GuardDutyFinding::to_ecs(self, path)
-    }
-
-    fn summary(&self, entity: &crate::detect::Entity) -> String {
-        GuardDutyFinding::summary(self, entity)
     }
 
     fn sniff(head: &str) -> bool {

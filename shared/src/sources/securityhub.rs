@@ -351,9 +351,20 @@ pub struct SecurityHubFields<'r> {
     remediation: Option<&'r str>,
 }
 
-impl SecurityHubFinding<'_> {
-    /// One sentence for a finding this record triggered, about `entity`.
-    pub fn summary(&self, _entity: &crate::detect::Entity) -> String {
+impl<'a> super::SourceRecord<'a> for SecurityHubFinding<'a> {
+    fn parse(raw: &'a str) -> Result<Self, serde_json::Error> {
+        SecurityHubFinding::parse(raw)
+    }
+
+    fn event_time(&self) -> Option<i64> {
+        Some(self.millis().div_euclid(1000))
+    }
+
+    fn to_ecs<'r>(&'r self, path: Option<&'r str>) -> super::Ecs<'r> {
+        SecurityHubFinding::to_ecs(self, path)
+    }
+
+    fn summary(&self, _entity: &crate::detect::Entity) -> String {
         let f = self;
         let mut s = format!(
             "Security Hub control {} is {}",
@@ -374,24 +385,6 @@ impl SecurityHubFinding<'_> {
             s.push_str(t);
         }
         s
-    }
-}
-
-impl<'a> super::SourceRecord<'a> for SecurityHubFinding<'a> {
-    fn parse(raw: &'a str) -> Result<Self, serde_json::Error> {
-        SecurityHubFinding::parse(raw)
-    }
-
-    fn event_time(&self) -> Option<i64> {
-        Some(self.millis().div_euclid(1000))
-    }
-
-    fn to_ecs<'r>(&'r self, path: Option<&'r str>) -> super::Ecs<'r> {
-        SecurityHubFinding::to_ecs(self, path)
-    }
-
-    fn summary(&self, entity: &crate::detect::Entity) -> String {
-        SecurityHubFinding::summary(self, entity)
     }
 
     fn sniff(head: &str) -> bool {

@@ -365,9 +365,20 @@ struct WafSource<'r> {
     name: Option<&'r str>,
 }
 
-impl WafRecord<'_> {
-    /// One sentence for a finding this record triggered, about `entity`.
-    pub fn summary(&self, _entity: &crate::detect::Entity) -> String {
+impl<'a> super::SourceRecord<'a> for WafRecord<'a> {
+    fn parse(raw: &'a str) -> Result<Self, serde_json::Error> {
+        WafRecord::parse(raw)
+    }
+
+    fn event_time(&self) -> Option<i64> {
+        Some(self.millis().div_euclid(1000))
+    }
+
+    fn to_ecs<'r>(&'r self, path: Option<&'r str>) -> super::Ecs<'r> {
+        WafRecord::to_ecs(self, path)
+    }
+
+    fn summary(&self, _entity: &crate::detect::Entity) -> String {
         let r = self;
         let mut s = format!(
             "WAF web ACL {} {} {} {}",
@@ -393,24 +404,6 @@ impl WafRecord<'_> {
             s.push_str(&format!("; terminating rule {rule}"));
         }
         s
-    }
-}
-
-impl<'a> super::SourceRecord<'a> for WafRecord<'a> {
-    fn parse(raw: &'a str) -> Result<Self, serde_json::Error> {
-        WafRecord::parse(raw)
-    }
-
-    fn event_time(&self) -> Option<i64> {
-        Some(self.millis().div_euclid(1000))
-    }
-
-    fn to_ecs<'r>(&'r self, path: Option<&'r str>) -> super::Ecs<'r> {
-        WafRecord::to_ecs(self, path)
-    }
-
-    fn summary(&self, entity: &crate::detect::Entity) -> String {
-        WafRecord::summary(self, entity)
     }
 
     fn sniff(head: &str) -> bool {
