@@ -9,6 +9,7 @@ use crate::config::{ConfigError, LogIngestConfig};
 use crate::engine::ports::S3Quarantine;
 use crate::engine::{Engine, EngineConfig};
 use crate::pipeline::{Pipeline, PipelineConfig};
+use crate::publish::retry::RepublishQueue;
 use crate::publish::sns::SnsSink;
 use crate::publish::Sinks;
 use crate::state::dynamodb::DynamoStore;
@@ -76,7 +77,7 @@ pub async fn build(
         .quarantine_bucket
         .as_deref()
         .map(|bucket| S3Quarantine::new(s3.clone(), bucket, &config.quarantine_prefix));
-    let engine = Engine::new(
+    let mut engine = Engine::new(
         Arc::new(pipeline),
         DynamoStore::new(aws_sdk_dynamodb::Client::new(aws), &config.state_table),
         quarantine,
@@ -90,5 +91,11 @@ pub async fn build(
             layouts: config.layouts.clone(),
         },
     );
+    if let Some(url) = &config.republish_queue_url {
+        engine = engine.with_republish(RepublishQueue::Sqs {
+            client: aws_sdk_sqs::Client::new(aws),
+            url: url.clone(),
+        });
+    }
     Ok((engine, s3))
 }

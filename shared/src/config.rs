@@ -66,6 +66,10 @@ pub const ENV_IMPOSSIBLE_TRAVEL_MIN_KM: &str = "IMPOSSIBLE_TRAVEL_MIN_KM";
 /// Days of login history kept for the geo rules. Default 90.
 pub const ENV_GEO_HISTORY_DAYS: &str = "GEO_HISTORY_DAYS";
 
+/// The SQS queue to which findings a sink refused are sent, to be retried on their own.
+/// Without it, a refused finding fails its input.
+pub const ENV_REPUBLISH_QUEUE_URL: &str = "REPUBLISH_QUEUE_URL";
+
 /// Every variable the functions read, for the template check.
 pub const ALL_ENV: &[&str] = &[
     ENV_FINDINGS_TOPIC_ARN,
@@ -87,6 +91,7 @@ pub const ALL_ENV: &[&str] = &[
     ENV_IMPOSSIBLE_TRAVEL_KMH,
     ENV_IMPOSSIBLE_TRAVEL_MIN_KM,
     ENV_GEO_HISTORY_DAYS,
+    ENV_REPUBLISH_QUEUE_URL,
 ];
 
 /// A configuration value was missing or wrong.
@@ -110,6 +115,8 @@ pub struct LogIngestConfig {
     pub max_decompressed_bytes: u64,
     /// Bucket for bad records.
     pub quarantine_bucket: Option<String>,
+    /// Queue for refused findings.
+    pub republish_queue_url: Option<String>,
     /// Key prefix for bad records.
     pub quarantine_prefix: String,
     /// Evidence events kept per finding.
@@ -178,6 +185,7 @@ impl LogIngestConfig {
                 DEFAULT_MAX_DECOMPRESSED_BYTES,
             )?,
             quarantine_bucket: get(ENV_QUARANTINE_BUCKET).map(str::to_owned),
+            republish_queue_url: get(ENV_REPUBLISH_QUEUE_URL).map(str::to_owned),
             quarantine_prefix: get(ENV_QUARANTINE_PREFIX)
                 .unwrap_or("quarantine/")
                 .to_owned(),

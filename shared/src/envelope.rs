@@ -43,6 +43,9 @@ pub enum Notice {
     TestEvent,
     /// A notification of something other than a created object (a delete, a restore).
     Ignored(String),
+    /// A finding refused before, to publish again ([`crate::publish::retry`]): the message's
+    /// `cloudsec_republish` member.
+    Republish(Value),
 }
 
 /// One unit of retry: an SQS message (identified, so it alone can be retried), or the whole
@@ -122,6 +125,9 @@ fn notices_from_text(text: &str) -> Result<Vec<Notice>, InputError> {
 /// An S3 event, an S3 test event, an SNS notification as delivered to SQS, or an EventBridge
 /// event.
 pub fn notices_from_value(value: &Value) -> Result<Vec<Notice>, InputError> {
+    if value.get(crate::publish::retry::REPUBLISH_KEY).is_some() {
+        return Ok(vec![Notice::Republish(value.clone())]);
+    }
     if value.get("Event").and_then(Value::as_str) == Some("s3:TestEvent") {
         return Ok(vec![Notice::TestEvent]);
     }

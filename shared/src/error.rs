@@ -133,6 +133,7 @@ impl InputError {
 pub struct PortError {
     message: String,
     retryable: bool,
+    code: Option<String>,
     #[source]
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
@@ -161,6 +162,7 @@ impl PortError {
         PortError {
             message: message.into(),
             retryable: true,
+            code: None,
             source: None,
         }
     }
@@ -194,8 +196,14 @@ impl PortError {
         PortError {
             message: format!("{what}: {}", chain(&e)),
             retryable,
+            code,
             source: Some(Box::new(e)),
         }
+    }
+
+    /// The service's error code, when the service answered with one.
+    pub fn code(&self) -> Option<&str> {
+        self.code.as_deref()
     }
 
     /// Whether retrying can succeed.

@@ -13,6 +13,7 @@ use crate::config::LogIngestConfig;
 use crate::engine::ports::Quarantine;
 use crate::engine::{Engine, InputId};
 use crate::error::InputError;
+use crate::publish::retry::RepublishRequest;
 use crate::sources::source_of_detail_type;
 use crate::state::StateStore;
 
@@ -37,7 +38,8 @@ impl
 }
 
 impl<S: StateStore, Q: Quarantine> FindingIngest<S, Q> {
-    /// Handles one invocation: an EventBridge event, or an SQS batch of them. Anything else
+    /// Handles one invocation: an EventBridge event, or an SQS batch of them (or of refused
+    /// findings to publish again, [`crate::publish::retry`]). Anything else
     /// (an S3 event sent to the wrong function) fails, not retryable, saying what came.
     pub async fn handle(&self, event: Value) -> Result<Value, InvocationError> {
         let Some(records) = event.get("Records") else {
@@ -77,6 +79,9 @@ impl<S: StateStore, Q: Quarantine> FindingIngest<S, Q> {
             let event: Value = serde_json::from_str(&body).map_err(|e| {
                 InputError::Event(format!("SQS message body is not an EventBridge event: {e}"))
             })?;
+            if let Some(request) = RepublishRequest::from_value(&event) {
+                return self.engine.republish(request?).await;
+            }
             self.process_event(&event).await.map(|_| ())
         })
         .await

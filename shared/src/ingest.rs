@@ -14,6 +14,7 @@ use crate::engine::Engine;
 use crate::envelope::{self, Notice, ObjectRef};
 use crate::error::InputError;
 use crate::metrics;
+use crate::publish::retry::RepublishRequest;
 use crate::state::StateStore;
 
 /// Everything the handler needs, built once per cold start.
@@ -66,6 +67,22 @@ impl<S: StateStore, Q: Quarantine, O: ObjectSource<Ref = ObjectRef>> LogIngest<S
                 Notice::Ignored(what) => {
                     tracing::info!(skipped = %what, "notification skipped");
                     metrics::emit_skip("not_object_created");
+                }
+                Notice::Republish(message) => {
+                    let request = RepublishRequest::from_value(&message).unwrap_or_else(|| {
+                        Err(InputError::Event("not a republish message".into()))
+                    });
+                    let result = match request {
+                        Ok(request) => self.engine.republish(request).await,
+                        Err(e) => Err(e),
+                    };
+                    if let Err(e) = result {
+                        if first_error.is_some() {
+                            tracing::error!(error = %e, "republish failed");
+                        } else {
+                            first_error = Some(e);
+                        }
+                    }
                 }
                 Notice::Object(obj) => {
                     if let Err(e) = self.engine.process_object(&self.objects, &obj, None).await {

@@ -31,9 +31,11 @@ pub fn emit_input(s: &InputSummary, duration_ms: u64) {
             "Metrics": [
                 {"Name": "Records", "Unit": "Count"}, {"Name": "BadRecords", "Unit": "Count"},
                 {"Name": "Findings", "Unit": "Count"}, {"Name": "Published", "Unit": "Count"},
+                {"Name": "Rejected", "Unit": "Count"},
                 {"Name": "DurationMs", "Unit": "Milliseconds"}]}]},
         "Dataset": s.source.unwrap_or("unknown"), "Records": s.records, "BadRecords": s.bad,
-        "Findings": s.findings, "Published": s.published, "DurationMs": duration_ms,
+        "Findings": s.findings, "Published": s.published, "Rejected": s.rejected,
+        "DurationMs": duration_ms,
     });
     println!("{line}");
 }
@@ -48,6 +50,20 @@ pub fn emit_skip(reason: &str) {
             "Namespace": NAMESPACE, "Dimensions": [["Reason"]],
             "Metrics": [{"Name": "Skipped", "Unit": "Count"}]}]},
         "Reason": reason, "Skipped": 1,
+    });
+    println!("{line}");
+}
+
+/// A refused finding published on a retry.
+pub fn emit_republished() {
+    if !enabled() {
+        return;
+    }
+    let line = json!({
+        "_aws": {"Timestamp": now_ms(), "CloudWatchMetrics": [{
+            "Namespace": NAMESPACE, "Dimensions": [[]],
+            "Metrics": [{"Name": "Republished", "Unit": "Count"}]}]},
+        "Republished": 1,
     });
     println!("{line}");
 }

@@ -177,6 +177,7 @@ impl Env {
             min_severity,
             max_decompressed_bytes: 64 << 20,
             quarantine_bucket: Some(self.quarantine_bucket.clone()),
+            republish_queue_url: None,
             quarantine_prefix: "quarantine/".into(),
             max_evidence: 5,
             state_table: self.table.clone(),

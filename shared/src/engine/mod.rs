@@ -21,8 +21,10 @@ use std::time::Instant;
 
 use crate::detect::Severity;
 use crate::error::InputError;
+use crate::error::PortError;
 use crate::metrics;
 use crate::pipeline::{InputReport, Pipeline};
+use crate::publish::retry::{RepublishQueue, RepublishRequest};
 use crate::publish::Sinks;
 use crate::sources::{KeyLayouts, KeyVerdict, LogSource};
 use crate::state::StateStore;
@@ -108,8 +110,10 @@ pub struct InputSummary {
     pub bad: u64,
     /// Findings whose thresholds are reached.
     pub findings: u64,
-    /// Findings this delivery sent to the sinks.
+    /// Findings this delivery sent to the sinks and they took.
     pub published: u64,
+    /// Findings a sink refused for themselves: sent to the republish queue, retried there.
+    pub rejected: u64,
     /// Why it was skipped, when it was.
     pub skipped: Option<&'static str>,
 }
@@ -167,6 +171,7 @@ pub struct Engine<S, Q> {
     store: S,
     quarantine: Q,
     sinks: Sinks,
+    republish: Option<RepublishQueue>,
     clock: Arc<dyn Clock>,
     config: EngineConfig,
 }
@@ -196,9 +201,17 @@ impl<S: StateStore, Q: Quarantine> Engine<S, Q> {
             store,
             quarantine,
             sinks,
+            republish: None,
             clock: Arc::new(SystemClock),
             config,
         }
+    }
+
+    /// The same engine, sending the findings a sink refuses to `queue` to be retried there.
+    /// Without one, a refused finding fails its input.
+    pub fn with_republish(mut self, queue: RepublishQueue) -> Engine<S, Q> {
+        self.republish = Some(queue);
+        self
     }
 
     /// The same engine on another clock.
@@ -353,17 +366,44 @@ impl<S: StateStore, Q: Quarantine> Engine<S, Q> {
             .filter(|f| f.sent)
             .map(|f| f.finding.clone())
             .collect();
-        self.sinks
+        let rejected = self
+            .sinks
             .publish(&publish)
             .await
             .map_err(InputError::Deliver)?;
+        // A refused finding does not hold back the others: it leaves as a message of its own,
+        // which is then the one owner of its publishing, before the input is settled.
+        for r in &rejected {
+            let Some(finding) = publish.iter().find(|f| f.finding.id == r.id) else {
+                continue;
+            };
+            let Some(queue) = &self.republish else {
+                return Err(InputError::Deliver(PortError::permanent(format!(
+                    "finding {} refused, and no republish queue to retry it: {}",
+                    r.id, r.reason
+                ))));
+            };
+            queue
+                .send(&RepublishRequest {
+                    input: input.uri().to_owned(),
+                    reason: r.reason.clone(),
+                    finding: finding.clone(),
+                })
+                .await
+                .map_err(InputError::Deliver)?;
+            tracing::warn!(
+                input = %input.uri(), finding = %r.id, rule = %finding.rule.id, reason = %r.reason,
+                "finding refused by a sink; sent to the republish queue"
+            );
+        }
         // Findings under the publishing threshold are settled too: they are not to be sent.
         settle(&self.store, &evaluation.fired)
             .await
             .map_err(InputError::State)?;
         evaluation.check_busy()?;
         summary.findings = evaluation.fired.len() as u64;
-        summary.published = publish.len() as u64;
+        summary.rejected = rejected.len() as u64;
+        summary.published = publish.len() as u64 - summary.rejected;
         let duration_ms = started.elapsed().as_millis() as u64;
         tracing::info!(
             input = %summary.input,
@@ -372,6 +412,7 @@ impl<S: StateStore, Q: Quarantine> Engine<S, Q> {
             bad = summary.bad,
             findings = summary.findings,
             published = summary.published,
+            rejected = summary.rejected,
             duration_ms,
             "input processed"
         );
@@ -380,5 +421,29 @@ impl<S: StateStore, Q: Quarantine> Engine<S, Q> {
             summary,
             fired: evaluation.fired,
         })
+    }
+
+    /// A finding refused before, from the republish queue: published again to every sink
+    /// (with its id, so a sink that took it the first time recognizes it). Refused again, it
+    /// fails, so that its message is retried and, in the end, kept in the dead-letter queue.
+    pub async fn republish(&self, request: RepublishRequest) -> Result<(), InputError> {
+        let id = request.finding.finding.id.clone();
+        let rejected = self
+            .sinks
+            .publish(std::slice::from_ref(&request.finding))
+            .await
+            .map_err(InputError::Deliver)?;
+        if let Some(r) = rejected.first() {
+            return Err(InputError::Deliver(PortError::new(format!(
+                "finding {id} of {} refused again: {}",
+                request.input, r.reason
+            ))));
+        }
+        tracing::info!(
+            finding = %id, input = %request.input, first_refusal = %request.reason,
+            "refused finding published on a retry"
+        );
+        metrics::emit_republished();
+        Ok(())
     }
 }

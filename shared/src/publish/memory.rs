@@ -2,7 +2,7 @@
 
 use std::sync::Mutex;
 
-use super::{FindingSink, PublishError};
+use super::{FindingSink, PublishError, Rejected};
 use crate::finding::Finding;
 
 /// Keeps every finding published to it.
@@ -19,11 +19,11 @@ impl MemorySink {
 }
 
 impl FindingSink for MemorySink {
-    async fn publish(&self, findings: &[Finding]) -> Result<(), PublishError> {
+    async fn publish(&self, findings: &[Finding]) -> Result<Vec<Rejected>, PublishError> {
         self.findings
             .lock()
             .map_err(|_| PublishError::new("memory sink poisoned"))?
             .extend_from_slice(findings);
-        Ok(())
+        Ok(Vec::new())
     }
 }

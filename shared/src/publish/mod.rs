@@ -1,6 +1,7 @@
 //! Delivering findings: the port, its SNS adapter, and an in-memory one for the CLI and tests.
 
 pub mod memory;
+pub mod retry;
 pub mod sns;
 
 use std::future::Future;
@@ -12,11 +13,22 @@ use crate::finding::Finding;
 /// Where findings go.
 pub trait FindingSink: Send + Sync {
     /// Delivers every finding, or fails (the input is then retried; findings carry stable ids,
-    /// so a finding delivered twice is recognizable).
+    /// so a finding delivered twice is recognizable). A finding the destination refuses for
+    /// itself (SNS says the entry is the sender's fault) does not fail the others: it comes
+    /// back in the answer, and the engine keeps it and retries it on its own.
     fn publish(
         &self,
         findings: &[Finding],
-    ) -> impl Future<Output = Result<(), PublishError>> + Send;
+    ) -> impl Future<Output = Result<Vec<Rejected>, PublishError>> + Send;
+}
+
+/// A finding a sink refused for itself, while it took the others.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Rejected {
+    /// The finding's id (`finding.id`).
+    pub id: String,
+    /// What the destination said.
+    pub reason: String,
 }
 
 /// Findings could not be delivered: the input is retried when a retry can help.
@@ -26,13 +38,14 @@ impl<T: FindingSink> FindingSink for Arc<T> {
     fn publish(
         &self,
         findings: &[Finding],
-    ) -> impl Future<Output = Result<(), PublishError>> + Send {
+    ) -> impl Future<Output = Result<Vec<Rejected>, PublishError>> + Send {
         (**self).publish(findings)
     }
 }
 
 /// A sink behind a pointer, so that one list holds sinks of different kinds.
-type BoxedPublish<'a> = Pin<Box<dyn Future<Output = Result<(), PublishError>> + Send + 'a>>;
+type BoxedPublish<'a> =
+    Pin<Box<dyn Future<Output = Result<Vec<Rejected>, PublishError>> + Send + 'a>>;
 
 trait AnySink: Send + Sync {
     fn publish_boxed<'a>(&'a self, findings: &'a [Finding]) -> BoxedPublish<'a>;
@@ -47,7 +60,8 @@ impl<T: FindingSink> AnySink for T {
 /// Every sink an engine delivers to (the findings topic; later the chat topic, Security Hub,
 /// the findings store), in order. An input is published when every sink took its findings; a
 /// sink that fails fails the input, which is retried, and the sinks that had taken them receive
-/// them again with the same ids.
+/// them again with the same ids. A finding that some sink refused for itself is answered once,
+/// with the first refusal's reason; it is retried on its own, to every sink, with its id.
 #[derive(Default, Clone)]
 pub struct Sinks(Vec<Arc<dyn AnySink>>);
 
@@ -74,15 +88,20 @@ impl Sinks {
         self
     }
 
-    /// Delivers `findings` to every sink.
-    pub async fn publish(&self, findings: &[Finding]) -> Result<(), PublishError> {
+    /// Delivers `findings` to every sink; answers the findings some sink refused.
+    pub async fn publish(&self, findings: &[Finding]) -> Result<Vec<Rejected>, PublishError> {
+        let mut refused: Vec<Rejected> = Vec::new();
         if findings.is_empty() {
-            return Ok(());
+            return Ok(refused);
         }
         for sink in &self.0 {
-            sink.publish_boxed(findings).await?;
+            for r in sink.publish_boxed(findings).await? {
+                if !refused.iter().any(|k| k.id == r.id) {
+                    refused.push(r);
+                }
+            }
         }
-        Ok(())
+        Ok(refused)
     }
 }
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 use aws_sdk_sns::types::{MessageAttributeValue, PublishBatchRequestEntry};
 use aws_sdk_sns::Client;
 
-use super::{attributes, FindingSink, PublishError};
+use super::{attributes, FindingSink, PublishError, Rejected};
 use crate::finding::Finding;
 
 /// `PublishBatch` takes at most 10 entries per call.
@@ -40,6 +40,8 @@ impl SnsSink {
 /// One finding ready to send.
 #[derive(Debug, Clone)]
 pub struct Prepared {
+    /// The finding's id.
+    pub id: String,
     /// The JSON document.
     pub body: String,
     /// `[HIGH] title - account`.
@@ -90,6 +92,7 @@ pub fn prepare(finding: &Finding) -> Result<Prepared, PublishError> {
     .take(MAX_SUBJECT_CHARS)
     .collect();
     Ok(Prepared {
+        id: f.finding.id.clone(),
         body,
         subject,
         attributes: attributes(&f),
@@ -144,64 +147,117 @@ fn entry(id: usize, p: &Prepared) -> Result<PublishBatchRequestEntry, PublishErr
         .map_err(|e| PublishError::permanent(e.to_string()))
 }
 
-impl FindingSink for SnsSink {
-    async fn publish(&self, findings: &[Finding]) -> Result<(), PublishError> {
-        let prepared = findings
-            .iter()
-            .map(prepare)
-            .collect::<Result<Vec<_>, _>>()?;
-        for batch in batches(prepared) {
-            let mut pending: Vec<(usize, &Prepared)> = batch.iter().enumerate().collect();
-            for attempt in 1..=ENTRY_ATTEMPTS {
-                let entries = pending
-                    .iter()
-                    .map(|(i, p)| entry(*i, p))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let out = self
-                    .client
-                    .publish_batch()
-                    .topic_arn(&self.topic_arn)
-                    .set_publish_batch_request_entries(Some(entries))
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        PublishError::sdk(&format!("PublishBatch to {}", self.topic_arn), e)
-                    })?;
-                let failed = out.failed();
-                if failed.is_empty() {
-                    pending.clear();
-                    break;
-                }
-                let failed_ids: Vec<&str> = failed.iter().map(|f| f.id()).collect();
-                tracing::warn!(
-                    topic = %self.topic_arn,
-                    failed = failed.len(),
-                    attempt,
-                    first_code = failed.first().map(|f| f.code()).unwrap_or(""),
-                    "PublishBatch entries failed; retrying them"
-                );
-                pending.retain(|(i, _)| failed_ids.contains(&i.to_string().as_str()));
-                if failed.iter().any(|f| f.sender_fault()) {
-                    return Err(PublishError::permanent(format!(
-                        "PublishBatch rejected entries: {}",
-                        failed
-                            .iter()
-                            .map(|f| format!("{}: {}", f.code(), f.message().unwrap_or("")))
-                            .collect::<Vec<_>>()
-                            .join("; ")
-                    )));
-                }
-                tokio::time::sleep(Duration::from_millis(100 * 2u64.pow(attempt))).await;
+/// Error codes of a whole `PublishBatch` call refused as invalid: one entry may be the cause,
+/// so each entry is then sent alone, and only the ones refused alone are rejected.
+const INVALID_REQUEST_CODES: &[&str] = &[
+    "InvalidParameter",
+    "InvalidParameterValue",
+    "ParameterValueInvalid",
+    "ValidationException",
+];
+
+fn invalid_request(e: &PublishError) -> bool {
+    !e.is_retryable() && e.code().is_some_and(|c| INVALID_REQUEST_CODES.contains(&c))
+}
+
+impl SnsSink {
+    /// Sends one batch. Entries that fail inside a successful call are retried when SNS says
+    /// it was its fault, and rejected when it says it was ours.
+    async fn send_batch(&self, batch: &[Prepared]) -> Result<Vec<Rejected>, PublishError> {
+        let mut rejected = Vec::new();
+        let mut pending: Vec<(usize, &Prepared)> = batch.iter().enumerate().collect();
+        for attempt in 1..=ENTRY_ATTEMPTS {
+            let entries = pending
+                .iter()
+                .map(|(i, p)| entry(*i, p))
+                .collect::<Result<Vec<_>, _>>()?;
+            let out = self
+                .client
+                .publish_batch()
+                .topic_arn(&self.topic_arn)
+                .set_publish_batch_request_entries(Some(entries))
+                .send()
+                .await
+                .map_err(|e| {
+                    PublishError::sdk(&format!("PublishBatch to {}", self.topic_arn), e)
+                })?;
+            let failed = out.failed();
+            if failed.is_empty() {
+                return Ok(rejected);
             }
-            if !pending.is_empty() {
-                return Err(PublishError::new(format!(
-                    "{} findings not accepted by {} after {ENTRY_ATTEMPTS} attempts",
-                    pending.len(),
-                    self.topic_arn
-                )));
+            for f in failed.iter().filter(|f| f.sender_fault()) {
+                if let Some((_, p)) = pending.iter().find(|(i, _)| i.to_string() == f.id()) {
+                    rejected.push(Rejected {
+                        id: p.id.clone(),
+                        reason: format!(
+                            "{} refused it: {}: {}",
+                            self.topic_arn,
+                            f.code(),
+                            f.message().unwrap_or("")
+                        ),
+                    });
+                }
+            }
+            let retry: Vec<&str> = failed
+                .iter()
+                .filter(|f| !f.sender_fault())
+                .map(|f| f.id())
+                .collect();
+            pending.retain(|(i, _)| retry.contains(&i.to_string().as_str()));
+            if pending.is_empty() {
+                return Ok(rejected);
+            }
+            tracing::warn!(
+                topic = %self.topic_arn,
+                failed = pending.len(),
+                attempt,
+                first_code = failed.iter().find(|f| !f.sender_fault()).map(|f| f.code()).unwrap_or(""),
+                "PublishBatch entries failed on SNS's side; retrying them"
+            );
+            tokio::time::sleep(Duration::from_millis(100 * 2u64.pow(attempt))).await;
+        }
+        Err(PublishError::new(format!(
+            "{} findings not accepted by {} after {ENTRY_ATTEMPTS} attempts",
+            pending.len(),
+            self.topic_arn
+        )))
+    }
+}
+
+impl FindingSink for SnsSink {
+    async fn publish(&self, findings: &[Finding]) -> Result<Vec<Rejected>, PublishError> {
+        let mut rejected = Vec::new();
+        let mut prepared = Vec::with_capacity(findings.len());
+        for f in findings {
+            match prepare(f) {
+                Ok(p) => prepared.push(p),
+                Err(e) if !e.is_retryable() => rejected.push(Rejected {
+                    id: f.finding.id.clone(),
+                    reason: e.to_string(),
+                }),
+                Err(e) => return Err(e),
             }
         }
-        Ok(())
+        for batch in batches(prepared) {
+            match self.send_batch(&batch).await {
+                Ok(r) => rejected.extend(r),
+                // The whole call refused as invalid: find the entries that are, one by one.
+                Err(e) if invalid_request(&e) => {
+                    for p in &batch {
+                        match self.send_batch(std::slice::from_ref(p)).await {
+                            Ok(r) => rejected.extend(r),
+                            Err(e) if invalid_request(&e) => rejected.push(Rejected {
+                                id: p.id.clone(),
+                                reason: e.to_string(),
+                            }),
+                            Err(e) => return Err(e),
+                        }
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(rejected)
     }
 }
 
@@ -211,6 +267,7 @@ mod tests {
 
     fn prepared(size: usize) -> Prepared {
         Prepared {
+            id: String::new(),
             body: "x".repeat(size),
             subject: String::new(),
             attributes: Default::default(),
