@@ -44,8 +44,54 @@ where
     .await;
     if let Err(e) = &result {
         tracing::error!(error = %e, "cold start failed");
+        if let Ok(api) = std::env::var("AWS_LAMBDA_RUNTIME_API") {
+            report_init_error(&api, e).await;
+        }
     }
     result
+}
+
+impl ColdStartError {
+    /// The `errorType` Lambda shows for it.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            ColdStartError::Config(_) => "ConfigError",
+            ColdStartError::GeoIp(_) => "GeoIpError",
+        }
+    }
+}
+
+/// Tells Lambda why the cold start failed, through the Runtime API's `/init/error` (with the
+/// runtime crate's own client: the crate reports there only for SnapStart hooks), so that the
+/// invocation fails with `Runtime.InitError` and this message rather than an exit code. A
+/// failure to report is logged; the process then exits with the error anyway.
+pub async fn report_init_error(api: &str, e: &ColdStartError) {
+    let diagnostic = lambda_runtime::Diagnostic {
+        error_type: e.error_type().to_owned(),
+        error_message: e.to_string(),
+    };
+    let sent = async {
+        let endpoint: http::Uri = format!("http://{api}").parse()?;
+        let client = lambda_runtime_api_client::PooledClient::builder()
+            .with_endpoint(endpoint)
+            .build();
+        let request = lambda_runtime_api_client::build_request()
+            .method(http::Method::POST)
+            .uri("/2018-06-01/runtime/init/error")
+            .header("lambda-runtime-function-error-type", "Runtime.InitError")
+            .body(lambda_runtime_api_client::body::Body::from(
+                serde_json::to_vec(&diagnostic)?,
+            ))?;
+        let response = client.call(request).await?;
+        if !response.status().is_success() {
+            return Err(format!("the Runtime API answered {}", response.status()).into());
+        }
+        Ok::<(), lambda_runtime_api_client::BoxError>(())
+    }
+    .await;
+    if let Err(report) = sent {
+        tracing::error!(error = %report, "could not report the cold-start failure to /init/error");
+    }
 }
 
 /// The engine and the S3 client of a function.

@@ -5,6 +5,7 @@
 //! it the tests say so and skip, except under CI, where they fail.
 
 pub mod faults;
+pub mod runtime_api;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
