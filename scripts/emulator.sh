@@ -1,0 +1,40 @@
+# Sourced by scripts/test and scripts/local: installs moto's server (the AWS emulator: S3,
+# DynamoDB, SNS, SQS, ...) into the git-ignored virtualenv .venv/ on first use, starts it on a
+# free loopback port, waits until it answers, and points the AWS SDK (and boto3) at it with the
+# standard variables, as they would reach AWS. `emulator_stop` stops it; callers trap it.
+
+MOTO_SPEC='moto[server]>=5.2.1,<5.3'
+VENV=.venv
+
+emulator_start() {
+  if [ ! -x "$VENV/bin/moto_server" ]; then
+    echo "==> installing the AWS emulator ($MOTO_SPEC) into $VENV"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check "$MOTO_SPEC"
+  fi
+  MOTO_PORT=$("$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  mkdir -p target
+  MOTO_LOG=target/moto_server.log
+  # moto's own server, each request applied atomically as DynamoDB does (see the script).
+  echo "==> starting moto on 127.0.0.1:$MOTO_PORT (log: $MOTO_LOG)"
+  "$VENV/bin/python" scripts/moto_atomic.py 127.0.0.1 "$MOTO_PORT" >"$MOTO_LOG" 2>&1 &
+  MOTO_PID=$!
+  for _ in $(seq 1 100); do
+    if "$VENV/bin/python" -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$MOTO_PORT/moto-api/data.json', timeout=1)" 2>/dev/null; then
+      break
+    fi
+    kill -0 "$MOTO_PID" 2>/dev/null || { echo "moto_server exited:"; cat "$MOTO_LOG"; return 1; }
+    sleep 0.2
+  done
+  export AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT"
+  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1
+  export AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+  unset AWS_PROFILE AWS_SESSION_TOKEN AWS_DEFAULT_PROFILE
+}
+
+emulator_stop() {
+  if [ -n "${MOTO_PID:-}" ]; then
+    kill "$MOTO_PID" 2>/dev/null || true
+    wait "$MOTO_PID" 2>/dev/null || true
+  fi
+}
