@@ -1,7 +1,7 @@
 //! `cloudsec`: the detection pipeline of the Lambda functions, over log files on disk, with an
 //! embedded in-memory state. Needs no AWS account.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -19,6 +19,8 @@ use cloudsec::publish::memory::MemorySink;
 use cloudsec::publish::Sinks;
 use cloudsec::sources::{classify_key, KeyVerdict, LogSource};
 use cloudsec::state::memory::MemoryStore;
+use cloudsec::tuning::check::Level;
+use cloudsec::tuning::Tuning;
 
 #[derive(Parser)]
 #[command(
@@ -59,6 +61,9 @@ enum Command {
         /// Largest decompressed size of one file; a larger one (a gzip bomb) fails.
         #[arg(long, value_name = "BYTES", default_value_t = cloudsec::read::DEFAULT_MAX_DECOMPRESSED_BYTES)]
         max_decompressed_bytes: u64,
+        /// A tuning file (YAML): exceptions, staged and disabled rules, rules' settings.
+        #[arg(long, value_name = "FILE")]
+        tuning: Option<PathBuf>,
         #[command(flatten)]
         geo: GeoArgs,
     },
@@ -76,11 +81,31 @@ enum Command {
         #[command(flatten)]
         geo: GeoArgs,
     },
+    /// Work with a tuning file.
+    Tuning {
+        #[command(subcommand)]
+        command: TuningCommand,
+    },
     /// List the detection catalogue.
     Rules {
         /// `table` or `json`.
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
+    },
+}
+
+#[derive(Subcommand)]
+enum TuningCommand {
+    /// Validate a tuning file; exits non-zero on an error. With `--over`, a dry run: how many
+    /// events each exception suppresses in those logs, and which match nothing.
+    Check {
+        /// The tuning file.
+        file: PathBuf,
+        /// Log files or folders to try the exceptions on.
+        #[arg(long, num_args = 1..)]
+        over: Vec<PathBuf>,
+        #[command(flatten)]
+        geo: GeoArgs,
     },
 }
 
@@ -148,6 +173,7 @@ fn main() -> ExitCode {
             known_accounts,
             source,
             max_decompressed_bytes,
+            tuning,
             geo,
         } => {
             let settings = Settings {
@@ -155,16 +181,18 @@ fn main() -> ExitCode {
                 geo: geo.settings(),
                 ..Settings::default()
             };
-            build_pipeline(settings, max_decompressed_bytes, &geo).and_then(|pipeline| {
-                scan(
-                    &paths,
-                    format,
-                    min_severity,
-                    bad_records.as_deref(),
-                    pipeline,
-                    source,
-                )
-            })
+            build_pipeline(settings, max_decompressed_bytes, &geo)
+                .and_then(|pipeline| tuned(pipeline, tuning.as_deref()))
+                .and_then(|pipeline| {
+                    scan(
+                        &paths,
+                        format,
+                        min_severity,
+                        bad_records.as_deref(),
+                        pipeline,
+                        source,
+                    )
+                })
         }
         Command::Normalize {
             paths,
@@ -173,6 +201,9 @@ fn main() -> ExitCode {
             geo,
         } => build_pipeline(Settings::default(), max_decompressed_bytes, &geo)
             .and_then(|pipeline| normalize(&paths, source, &pipeline)),
+        Command::Tuning {
+            command: TuningCommand::Check { file, over, geo },
+        } => tuning_check(&file, &over, &geo),
         Command::Rules { format } => rules(format),
     };
     match result {
@@ -197,6 +228,105 @@ fn build_pipeline(
             ..PipelineConfig::default()
         },
     ))
+}
+
+/// Reads the tuning file at `path`, and applies it to `pipeline`; says which exceptions expired.
+fn tuned(pipeline: Pipeline, path: Option<&Path>) -> Result<Pipeline, String> {
+    let Some(path) = path else {
+        return Ok(pipeline);
+    };
+    let tuning = read_tuning(path)?;
+    for e in tuning.expired(cloudsec::tuning::now()) {
+        eprintln!(
+            "cloudsec: {}: {} expired on {}: it no longer applies",
+            path.display(),
+            printable(&e.label()),
+            printable(&e.entry.expires)
+        );
+    }
+    pipeline
+        .with_tuning(tuning)
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn read_tuning(path: &Path) -> Result<Tuning, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Tuning::parse(&text).map_err(|e| format!("{}: {}", path.display(), printable(&e.to_string())))
+}
+
+/// `cloudsec tuning check`.
+fn tuning_check(path: &Path, over: &[PathBuf], geo: &GeoArgs) -> Result<ExitCode, String> {
+    let tuning = match read_tuning(path) {
+        Ok(t) => t,
+        Err(e) => {
+            println!("error: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let mut catalogue = Catalogue::builtin();
+    let mut bound = tuning.clone();
+    if let Err(e) = bound.apply(&mut catalogue) {
+        println!("error: {}: {}", path.display(), printable(&e.to_string()));
+        return Ok(ExitCode::FAILURE);
+    }
+    let problems = cloudsec::tuning::check::check(&tuning, cloudsec::tuning::now());
+    for p in &problems {
+        let level = match p.level {
+            Level::Error => "error",
+            Level::Warning => "warning",
+        };
+        println!(
+            "{level}: {}: {}",
+            printable(&p.entry),
+            printable(&p.message)
+        );
+    }
+    let errors = problems.iter().filter(|p| p.level == Level::Error).count();
+    println!(
+        "{}: {} exceptions, {} rules tuned; {} errors, {} warnings",
+        path.display(),
+        tuning.exceptions().len(),
+        tuning.states().len().max(tuning.settings().len()),
+        errors,
+        problems.len() - errors
+    );
+    if !over.is_empty() {
+        let pipeline = tuned(
+            build_pipeline(
+                Settings::default(),
+                cloudsec::read::DEFAULT_MAX_DECOMPRESSED_BYTES,
+                geo,
+            )?,
+            Some(path),
+        )?;
+        let run = run_files(over, pipeline, Severity::Info, None, None)?;
+        println!(
+            "dry run over {} files, {} records:",
+            run.totals.files, run.totals.records
+        );
+        for (i, e) in tuning.exceptions().iter().enumerate() {
+            let by_rule: Vec<String> = run
+                .suppressed
+                .iter()
+                .filter(|((x, _), _)| *x == i)
+                .map(|((_, rule), n)| format!("{n} of {rule}"))
+                .collect();
+            if by_rule.is_empty() {
+                println!("  {}: matches nothing", printable(&e.label()));
+            } else {
+                println!(
+                    "  {}: suppresses {} events",
+                    printable(&e.label()),
+                    by_rule.join(", ")
+                );
+            }
+        }
+    }
+    Ok(if errors > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Every log file under `paths`, sorted, so that runs are reproducible.
@@ -268,28 +398,32 @@ struct Totals {
     bad: u64,
 }
 
-fn scan(
+/// What a run over files came to.
+struct Run {
+    totals: Totals,
+    /// What the functions would have published, as it stands after the last file.
+    published: Vec<Finding>,
+    /// Findings of staged rules, as they stand after the last file.
+    staged: Vec<Finding>,
+    /// Events the exceptions kept from counting, per (exception, rule).
+    suppressed: BTreeMap<(usize, &'static str), u64>,
+}
+
+/// The functions' engine over `paths`, with an in-memory state and topic.
+fn run_files(
     paths: &[PathBuf],
-    format: Option<Format>,
-    min_severity: Severity,
-    bad_path: Option<&Path>,
     pipeline: Pipeline,
+    min_severity: Severity,
+    quarantine: Option<Arc<FileQuarantine>>,
     forced: Option<LogSource>,
-) -> Result<ExitCode, String> {
+) -> Result<Run, String> {
     let files = collect_files(paths).map_err(|e| e.to_string())?;
     let max_evidence = pipeline.config().max_evidence;
-    let quarantine = match bad_path {
-        Some(p) => Some(Arc::new(
-            FileQuarantine::create(p).map_err(|e| format!("{}: {e}", p.display()))?,
-        )),
-        None => None,
-    };
-    // The functions' engine, over files, an in-memory state and an in-memory topic.
     let published = Arc::new(MemorySink::default());
     let engine = Engine::new(
         Arc::new(pipeline),
         MemoryStore::new(),
-        quarantine.clone(),
+        quarantine,
         Sinks::one(Arc::clone(&published)),
         EngineConfig {
             min_severity,
@@ -300,6 +434,7 @@ fn scan(
         .build()
         .map_err(|e| e.to_string())?;
     let mut totals = Totals::default();
+    let mut suppressed = BTreeMap::new();
     // Every finding as the latest file left it, by its deterministic id.
     let mut latest: HashMap<String, Finding> = HashMap::new();
     for path in &files {
@@ -309,6 +444,9 @@ fn scan(
                 totals.files += 1;
                 totals.records += delivered.summary.records;
                 totals.bad += delivered.summary.bad;
+                for (k, n) in delivered.suppressed {
+                    *suppressed.entry(k).or_insert(0) += n;
+                }
                 for f in delivered.fired {
                     match latest.get_mut(&f.finding.finding.id) {
                         Some(have) => have.update_from(f.finding, max_evidence),
@@ -328,22 +466,54 @@ fn scan(
             }
         }
     }
-    if let Some(q) = &quarantine {
-        q.flush().map_err(|e| e.to_string())?;
-    }
-    // What the functions would have published, as it stands after the last file.
-    let mut findings: Vec<Finding> = published
+    let mut published: Vec<Finding> = published
         .findings()
         .into_iter()
         .filter_map(|f| latest.remove(&f.finding.id))
         .collect();
-    findings.sort_by(|a, b| {
-        b.finding
-            .severity
-            .cmp(&a.finding.severity)
-            .then_with(|| a.event.start.cmp(&b.event.start))
-            .then_with(|| a.rule.id.cmp(&b.rule.id))
-    });
+    let mut staged: Vec<Finding> = latest
+        .into_values()
+        .filter(|f| f.finding.staged && f.finding.severity >= min_severity)
+        .collect();
+    for list in [&mut published, &mut staged] {
+        list.sort_by(|a, b| {
+            b.finding
+                .severity
+                .cmp(&a.finding.severity)
+                .then_with(|| a.event.start.cmp(&b.event.start))
+                .then_with(|| a.rule.id.cmp(&b.rule.id))
+        });
+    }
+    Ok(Run {
+        totals,
+        published,
+        staged,
+        suppressed,
+    })
+}
+
+fn scan(
+    paths: &[PathBuf],
+    format: Option<Format>,
+    min_severity: Severity,
+    bad_path: Option<&Path>,
+    pipeline: Pipeline,
+    forced: Option<LogSource>,
+) -> Result<ExitCode, String> {
+    let quarantine = match bad_path {
+        Some(p) => Some(Arc::new(
+            FileQuarantine::create(p).map_err(|e| format!("{}: {e}", p.display()))?,
+        )),
+        None => None,
+    };
+    let labels: Vec<String> = pipeline
+        .tuning()
+        .map(|t| t.exceptions().iter().map(|e| e.label()).collect())
+        .unwrap_or_default();
+    let run = run_files(paths, pipeline, min_severity, quarantine.clone(), forced)?;
+    if let Some(q) = &quarantine {
+        q.flush().map_err(|e| e.to_string())?;
+    }
     let stdout = io::stdout();
     let format = format.unwrap_or(if stdout.is_terminal() {
         Format::Table
@@ -352,17 +522,43 @@ fn scan(
     });
     let mut out = BufWriter::new(stdout.lock());
     let written = match format {
-        Format::Json => findings.iter().try_for_each(|f| {
+        // Staged findings carry `"staged": true`.
+        Format::Json => run.published.iter().chain(&run.staged).try_for_each(|f| {
             serde_json::to_writer(&mut out, f).map_err(io::Error::other)?;
             out.write_all(b"\n")
         }),
-        Format::Table => print_table(&mut out, &findings),
+        Format::Table => print_table(&mut out, &run.published).and_then(|()| {
+            if run.staged.is_empty() {
+                return Ok(());
+            }
+            writeln!(out, "\nStaged rules (kept, not published):")?;
+            print_table(&mut out, &run.staged)
+        }),
     };
     written
         .and_then(|()| out.flush())
         .map_err(|e| e.to_string())?;
-    print_summary(&totals, &findings);
-    Ok(if totals.failed_files > 0 {
+    print_summary(&run.totals, &run.published);
+    if !run.staged.is_empty() {
+        eprintln!(
+            "{} findings of staged rules, not published",
+            run.staged.len()
+        );
+    }
+    if !run.suppressed.is_empty() {
+        let events: u64 = run.suppressed.values().sum();
+        let exceptions: std::collections::BTreeSet<usize> =
+            run.suppressed.keys().map(|(i, _)| *i).collect();
+        eprintln!(
+            "{events} events suppressed by {} exceptions:",
+            exceptions.len()
+        );
+        for ((i, rule), n) in &run.suppressed {
+            let label = labels.get(*i).map(String::as_str).unwrap_or("exception");
+            eprintln!("  {}: {n} events of {rule}", printable(label));
+        }
+    }
+    Ok(if run.totals.failed_files > 0 {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS

@@ -26,6 +26,60 @@ pub enum ColdStartError {
     /// A GeoIP database could not be read.
     #[error("GeoIP databases: {0}")]
     GeoIp(String),
+    /// The tuning file could not be read, or is wrong.
+    #[error("tuning file {location}: {reason}")]
+    Tuning {
+        /// `TUNING_URI`.
+        location: String,
+        /// What is wrong, naming the entry.
+        reason: String,
+    },
+}
+
+/// The bytes at `location`: an S3 object (`s3://bucket/key`), else a file (a layer's).
+pub async fn read_location(s3: &aws_sdk_s3::Client, location: &str) -> Result<Vec<u8>, String> {
+    match location
+        .strip_prefix("s3://")
+        .and_then(|r| r.split_once('/'))
+    {
+        Some((bucket, key)) => {
+            let obj = s3
+                .get_object()
+                .bucket(bucket)
+                .key(key)
+                .send()
+                .await
+                .map_err(|e| format!("{location}: {}", crate::error::chain(&e)))?;
+            let data = obj
+                .body
+                .collect()
+                .await
+                .map_err(|e| format!("{location}: {e}"))?;
+            Ok(data.into_bytes().to_vec())
+        }
+        None => std::fs::read(location).map_err(|e| format!("{location}: {e}")),
+    }
+}
+
+/// Reads and compiles the tuning file at `location`, and says which exceptions expired.
+pub async fn load_tuning(
+    s3: &aws_sdk_s3::Client,
+    location: &str,
+) -> Result<crate::tuning::Tuning, ColdStartError> {
+    let failed = |reason: String| ColdStartError::Tuning {
+        location: location.to_owned(),
+        reason,
+    };
+    let bytes = read_location(s3, location).await.map_err(failed)?;
+    let text = String::from_utf8(bytes).map_err(|e| failed(format!("not UTF-8: {e}")))?;
+    let tuning = crate::tuning::Tuning::parse(&text).map_err(|e| failed(e.to_string()))?;
+    for e in tuning.expired(crate::tuning::now()) {
+        tracing::warn!(
+            exception = %e.label(), expires = %e.entry.expires, reason = %e.entry.reason,
+            "tuning exception expired: it no longer applies"
+        );
+    }
+    Ok(tuning)
 }
 
 /// Reads the function's configuration from the environment and the SDK's from its chain, and
@@ -57,6 +111,7 @@ impl ColdStartError {
         match self {
             ColdStartError::Config(_) => "ConfigError",
             ColdStartError::GeoIp(_) => "GeoIpError",
+            ColdStartError::Tuning { .. } => "TuningError",
         }
     }
 }
@@ -118,6 +173,15 @@ pub async fn build(
     .map_err(ColdStartError::GeoIp)?
     {
         pipeline = pipeline.with_geo(Arc::new(geo));
+    }
+    if let Some(location) = &config.tuning_uri {
+        let tuning = load_tuning(&s3, location).await?;
+        pipeline = pipeline
+            .with_tuning(tuning)
+            .map_err(|e| ColdStartError::Tuning {
+                location: location.clone(),
+                reason: e.to_string(),
+            })?;
     }
     let quarantine = config
         .quarantine_bucket

@@ -70,6 +70,10 @@ pub const ENV_GEO_HISTORY_DAYS: &str = "GEO_HISTORY_DAYS";
 /// Without it, a refused finding fails its input.
 pub const ENV_REPUBLISH_QUEUE_URL: &str = "REPUBLISH_QUEUE_URL";
 
+/// The tuning file (exceptions, rule states and settings): `s3://bucket/key`, or a path (a
+/// layer's file). Its settings apply after `RULE_SETTINGS`'s.
+pub const ENV_TUNING_URI: &str = "TUNING_URI";
+
 /// Every variable the functions read, for the template check.
 pub const ALL_ENV: &[&str] = &[
     ENV_FINDINGS_TOPIC_ARN,
@@ -92,6 +96,7 @@ pub const ALL_ENV: &[&str] = &[
     ENV_IMPOSSIBLE_TRAVEL_MIN_KM,
     ENV_GEO_HISTORY_DAYS,
     ENV_REPUBLISH_QUEUE_URL,
+    ENV_TUNING_URI,
 ];
 
 /// A configuration value was missing or wrong.
@@ -117,6 +122,8 @@ pub struct LogIngestConfig {
     pub quarantine_bucket: Option<String>,
     /// Queue for refused findings.
     pub republish_queue_url: Option<String>,
+    /// Where the tuning file is.
+    pub tuning_uri: Option<String>,
     /// Key prefix for bad records.
     pub quarantine_prefix: String,
     /// Evidence events kept per finding.
@@ -186,6 +193,7 @@ impl LogIngestConfig {
             )?,
             quarantine_bucket: get(ENV_QUARANTINE_BUCKET).map(str::to_owned),
             republish_queue_url: get(ENV_REPUBLISH_QUEUE_URL).map(str::to_owned),
+            tuning_uri: get(ENV_TUNING_URI).map(str::to_owned),
             quarantine_prefix: get(ENV_QUARANTINE_PREFIX)
                 .unwrap_or("quarantine/")
                 .to_owned(),

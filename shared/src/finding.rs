@@ -194,6 +194,9 @@ pub struct FindingBody {
     /// The z-score of an anomaly finding.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub z_score: Option<f64>,
+    /// A finding of a staged rule: kept, not published ([`crate::tuning`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub staged: bool,
 }
 
 /// The entity of a finding, owned and deserializable.
@@ -725,6 +728,7 @@ impl FindingBuilder {
                     .map(|d| d.into_iter().collect())
                     .collect(),
                 z_score: None,
+                staged: false,
             },
         }
     }

@@ -135,39 +135,16 @@ pub async fn load(
     city: Option<&str>,
     asn: Option<&str>,
 ) -> Result<Option<GeoIp>, String> {
-    async fn bytes(s3: &aws_sdk_s3::Client, location: &str) -> Result<Vec<u8>, String> {
-        match location
-            .strip_prefix("s3://")
-            .and_then(|r| r.split_once('/'))
-        {
-            Some((bucket, key)) => {
-                let obj = s3
-                    .get_object()
-                    .bucket(bucket)
-                    .key(key)
-                    .send()
-                    .await
-                    .map_err(|e| format!("{location}: {}", crate::error::chain(&e)))?;
-                let data = obj
-                    .body
-                    .collect()
-                    .await
-                    .map_err(|e| format!("{location}: {e}"))?;
-                Ok(data.into_bytes().to_vec())
-            }
-            None => std::fs::read(location).map_err(|e| format!("{location}: {e}")),
-        }
-    }
     if city.is_none() && asn.is_none() {
         tracing::info!("no GeoIP database configured: geo enrichment and geo detections are off");
         return Ok(None);
     }
     let city_bytes = match city {
-        Some(c) => Some(bytes(s3, c).await?),
+        Some(c) => Some(crate::coldstart::read_location(s3, c).await?),
         None => None,
     };
     let asn_bytes = match asn {
-        Some(a) => Some(bytes(s3, a).await?),
+        Some(a) => Some(crate::coldstart::read_location(s3, a).await?),
         None => None,
     };
     let geo = GeoIp::from_bytes(city_bytes, asn_bytes)?;

@@ -32,3 +32,4 @@ pub mod read;
 pub mod sources;
 pub mod state;
 pub mod timefmt;
+pub mod tuning;

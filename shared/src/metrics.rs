@@ -67,3 +67,17 @@ pub fn emit_republished() {
     });
     println!("{line}");
 }
+
+/// Hits of `rule` that the tuning's exception `exception` kept from counting, in one input.
+pub fn emit_suppressed(rule: &str, exception: &str, count: u64) {
+    if !enabled() {
+        return;
+    }
+    let line = json!({
+        "_aws": {"Timestamp": now_ms(), "CloudWatchMetrics": [{
+            "Namespace": NAMESPACE, "Dimensions": [["Rule"]],
+            "Metrics": [{"Name": "Suppressed", "Unit": "Count"}]}]},
+        "Rule": rule, "Exception": exception, "Suppressed": count,
+    });
+    println!("{line}");
+}

@@ -15,6 +15,8 @@ use crate::error::{InputError, Location, RecordError, RecordPosition};
 use crate::finding::{finding_id, Evidence, Finding, FindingBuilder, Window};
 use crate::read::{self, Framing, RecordVisitor};
 use crate::sources::{unwrap_eventbridge, LogSource, Record};
+use crate::tuning::{Tuning, TuningError};
+use serde_json::Value;
 
 /// Tuning of the pipeline.
 #[derive(Debug, Clone)]
@@ -86,6 +88,8 @@ pub struct InputReport {
     /// Successful console logins with a known place, for the geo rules that need the user's
     /// history ([`crate::engine::history::judge_logins`]).
     pub logins: Vec<crate::detect::geo::Login>,
+    /// Hits the tuning's exceptions kept from counting, per (exception index, rule id).
+    pub suppressed: std::collections::BTreeMap<(usize, &'static str), u64>,
 }
 
 impl InputReport {
@@ -118,6 +122,7 @@ pub struct Pipeline {
     catalogue: Catalogue,
     config: PipelineConfig,
     geo: Option<std::sync::Arc<crate::geo::GeoIp>>,
+    tuning: Option<std::sync::Arc<Tuning>>,
 }
 
 impl Pipeline {
@@ -127,7 +132,21 @@ impl Pipeline {
             catalogue,
             config,
             geo: None,
+            tuning: None,
         }
+    }
+
+    /// The same pipeline tuned: the file's settings and rule states applied to the catalogue
+    /// (disabled rules leave it), its exceptions applied to every hit.
+    pub fn with_tuning(mut self, mut tuning: Tuning) -> Result<Pipeline, TuningError> {
+        tuning.apply(&mut self.catalogue)?;
+        self.tuning = Some(std::sync::Arc::new(tuning));
+        Ok(self)
+    }
+
+    /// The tuning, when there is one.
+    pub fn tuning(&self) -> Option<&Tuning> {
+        self.tuning.as_deref()
     }
 
     /// The same pipeline with GeoIP databases: events are enriched with `source.geo`/`as`,
@@ -185,9 +204,13 @@ impl Pipeline {
             securityhub: Vec::new(),
             key_account: crate::sources::account_from_key(uri).map(str::to_owned),
             ts: 0,
+            tuning: self.tuning.as_deref(),
+            now: crate::tuning::now(),
+            suppressed: Default::default(),
         };
         let mut report = self.run(raw, uri, source, &mut detect, bad);
         report.logins = std::mem::take(&mut detect.logins);
+        report.suppressed = std::mem::take(&mut detect.suppressed);
         let mut builders = detect.findings;
         if let Some(account) = crate::sources::account_from_key(uri) {
             builders
@@ -447,6 +470,12 @@ struct Detect<'c> {
     key_account: Option<String>,
     /// The time of the record being detected on.
     ts: i64,
+    /// The exceptions, when tuned.
+    tuning: Option<&'c Tuning>,
+    /// The wall clock, for the exceptions' expiry.
+    now: i64,
+    /// Hits kept from counting, per (exception, rule).
+    suppressed: std::collections::BTreeMap<(usize, &'static str), u64>,
 }
 
 impl Detect<'_> {
@@ -498,6 +527,9 @@ impl Detect<'_> {
         entity_of: &dyn Fn(EntityKind) -> crate::detect::Entity,
     ) {
         let mut evidence = Evidence::new(record, self.uri, self.geo);
+        // The event as a document, for the exceptions: made once per record, and only when
+        // a hit meets a rule that has exceptions.
+        let mut document: Option<Value> = None;
         let mut hits = std::mem::take(&mut self.hits);
         self.fired.clear();
         for rule in rules {
@@ -512,13 +544,27 @@ impl Detect<'_> {
                 continue;
             }
             let meta = rule.meta;
-            self.fired.push(meta.id);
+            let excepted = self.tuning.filter(|t| t.has_exceptions(meta.id));
+            let mut counted = false;
             for hit in hits.drain(..) {
                 let severity = hit.severity.unwrap_or(meta.severity);
                 let minutes = hit
                     .window_minutes
                     .unwrap_or_else(|| rule.kind.window_minutes(&meta));
                 let entity = hit.entity.clone().unwrap_or_else(|| entity_of(meta.entity));
+                if let Some(tuning) = excepted {
+                    let doc = document.get_or_insert_with(|| {
+                        evidence
+                            .get()
+                            .and_then(|raw| serde_json::from_str(raw.get()).ok())
+                            .unwrap_or(Value::Null)
+                    });
+                    if let Some(i) = tuning.suppressing(meta.id, doc, &entity, self.now) {
+                        *self.suppressed.entry((i, meta.id)).or_insert(0) += 1;
+                        continue;
+                    }
+                }
+                counted = true;
                 // A record that names no account (Network Firewall's) is scoped by the account
                 // of its object's key, so that one private IP in two accounts makes two findings.
                 let discriminator = match self.key_account.as_deref() {
@@ -542,6 +588,10 @@ impl Detect<'_> {
                 builder.observe(&hit);
                 builder.set_subcategory(hit.subcategory);
                 builder.sequence(ts, hit.completes);
+            }
+            // The rules after it (windows over single-event hits) see only what counted.
+            if counted {
+                self.fired.push(meta.id);
             }
         }
         self.hits = hits;

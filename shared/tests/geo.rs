@@ -279,7 +279,9 @@ fn a_login_redelivered_after_its_neighbour_arrived_still_finds_the_pair_once() {
         &p.catalogue().cloudtrail,
         &p.catalogue().settings.geo,
         5,
+        None,
         &mut groups,
+        &mut Default::default(),
     ))
     .unwrap();
     report.logins.clear();

@@ -179,6 +179,7 @@ impl Env {
             max_decompressed_bytes: 64 << 20,
             quarantine_bucket: Some(self.quarantine_bucket.clone()),
             republish_queue_url: None,
+            tuning_uri: None,
             quarantine_prefix: "quarantine/".into(),
             max_evidence: 5,
             state_table: self.table.clone(),

@@ -324,7 +324,9 @@ mod tests {
             RULES,
             &GeoSettings::default(),
             5,
+            None,
             &mut groups,
+            &mut Default::default(),
         )
         .await
         .unwrap();

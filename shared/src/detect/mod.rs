@@ -582,6 +582,11 @@ macro_rules! catalogue {
                 walk
             }
 
+            /// Keeps only the rules for which `keep` holds (a tuning file's disabled rules leave).
+            pub fn retain_rules(&mut self, keep: impl Fn(&RuleMeta) -> bool) {
+                $( self.$field.retain(|r| keep(&r.meta)); )+
+            }
+
             /// Hands `record` and the rules of its type to `visitor`.
             pub fn visit(&self, record: &Record<'_>, visitor: &mut impl RuleVisitor) {
                 match record {

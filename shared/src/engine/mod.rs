@@ -114,6 +114,10 @@ pub struct InputSummary {
     pub published: u64,
     /// Findings a sink refused for themselves: sent to the republish queue, retried there.
     pub rejected: u64,
+    /// Findings of staged rules: kept, not published.
+    pub staged: u64,
+    /// Hits the tuning's exceptions kept from counting.
+    pub suppressed: u64,
     /// Why it was skipped, when it was.
     pub skipped: Option<&'static str>,
 }
@@ -126,6 +130,8 @@ pub struct Delivered {
     pub summary: InputSummary,
     /// Findings whose thresholds are reached, as their counters stand after this input.
     pub fired: Vec<Fired>,
+    /// Hits the tuning's exceptions kept from counting, per (exception index, rule id).
+    pub suppressed: std::collections::BTreeMap<(usize, &'static str), u64>,
 }
 
 impl Delivered {
@@ -140,6 +146,7 @@ impl Delivered {
                 ..InputSummary::default()
             },
             fired: Vec::new(),
+            suppressed: Default::default(),
         }
     }
 }
@@ -348,7 +355,9 @@ impl<S: StateStore, Q: Quarantine> Engine<S, Q> {
                 &catalogue.cloudtrail,
                 &catalogue.settings.geo,
                 self.pipeline.config().max_evidence,
+                self.pipeline.tuning(),
                 &mut groups,
+                &mut report.suppressed,
             )
             .await
             .map_err(InputError::State)?;
@@ -357,8 +366,31 @@ impl<S: StateStore, Q: Quarantine> Engine<S, Q> {
         let mut evaluation = evaluate(&self.store, input.ledger(), groups, now, &self.config.state)
             .await
             .map_err(InputError::State)?;
+        let tuning = self.pipeline.tuning();
         for f in &mut evaluation.fired {
-            f.sent = f.publish && f.finding.finding.severity >= self.config.min_severity;
+            // A staged rule's findings are evaluated, kept and settled, never sent.
+            let staged = tuning.is_some_and(|t| t.is_staged(&f.finding.rule.id));
+            f.finding.finding.staged = staged;
+            f.sent = !staged && f.publish && f.finding.finding.severity >= self.config.min_severity;
+            if staged && f.publish {
+                tracing::info!(
+                    input = %input.uri(), finding = %f.finding.finding.id, rule = %f.finding.rule.id,
+                    entity = %f.finding.finding.entity.id, "staged finding kept, not published"
+                );
+            }
+        }
+        summary.staged = evaluation
+            .fired
+            .iter()
+            .filter(|f| f.finding.finding.staged)
+            .count() as u64;
+        summary.suppressed = report.suppressed.values().sum();
+        if let Some(t) = tuning {
+            for ((i, rule), n) in &report.suppressed {
+                if let Some(e) = t.exceptions().get(*i) {
+                    metrics::emit_suppressed(rule, &e.label(), *n);
+                }
+            }
         }
         let publish: Vec<_> = evaluation
             .fired
@@ -413,6 +445,8 @@ impl<S: StateStore, Q: Quarantine> Engine<S, Q> {
             findings = summary.findings,
             published = summary.published,
             rejected = summary.rejected,
+            staged = summary.staged,
+            suppressed = summary.suppressed,
             duration_ms,
             "input processed"
         );
@@ -420,6 +454,7 @@ impl<S: StateStore, Q: Quarantine> Engine<S, Q> {
         Ok(Delivered {
             summary,
             fired: evaluation.fired,
+            suppressed: std::mem::take(&mut report.suppressed),
         })
     }
 
