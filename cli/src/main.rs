@@ -286,7 +286,12 @@ fn tuning_check(path: &Path, over: &[PathBuf], geo: &GeoArgs) -> Result<ExitCode
         "{}: {} exceptions, {} rules tuned; {} errors, {} warnings",
         path.display(),
         tuning.exceptions().len(),
-        tuning.states().len().max(tuning.settings().len()),
+        tuning
+            .states()
+            .keys()
+            .chain(tuning.settings().keys())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len(),
         errors,
         problems.len() - errors
     );
@@ -309,13 +314,13 @@ fn tuning_check(path: &Path, over: &[PathBuf], geo: &GeoArgs) -> Result<ExitCode
                 .suppressed
                 .iter()
                 .filter(|((x, _), _)| *x == i)
-                .map(|((_, rule), n)| format!("{n} of {rule}"))
+                .map(|((_, rule), n)| format!("{n} events of {rule}"))
                 .collect();
             if by_rule.is_empty() {
                 println!("  {}: matches nothing", printable(&e.label()));
             } else {
                 println!(
-                    "  {}: suppresses {} events",
+                    "  {}: suppresses {}",
                     printable(&e.label()),
                     by_rule.join(", ")
                 );

@@ -141,7 +141,7 @@ fn check_reports_errors_and_a_dry_run() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
     assert!(text.contains("0 errors"), "{text}");
-    assert!(text.contains("exception 1 (config.access-key-*, platform-team@example.com): suppresses 1 of config.access-key-for-other-user"), "{text}");
+    assert!(text.contains("exception 1 (config.access-key-*, platform-team@example.com): suppresses 1 events of config.access-key-for-other-user"), "{text}");
     assert!(
         text.contains("exception 2 (web.rate-based-rule, sre@example.com): matches nothing"),
         "{text}"
