@@ -61,6 +61,16 @@ pub async fn read_location(s3: &aws_sdk_s3::Client, location: &str) -> Result<Ve
     }
 }
 
+/// The findings topic, and the chat topic when there is one.
+fn sinks(aws: &aws_config::SdkConfig, config: &LogIngestConfig) -> Sinks {
+    let sns = aws_sdk_sns::Client::new(aws);
+    let mut sinks = Sinks::one(SnsSink::new(sns.clone(), &config.findings_topic_arn));
+    if let Some(chat) = &config.chat_topic_arn {
+        sinks = sinks.with(SnsSink::chat(sns, chat));
+    }
+    sinks
+}
+
 /// Reads and compiles the tuning file at `location`, and says which exceptions expired.
 pub async fn load_tuning(
     s3: &aws_sdk_s3::Client,
@@ -191,10 +201,7 @@ pub async fn build(
         Arc::new(pipeline),
         DynamoStore::new(aws_sdk_dynamodb::Client::new(aws), &config.state_table),
         quarantine,
-        Sinks::one(SnsSink::new(
-            aws_sdk_sns::Client::new(aws),
-            &config.findings_topic_arn,
-        )),
+        sinks(aws, config),
         EngineConfig {
             state: config.state,
             min_severity: config.min_severity,

@@ -74,6 +74,10 @@ pub const ENV_REPUBLISH_QUEUE_URL: &str = "REPUBLISH_QUEUE_URL";
 /// layer's file). Its settings apply after `RULE_SETTINGS`'s.
 pub const ENV_TUNING_URI: &str = "TUNING_URI";
 
+/// The optional chat topic (Amazon Q Developer's custom notifications, to Slack, Teams or
+/// Chime): every published finding goes there too.
+pub const ENV_CHAT_TOPIC_ARN: &str = "CHAT_TOPIC_ARN";
+
 /// Every variable the functions read, for the template check.
 pub const ALL_ENV: &[&str] = &[
     ENV_FINDINGS_TOPIC_ARN,
@@ -97,6 +101,7 @@ pub const ALL_ENV: &[&str] = &[
     ENV_GEO_HISTORY_DAYS,
     ENV_REPUBLISH_QUEUE_URL,
     ENV_TUNING_URI,
+    ENV_CHAT_TOPIC_ARN,
 ];
 
 /// A configuration value was missing or wrong.
@@ -124,6 +129,8 @@ pub struct LogIngestConfig {
     pub republish_queue_url: Option<String>,
     /// Where the tuning file is.
     pub tuning_uri: Option<String>,
+    /// The chat topic.
+    pub chat_topic_arn: Option<String>,
     /// Key prefix for bad records.
     pub quarantine_prefix: String,
     /// Evidence events kept per finding.
@@ -194,6 +201,15 @@ impl LogIngestConfig {
             quarantine_bucket: get(ENV_QUARANTINE_BUCKET).map(str::to_owned),
             republish_queue_url: get(ENV_REPUBLISH_QUEUE_URL).map(str::to_owned),
             tuning_uri: get(ENV_TUNING_URI).map(str::to_owned),
+            chat_topic_arn: match get(ENV_CHAT_TOPIC_ARN) {
+                Some(t) if !t.starts_with("arn:") || !t.contains(":sns:") => {
+                    return Err(ConfigError {
+                        name: ENV_CHAT_TOPIC_ARN,
+                        reason: format!("{t:?} is not an SNS topic ARN"),
+                    })
+                }
+                t => t.map(str::to_owned),
+            },
             quarantine_prefix: get(ENV_QUARANTINE_PREFIX)
                 .unwrap_or("quarantine/")
                 .to_owned(),

@@ -180,6 +180,7 @@ impl Env {
             quarantine_bucket: Some(self.quarantine_bucket.clone()),
             republish_queue_url: None,
             tuning_uri: None,
+            chat_topic_arn: None,
             quarantine_prefix: "quarantine/".into(),
             max_evidence: 5,
             state_table: self.table.clone(),

@@ -1,6 +1,7 @@
 //! Delivering findings: the port, its SNS adapter, and an in-memory one for the CLI and tests.
 
 pub mod memory;
+pub mod render;
 pub mod retry;
 pub mod sns;
 

@@ -20,19 +20,40 @@ const MAX_SUBJECT_CHARS: usize = 100;
 /// many times, with a growing pause, before the input is failed.
 const ENTRY_ATTEMPTS: u32 = 4;
 
+/// What a topic's messages are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// The findings topic: each protocol its own message (`MessageStructure: json`): the
+    /// finding's JSON document for SQS, Lambda, HTTPS and every other subscriber, as it always
+    /// was, and a readable text for `email` subscriptions.
+    Findings,
+    /// The chat topic: Amazon Q Developer's custom notification.
+    Chat,
+}
+
 /// Publishes to one topic.
 #[derive(Debug, Clone)]
 pub struct SnsSink {
     client: Client,
     topic_arn: String,
+    style: Style,
 }
 
 impl SnsSink {
-    /// A sink for `topic_arn`.
+    /// A findings topic's sink for `topic_arn`.
     pub fn new(client: Client, topic_arn: impl Into<String>) -> SnsSink {
         SnsSink {
             client,
             topic_arn: topic_arn.into(),
+            style: Style::Findings,
+        }
+    }
+
+    /// A chat topic's sink for `topic_arn`.
+    pub fn chat(client: Client, topic_arn: impl Into<String>) -> SnsSink {
+        SnsSink {
+            style: Style::Chat,
+            ..SnsSink::new(client, topic_arn)
         }
     }
 }
@@ -42,8 +63,11 @@ impl SnsSink {
 pub struct Prepared {
     /// The finding's id.
     pub id: String,
-    /// The JSON document.
+    /// The message: per protocol (`{"default": document, "email": text}`) for the findings
+    /// topic, the chat notification for the chat topic.
     pub body: String,
+    /// Whether `body` is per protocol (`MessageStructure: json`).
+    pub structured: bool,
     /// `[HIGH] title - account`.
     pub subject: String,
     /// Its attributes.
@@ -58,15 +82,15 @@ impl Prepared {
     }
 }
 
-/// Serializes a finding, dropping evidence events from the end until it fits in one SNS
-/// message: the finding itself is never cut.
-pub fn prepare(finding: &Finding) -> Result<Prepared, PublishError> {
+/// The message of a finding in `style`, dropping evidence events from the end until it fits in
+/// one SNS message: the finding itself is never cut.
+pub fn prepare(finding: &Finding, style: Style) -> Result<Prepared, PublishError> {
     let mut f = finding.clone();
-    let mut body = to_json(&f)?;
+    let mut body = message(&f, style)?;
     while body.len() + ENTRY_OVERHEAD_BYTES > MAX_PAYLOAD_BYTES && !f.finding.evidence.is_empty() {
         f.finding.evidence.pop();
         f.finding.evidence_omitted += 1;
-        body = to_json(&f)?;
+        body = message(&f, style)?;
     }
     if body.len() + ENTRY_OVERHEAD_BYTES > MAX_PAYLOAD_BYTES {
         return Err(PublishError::permanent(format!(
@@ -94,10 +118,25 @@ pub fn prepare(finding: &Finding) -> Result<Prepared, PublishError> {
     Ok(Prepared {
         id: f.finding.id.clone(),
         body,
+        structured: style == Style::Findings,
         subject,
         attributes: attributes(&f),
         severity_score: f.event.severity,
     })
+}
+
+/// The message body of `f` in `style`.
+fn message(f: &Finding, style: Style) -> Result<String, PublishError> {
+    match style {
+        Style::Findings => {
+            let per_protocol = serde_json::json!({
+                "default": to_json(f)?,
+                "email": super::render::email_text(f),
+            });
+            Ok(per_protocol.to_string())
+        }
+        Style::Chat => Ok(super::render::chat_message(f).to_string()),
+    }
 }
 
 fn to_json(f: &Finding) -> Result<String, PublishError> {
@@ -129,6 +168,9 @@ fn entry(id: usize, p: &Prepared) -> Result<PublishBatchRequestEntry, PublishErr
         .id(id.to_string())
         .message(&p.body)
         .subject(&p.subject);
+    if p.structured {
+        e = e.message_structure("json");
+    }
     for (name, value) in &p.attributes {
         let attr = MessageAttributeValue::builder()
             .data_type("String")
@@ -229,7 +271,7 @@ impl FindingSink for SnsSink {
         let mut rejected = Vec::new();
         let mut prepared = Vec::with_capacity(findings.len());
         for f in findings {
-            match prepare(f) {
+            match prepare(f, self.style) {
                 Ok(p) => prepared.push(p),
                 Err(e) if !e.is_retryable() => rejected.push(Rejected {
                     id: f.finding.id.clone(),
@@ -269,6 +311,7 @@ mod tests {
         Prepared {
             id: String::new(),
             body: "x".repeat(size),
+            structured: false,
             subject: String::new(),
             attributes: Default::default(),
             severity_score: 0,

@@ -1,0 +1,239 @@
+//! Findings where people read them, against the emulator: the findings topic sends each
+//! protocol its own message (a readable text to e-mail, the unchanged JSON document to SQS),
+//! the chat topic Amazon Q Developer's custom notification, and a log value that tries to ping a
+//! channel, plant a link or inject markup is harmless in both.
+
+use std::collections::BTreeMap;
+
+use cloudsec::detect::Severity;
+use cloudsec_integration_tests::{
+    endpoint, local_findings, sample_object, trail_file, unique, Env, EXAMPLE_KEY,
+};
+use serde_json::{json, Value};
+
+/// What moto recorded of the messages published to `topic`, as a `protocol` subscription
+/// receives them (`scripts/moto_atomic.py`).
+async fn sent(topic: &str, protocol: &str) -> Vec<(String, String)> {
+    let url = format!(
+        "{}/_cloudsec/sns/sent?topic={topic}&protocol={protocol}",
+        endpoint().expect("emulator")
+    );
+    let text = tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let rest = url.trim_start_matches("http://");
+        let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        let mut s = std::net::TcpStream::connect(host).expect("connect");
+        write!(s, "GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n").expect("request");
+        let mut out = String::new();
+        s.read_to_string(&mut out).expect("response");
+        out
+    })
+    .await
+    .expect("request");
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or("[]");
+    let docs: Vec<Value> = serde_json::from_str(body).expect("json");
+    docs.iter()
+        .map(|d| {
+            (
+                d["subject"].as_str().unwrap_or("").to_owned(),
+                d["message"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
+async fn chat_topic(env: &Env) -> (String, String) {
+    let topic = env
+        .sns
+        .create_topic()
+        .name(unique("chat"))
+        .send()
+        .await
+        .expect("topic")
+        .topic_arn
+        .expect("arn");
+    let queue = env
+        .sqs
+        .create_queue()
+        .queue_name(unique("chat-reader"))
+        .send()
+        .await
+        .expect("queue")
+        .queue_url
+        .expect("url");
+    let arn = env
+        .sqs
+        .get_queue_attributes()
+        .queue_url(&queue)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("attributes")
+        .attributes
+        .and_then(|a| {
+            a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+                .cloned()
+        })
+        .expect("arn");
+    env.sns
+        .subscribe()
+        .topic_arn(&topic)
+        .protocol("sqs")
+        .endpoint(arn)
+        .attributes("RawMessageDelivery", "true")
+        .send()
+        .await
+        .expect("subscribe");
+    (topic, queue)
+}
+
+/// Checks one chat message against Amazon Q Developer's custom-notification schema and the
+/// chat applications' limits.
+fn check_chat(m: &Value) {
+    assert_eq!(m["version"], "1.0");
+    assert_eq!(m["source"], "custom");
+    let content = &m["content"];
+    let title = content["title"].as_str().expect("title");
+    let description = content["description"].as_str().expect("description");
+    assert!(!title.is_empty() && title.chars().count() <= 250, "{title}");
+    assert!(!description.is_empty() && description.chars().count() <= 3000);
+    assert_eq!(content["textType"], "client-markdown");
+    for list in ["nextSteps", "keywords"] {
+        let items = content[list].as_array().expect(list);
+        assert!(items.iter().all(Value::is_string), "{list}");
+    }
+    assert!(m["metadata"]["threadId"]
+        .as_str()
+        .is_some_and(|t| !t.is_empty()));
+    let known: Vec<&str> = vec!["version", "source", "id", "content", "metadata"];
+    assert!(m
+        .as_object()
+        .expect("object")
+        .keys()
+        .all(|k| known.contains(&k.as_str())));
+}
+
+#[tokio::test]
+async fn e_mail_gets_text_sqs_the_json_document_and_chat_its_notification() {
+    let Some(env) = Env::new().await else { return };
+    // GIVEN an e-mail subscription beside the raw SQS one, and a chat topic
+    env.sns
+        .subscribe()
+        .topic_arn(&env.topic_arn)
+        .protocol("email")
+        .endpoint("secops@example.com")
+        .send()
+        .await
+        .expect("e-mail subscription");
+    let (chat, chat_queue) = chat_topic(&env).await;
+    let handler = env
+        .handler_from_env(&[("CHAT_TOPIC_ARN", chat.as_str())])
+        .await
+        .expect("cold start");
+    env.put(EXAMPLE_KEY, sample_object()).await;
+    // WHEN the sample object is delivered
+    let response = handler
+        .handle(env.event("sqs-s3-object-created.json", None))
+        .await
+        .expect("handled");
+    assert_eq!(response, json!({"batchItemFailures": []}));
+    let expected: BTreeMap<String, cloudsec::finding::Finding> = local_findings(&sample_object())
+        .await
+        .into_iter()
+        .map(|f| (f.finding.id.clone(), f))
+        .collect();
+    // THEN SQS gets each finding's JSON document, as before: no per-protocol wrapper
+    let docs = env.drain(&env.all_queue).await;
+    assert_eq!(docs.len(), expected.len());
+    for (doc, _) in &docs {
+        assert!(doc.get("default").is_none() && doc.get("email").is_none());
+        let id = doc["finding"]["id"].as_str().expect("id");
+        let want = serde_json::to_value(&expected[id]).expect("json");
+        for key in ["message", "rule", "event", "cloud"] {
+            let (mut got, mut want) = (doc[key].clone(), want[key].clone());
+            for v in [&mut got, &mut want] {
+                if let Some(o) = v.as_object_mut() {
+                    o.remove("ingested");
+                }
+            }
+            assert_eq!(got, want, "{key} of {id}");
+        }
+    }
+    // AND e-mail gets a text that says what happened, what to do and the finding's id
+    let mails = sent(&env.topic_arn, "email").await;
+    assert_eq!(mails.len(), expected.len());
+    for (subject, text) in &mails {
+        assert!(subject.starts_with('['), "{subject}");
+        assert!(!text.trim_start().starts_with('{'), "{text}");
+        let id = expected
+            .keys()
+            .find(|id| text.contains(&format!("Finding id: {id}")))
+            .unwrap_or_else(|| panic!("no finding id in {text}"));
+        let f = &expected[id];
+        assert!(text.contains(&f.rule.name), "{text}");
+        assert!(
+            text.contains("Resource:") && text.contains("When:"),
+            "{text}"
+        );
+        if !f.finding.action_plan.is_empty() {
+            assert!(text.contains("What to do:\n  1. "), "{text}");
+        }
+    }
+    if let Some((_, one)) = mails
+        .iter()
+        .find(|(s, _)| s.contains("Console login without MFA"))
+    {
+        // The e-mail the README shows.
+        println!("--- an e-mail ---\n{one}");
+    }
+    // AND the chat topic gets one notification per finding, threaded by the finding's id
+    let notes = env.drain(&chat_queue).await;
+    assert_eq!(notes.len(), expected.len());
+    for (m, _) in &notes {
+        check_chat(m);
+        assert!(expected.contains_key(m["metadata"]["threadId"].as_str().unwrap_or("")));
+    }
+}
+
+#[tokio::test]
+async fn hostile_log_values_are_harmless_in_e_mail_and_chat() {
+    let Some(env) = Env::new().await else { return };
+    let (chat, chat_queue) = chat_topic(&env).await;
+    let handler = env
+        .handler_from_env(&[("CHAT_TOPIC_ARN", chat.as_str())])
+        .await
+        .expect("cold start");
+    // GIVEN a trail stopped by a user whose name pings the channel, plants a link and a script
+    let name = "eve@channel <!here> [reset your password](https://evil.example/login) <script>alert(1)</script>";
+    let record = json!({"eventVersion": "1.09", "eventTime": "2026-11-01T10:00:00Z",
+        "eventSource": "cloudtrail.amazonaws.com", "eventName": "StopLogging", "awsRegion": "us-east-1",
+        "sourceIPAddress": "203.0.113.9", "recipientAccountId": "111122223333",
+        "requestParameters": {"name": "main"},
+        "userIdentity": {"type": "IAMUser", "userName": name, "accountId": "111122223333",
+            "arn": format!("arn:aws:iam::111122223333:user/{name}")}});
+    let key = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/01/111122223333_CloudTrail_us-east-1_20261101T1000Z_hostile.json";
+    env.put(key, trail_file(&[record])).await;
+    let response = handler
+        .handle(env.event("sqs-s3-object-created.json", Some(key)))
+        .await
+        .expect("handled");
+    assert_eq!(response, json!({"batchItemFailures": []}));
+    let _ = Severity::Info;
+    // THEN neither medium carries a live mention, link or markup from the log
+    let mails = sent(&env.topic_arn, "email").await;
+    assert!(!mails.is_empty());
+    for (_, text) in &mails {
+        for live in ["@channel", "https://", "<script>"] {
+            assert!(!text.contains(live), "{live} in {text}");
+        }
+    }
+    let notes = env.drain(&chat_queue).await;
+    assert!(!notes.is_empty());
+    for (m, _) in &notes {
+        check_chat(m);
+        let all = m.to_string();
+        for live in ["@channel", "<!here>", "https://", "<script>", "](http"] {
+            assert!(!all.contains(live), "{live} in {all}");
+        }
+    }
+}
