@@ -64,6 +64,10 @@ enum Command {
         /// A tuning file (YAML): exceptions, staged and disabled rules, rules' settings.
         #[arg(long, value_name = "FILE")]
         tuning: Option<PathBuf>,
+        /// With `--format asff`: the Security Hub product the documents name (your account's
+        /// default product); the placeholder account 000000000000 otherwise.
+        #[arg(long, value_name = "ARN")]
+        product_arn: Option<String>,
         #[command(flatten)]
         geo: GeoArgs,
     },
@@ -152,6 +156,8 @@ impl GeoArgs {
 enum Format {
     Table,
     Json,
+    /// AWS Security Finding Format, one document per line (`scan` only).
+    Asff,
 }
 
 fn main() -> ExitCode {
@@ -174,25 +180,38 @@ fn main() -> ExitCode {
             source,
             max_decompressed_bytes,
             tuning,
+            product_arn,
             geo,
         } => {
+            let product = match product_arn.as_deref() {
+                None => Ok(cloudsec::publish::asff::Product::default_of(
+                    "aws",
+                    "us-east-1",
+                    "000000000000",
+                )),
+                Some(arn) => cloudsec::publish::asff::Product::from_arn(arn)
+                    .ok_or_else(|| format!("--product-arn {arn}: not a Security Hub product ARN")),
+            };
             let settings = Settings {
                 known_accounts: known_accounts.into_iter().collect(),
                 geo: geo.settings(),
                 ..Settings::default()
             };
-            build_pipeline(settings, max_decompressed_bytes, &geo)
-                .and_then(|pipeline| tuned(pipeline, tuning.as_deref()))
-                .and_then(|pipeline| {
-                    scan(
-                        &paths,
-                        format,
-                        min_severity,
-                        bad_records.as_deref(),
-                        pipeline,
-                        source,
-                    )
-                })
+            product.and_then(|product| {
+                build_pipeline(settings, max_decompressed_bytes, &geo)
+                    .and_then(|pipeline| tuned(pipeline, tuning.as_deref()))
+                    .and_then(|pipeline| {
+                        scan(
+                            &paths,
+                            format,
+                            product,
+                            min_severity,
+                            bad_records.as_deref(),
+                            pipeline,
+                            source,
+                        )
+                    })
+            })
         }
         Command::Normalize {
             paths,
@@ -497,9 +516,11 @@ fn run_files(
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 fn scan(
     paths: &[PathBuf],
     format: Option<Format>,
+    product: cloudsec::publish::asff::Product,
     min_severity: Severity,
     bad_path: Option<&Path>,
     pipeline: Pipeline,
@@ -530,6 +551,12 @@ fn scan(
         // Staged findings carry `"staged": true`.
         Format::Json => run.published.iter().chain(&run.staged).try_for_each(|f| {
             serde_json::to_writer(&mut out, f).map_err(io::Error::other)?;
+            out.write_all(b"\n")
+        }),
+        // What Security Hub would be given, for a manual import or a look.
+        Format::Asff => run.published.iter().try_for_each(|f| {
+            let doc = cloudsec::publish::asff::document(f, &product);
+            serde_json::to_writer(&mut out, &doc).map_err(io::Error::other)?;
             out.write_all(b"\n")
         }),
         Format::Table => print_table(&mut out, &run.published).and_then(|()| {
@@ -712,7 +739,7 @@ fn rules(format: Format) -> Result<ExitCode, String> {
             _ => "single",
         };
         let r = match format {
-            Format::Json => {
+            Format::Json | Format::Asff => {
                 let doc = serde_json::json!({
                     "id": m.id, "kind": kind, "title": m.title, "description": m.description,
                     "severity": m.severity, "category": m.category.as_str(),

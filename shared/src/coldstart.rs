@@ -61,12 +61,18 @@ pub async fn read_location(s3: &aws_sdk_s3::Client, location: &str) -> Result<Ve
     }
 }
 
-/// The findings topic, and the chat topic when there is one.
+/// The findings topic, and the chat topic and Security Hub when configured.
 fn sinks(aws: &aws_config::SdkConfig, config: &LogIngestConfig) -> Sinks {
     let sns = aws_sdk_sns::Client::new(aws);
     let mut sinks = Sinks::one(SnsSink::new(sns.clone(), &config.findings_topic_arn));
     if let Some(chat) = &config.chat_topic_arn {
         sinks = sinks.with(SnsSink::chat(sns, chat));
+    }
+    if let Some(product) = &config.security_hub {
+        sinks = sinks.with(crate::publish::securityhub::SecurityHubSink::new(
+            aws_sdk_securityhub::Client::new(aws),
+            product.clone(),
+        ));
     }
     sinks
 }

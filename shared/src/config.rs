@@ -78,6 +78,11 @@ pub const ENV_TUNING_URI: &str = "TUNING_URI";
 /// Chime): every published finding goes there too.
 pub const ENV_CHAT_TOPIC_ARN: &str = "CHAT_TOPIC_ARN";
 
+/// The Security Hub product findings are imported under
+/// (`arn:aws:securityhub:<region>:<account>:product/<account>/default`): set, every published
+/// finding is imported too.
+pub const ENV_SECURITY_HUB_PRODUCT_ARN: &str = "SECURITY_HUB_PRODUCT_ARN";
+
 /// Every variable the functions read, for the template check.
 pub const ALL_ENV: &[&str] = &[
     ENV_FINDINGS_TOPIC_ARN,
@@ -102,6 +107,7 @@ pub const ALL_ENV: &[&str] = &[
     ENV_REPUBLISH_QUEUE_URL,
     ENV_TUNING_URI,
     ENV_CHAT_TOPIC_ARN,
+    ENV_SECURITY_HUB_PRODUCT_ARN,
 ];
 
 /// A configuration value was missing or wrong.
@@ -131,6 +137,8 @@ pub struct LogIngestConfig {
     pub tuning_uri: Option<String>,
     /// The chat topic.
     pub chat_topic_arn: Option<String>,
+    /// The Security Hub product to import under.
+    pub security_hub: Option<crate::publish::asff::Product>,
     /// Key prefix for bad records.
     pub quarantine_prefix: String,
     /// Evidence events kept per finding.
@@ -209,6 +217,15 @@ impl LogIngestConfig {
                     })
                 }
                 t => t.map(str::to_owned),
+            },
+            security_hub: match get(ENV_SECURITY_HUB_PRODUCT_ARN) {
+                None => None,
+                Some(arn) => Some(crate::publish::asff::Product::from_arn(arn).ok_or(
+                    ConfigError {
+                        name: ENV_SECURITY_HUB_PRODUCT_ARN,
+                        reason: format!("{arn:?} is not a Security Hub product ARN"),
+                    },
+                )?),
             },
             quarantine_prefix: get(ENV_QUARANTINE_PREFIX)
                 .unwrap_or("quarantine/")

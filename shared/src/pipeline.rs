@@ -665,6 +665,9 @@ impl RuleVisitor for Detect<'_> {
 impl RecordHandler for Detect<'_> {
     fn handle(&mut self, record: &Record<'_>, ts: i64, raw: &str) {
         match record {
+            // Our own findings, imported into Security Hub, come back as imported findings:
+            // judging them again would loop.
+            Record::SecurityHub(f) if crate::publish::asff::is_ours(f.generator_id.as_deref()) => {}
             Record::SecurityHub(f) => {
                 self.securityhub
                     .push((f.millis(), f.id.to_string(), raw.to_owned()));

@@ -181,6 +181,7 @@ impl Env {
             republish_queue_url: None,
             tuning_uri: None,
             chat_topic_arn: None,
+            security_hub: None,
             quarantine_prefix: "quarantine/".into(),
             max_evidence: 5,
             state_table: self.table.clone(),

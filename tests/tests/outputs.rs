@@ -237,3 +237,138 @@ async fn hostile_log_values_are_harmless_in_e_mail_and_chat() {
         }
     }
 }
+
+/// ASFF's required fields and limits, on one document.
+fn check_asff(d: &Value) {
+    for field in [
+        "SchemaVersion",
+        "Id",
+        "ProductArn",
+        "GeneratorId",
+        "AwsAccountId",
+        "CreatedAt",
+        "UpdatedAt",
+        "Title",
+        "Description",
+    ] {
+        assert!(
+            d[field].as_str().is_some_and(|v| !v.is_empty()),
+            "{field} in {d}"
+        );
+    }
+    assert_eq!(d["SchemaVersion"], "2018-10-08");
+    assert!(d["Types"].as_array().is_some_and(|t| !t.is_empty()));
+    assert!(d["Severity"]["Label"].is_string());
+    assert!(d["FindingProviderFields"]["Severity"]["Label"].is_string());
+    assert!(d["Title"].as_str().unwrap_or("").chars().count() <= 256);
+    assert!(d["Description"].as_str().unwrap_or("").chars().count() <= 1024);
+    let resources = d["Resources"].as_array().expect("resources");
+    assert!((1..=32).contains(&resources.len()));
+    assert!(d.to_string().len() <= 240 * 1024);
+}
+
+async fn hub_findings(env: &Env) -> Vec<aws_sdk_securityhub::types::AwsSecurityFinding> {
+    aws_sdk_securityhub::Client::new(&env.aws)
+        .get_findings()
+        .max_results(100)
+        .send()
+        .await
+        .expect("GetFindings")
+        .findings
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn findings_are_imported_into_security_hub_and_their_own_import_event_is_dropped() {
+    let Some(env) = Env::new().await else { return };
+    // GIVEN a product of an account of its own (moto's Security Hub is one per account)
+    let account = format!("{:012}", 100_000_000_000u64 + u64::from(std::process::id()));
+    let product = cloudsec::publish::asff::Product::default_of("aws", "us-east-1", &account);
+    let handler = env
+        .handler_from_env(&[("SECURITY_HUB_PRODUCT_ARN", product.arn.as_str())])
+        .await
+        .expect("cold start");
+    env.put(EXAMPLE_KEY, sample_object()).await;
+    let response = handler
+        .handle(env.event("sqs-s3-object-created.json", None))
+        .await
+        .expect("handled");
+    assert_eq!(response, json!({"batchItemFailures": []}));
+    // THEN every published finding is in Security Hub under its id, with the fields ASFF asks
+    let expected = local_findings(&sample_object()).await;
+    let imported: Vec<_> = hub_findings(&env)
+        .await
+        .into_iter()
+        .filter(|f| f.product_arn() == Some(product.arn.as_str()))
+        .collect();
+    let ids: std::collections::BTreeSet<&str> = imported.iter().filter_map(|f| f.id()).collect();
+    assert_eq!(ids.len(), expected.len());
+    for f in &expected {
+        assert!(
+            ids.contains(f.finding.id.as_str()),
+            "{} missing",
+            f.finding.id
+        );
+        check_asff(&cloudsec::publish::asff::document(f, &product));
+    }
+    for f in &imported {
+        assert_eq!(f.aws_account_id(), Some(account.as_str()));
+        assert!(f.generator_id().is_some_and(|g| g.starts_with("cloudsec/")));
+        assert!(f
+            .finding_provider_fields()
+            .and_then(|p| p.severity())
+            .is_some());
+        assert!(f
+            .resources()
+            .iter()
+            .any(|r| r.id() == Some("AWS::::Account:111122223333")));
+    }
+
+    // WHEN a finding is imported again with a higher count, THEN it keeps its Id
+    let sink = cloudsec::publish::securityhub::SecurityHubSink::new(
+        aws_sdk_securityhub::Client::new(&env.aws),
+        product.clone(),
+    );
+    use cloudsec::publish::FindingSink;
+    let mut again = expected[0].clone();
+    again.finding.count += 7;
+    assert!(sink
+        .publish(&[again.clone()])
+        .await
+        .expect("import")
+        .is_empty());
+    let now: Vec<_> = hub_findings(&env)
+        .await
+        .into_iter()
+        .filter(|f| f.id() == Some(again.finding.id.as_str()))
+        .collect();
+    assert_eq!(now.len(), 1);
+    assert_eq!(
+        now[0]
+            .product_fields()
+            .and_then(|p| p.get("cloudsec/count"))
+            .map(String::as_str),
+        Some(again.finding.count.to_string().as_str())
+    );
+
+    // AND an imported finding of ours, coming back as a "Findings - Imported" event, produces
+    // nothing, where the same document from another generator, a failed control, does
+    let mut ours = cloudsec::publish::asff::document(&expected[0], &product);
+    ours["Compliance"] = json!({"Status": "FAILED", "SecurityControlId": "S3.8"});
+    ours["ProductFields"]["aws/securityhub/ProductName"] = json!("Security Hub");
+    let mut event = env.event("eventbridge-securityhub-findings-imported.json", None);
+    let finding_handler = env.finding_handler(Severity::Info).await;
+    let mut other = ours.clone();
+    other["GeneratorId"] = json!("security-control/S3.8");
+    other["Id"] = json!("another-product-finding");
+    for (doc, id, findings) in [(other, "e-other", 1usize), (ours, "e-ours", 0)] {
+        event["detail"]["findings"] = json!([doc]);
+        event["id"] = json!(id);
+        let delivered = finding_handler
+            .process_event(&event)
+            .await
+            .expect("delivered");
+        assert_eq!(delivered.summary.records, 1);
+        assert_eq!(delivered.fired.len(), findings, "{id}");
+    }
+}

@@ -1,8 +1,10 @@
 //! Delivering findings: the port, its SNS adapter, and an in-memory one for the CLI and tests.
 
+pub mod asff;
 pub mod memory;
 pub mod render;
 pub mod retry;
+pub mod securityhub;
 pub mod sns;
 
 use std::future::Future;
