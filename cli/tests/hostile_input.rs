@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use cloudsec_integration_tests::{gzip, trail_file, unique};
+use cloudsec_integration_tests::{gzip, trail_file, trail_stopped_by, unique};
 use serde_json::json;
 
 fn scratch() -> PathBuf {
@@ -29,12 +29,7 @@ fn control_characters_from_logs_never_reach_the_terminal() {
     // GIVEN a trail stopped by a user whose name retitles the terminal, clears the screen and
     // forges a line
     let name = "eve\u{1b}]0;pwned\u{7}\u{1b}[2J\r\nCRITICAL forged";
-    let record = json!({"eventVersion": "1.09", "eventTime": "2026-11-01T10:00:00Z",
-        "eventSource": "cloudtrail.amazonaws.com", "eventName": "StopLogging", "awsRegion": "us-east-1",
-        "sourceIPAddress": "203.0.113.9", "recipientAccountId": "111122223333",
-        "requestParameters": {"name": "main"},
-        "userIdentity": {"type": "IAMUser", "userName": name, "accountId": "111122223333",
-            "arn": format!("arn:aws:iam::111122223333:user/{name}")}});
+    let record = trail_stopped_by(name);
     let file = dir.join("ct.json");
     std::fs::write(&file, trail_file(&[record])).expect("write");
     // WHEN it is scanned into a table

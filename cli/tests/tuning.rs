@@ -3,18 +3,13 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use cloudsec_integration_tests::unique;
+use cloudsec_integration_tests::{date_in_days, unique};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("workspace")
         .to_path_buf()
-}
-
-fn in_days(days: i64) -> String {
-    let t = time::OffsetDateTime::now_utc() + time::Duration::days(days);
-    format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
 }
 
 fn file(text: &str) -> PathBuf {
@@ -53,7 +48,7 @@ rules:
   user.root-login:
     state: staged
 ",
-        soon = in_days(60)
+        soon = date_in_days(60)
     )
 }
 
@@ -153,9 +148,9 @@ fn check_reports_errors_and_a_dry_run() {
   - {{rule: user.root-login, match: {{user.name: x}}, reason: r, owner: o, expires: {far}}}
   - {{rule: user.root-login, match: {{user.name: y}}, reason: r, owner: o, expires: {past}}}
 ",
-        soon = in_days(10),
-        far = in_days(800),
-        past = in_days(-2)
+        soon = date_in_days(10),
+        far = date_in_days(800),
+        past = date_in_days(-2)
     ));
     let out = cloudsec(&["tuning", "check", bad.to_str().expect("path")]);
     let text = String::from_utf8_lossy(&out.stdout);
@@ -172,7 +167,7 @@ fn check_reports_errors_and_a_dry_run() {
     // One that cannot load fails too: an unknown rule.
     let unknown = file(&format!(
         "exceptions:\n  - {{rule: user.nosuch, match: {{user.name: x}}, reason: r, owner: o, expires: {}}}\n",
-        in_days(5)
+        date_in_days(5)
     ));
     let out = cloudsec(&["tuning", "check", unknown.to_str().expect("path")]);
     let text = String::from_utf8_lossy(&out.stdout);

@@ -137,15 +137,24 @@ impl Env {
 
     /// A queue subscribed to the topic with raw delivery, and a filter policy when given.
     pub async fn subscribe_queue(&self, filter_policy: Option<&str>) -> String {
-        let url = self
-            .sqs
+        self.queue_on(&self.topic_arn, filter_policy).await
+    }
+
+    /// A new queue (a name starting with `prefix`): its URL.
+    pub async fn queue(&self, prefix: &str) -> String {
+        self.sqs
             .create_queue()
-            .queue_name(unique("sub"))
+            .queue_name(unique(prefix))
             .send()
             .await
             .expect("create queue")
             .queue_url
-            .expect("queue url");
+            .expect("queue url")
+    }
+
+    /// A new queue subscribed to `topic` with raw delivery, and a filter policy when given.
+    pub async fn queue_on(&self, topic: &str, filter_policy: Option<&str>) -> String {
+        let url = self.queue("sub").await;
         let arn = self
             .sqs
             .get_queue_attributes()
@@ -160,7 +169,7 @@ impl Env {
         let mut sub = self
             .sns
             .subscribe()
-            .topic_arn(&self.topic_arn)
+            .topic_arn(topic)
             .protocol("sqs")
             .endpoint(arn)
             .attributes("RawMessageDelivery", "true");
@@ -169,6 +178,17 @@ impl Env {
         }
         sub.send().await.expect("subscribe");
         url
+    }
+
+    /// The variables the template gives both functions, for this test's topic, table and
+    /// quarantine bucket, every severity published.
+    pub fn function_env(&self) -> Vec<(&'static str, &str)> {
+        vec![
+            ("FINDINGS_TOPIC_ARN", self.topic_arn.as_str()),
+            ("STATE_TABLE_NAME", self.table.as_str()),
+            ("QUARANTINE_BUCKET", self.quarantine_bucket.as_str()),
+            ("MIN_PUBLISH_SEVERITY", "info"),
+        ]
     }
 
     /// This test's configuration: its topic, table and quarantine bucket.
@@ -276,8 +296,27 @@ impl Env {
         serde_json::from_str(&text).expect("event json")
     }
 
-    /// Every message of `queue` until it stays empty: (body, attributes).
+    /// Every message of `queue` until it stays empty, deleted as read: (body, attributes).
     pub async fn drain(&self, queue: &str) -> Vec<(Value, HashMap<String, String>)> {
+        self.drain_messages(queue)
+            .await
+            .into_iter()
+            .map(|m| {
+                let body: Value =
+                    serde_json::from_str(m.body().unwrap_or("")).expect("finding json");
+                let attrs = m
+                    .message_attributes
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(k, v)| (k, v.string_value.unwrap_or_default()))
+                    .collect();
+                (body, attrs)
+            })
+            .collect()
+    }
+
+    /// Every message of `queue` until it stays empty, deleted as read, as SQS gave them.
+    pub async fn drain_messages(&self, queue: &str) -> Vec<aws_sdk_sqs::types::Message> {
         let mut out = Vec::new();
         let mut empty_polls = 0;
         while empty_polls < 2 {
@@ -297,15 +336,7 @@ impl Env {
                 continue;
             }
             for m in msgs {
-                let body: Value =
-                    serde_json::from_str(m.body().unwrap_or("")).expect("finding json");
-                let attrs = m
-                    .message_attributes
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|(k, v)| (k, v.string_value.unwrap_or_default()))
-                    .collect();
-                if let Some(h) = m.receipt_handle {
+                if let Some(h) = &m.receipt_handle {
                     self.sqs
                         .delete_message()
                         .queue_url(queue)
@@ -314,7 +345,7 @@ impl Env {
                         .await
                         .expect("delete");
                 }
-                out.push((body, attrs));
+                out.push(m);
             }
         }
         out
@@ -435,6 +466,22 @@ pub fn memory_engine<S: cloudsec::state::StateStore>(
         EngineConfig::default(),
     )
     .with_clock(Arc::new(FixedClock::at(0)))
+}
+
+/// The day `days` from today, `YYYY-MM-DD` (UTC): tuning files' expiries.
+pub fn date_in_days(days: i64) -> String {
+    let t = time::OffsetDateTime::now_utc() + time::Duration::days(days);
+    format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
+}
+
+/// A trail stopped by an IAM user named `name` (a name a test makes hostile).
+pub fn trail_stopped_by(name: &str) -> Value {
+    serde_json::json!({"eventVersion": "1.09", "eventTime": "2026-11-01T10:00:00Z",
+        "eventSource": "cloudtrail.amazonaws.com", "eventName": "StopLogging", "awsRegion": "us-east-1",
+        "sourceIPAddress": "203.0.113.9", "recipientAccountId": "111122223333",
+        "requestParameters": {"name": "main"},
+        "userIdentity": {"type": "IAMUser", "userName": name, "accountId": "111122223333",
+            "arn": format!("arn:aws:iam::111122223333:user/{name}")}})
 }
 
 /// A CloudTrail record: `name` on `source` at `time` by `identity`, with `extra` fields.

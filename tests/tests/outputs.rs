@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use cloudsec::detect::Severity;
 use cloudsec_integration_tests::{
-    endpoint, local_findings, sample_object, trail_file, unique, Env, EXAMPLE_KEY,
+    endpoint, local_findings, sample_object, trail_file, trail_stopped_by, unique, Env, EXAMPLE_KEY,
 };
 use serde_json::{json, Value};
 
@@ -52,38 +52,7 @@ async fn chat_topic(env: &Env) -> (String, String) {
         .expect("topic")
         .topic_arn
         .expect("arn");
-    let queue = env
-        .sqs
-        .create_queue()
-        .queue_name(unique("chat-reader"))
-        .send()
-        .await
-        .expect("queue")
-        .queue_url
-        .expect("url");
-    let arn = env
-        .sqs
-        .get_queue_attributes()
-        .queue_url(&queue)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .expect("attributes")
-        .attributes
-        .and_then(|a| {
-            a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-                .cloned()
-        })
-        .expect("arn");
-    env.sns
-        .subscribe()
-        .topic_arn(&topic)
-        .protocol("sqs")
-        .endpoint(arn)
-        .attributes("RawMessageDelivery", "true")
-        .send()
-        .await
-        .expect("subscribe");
+    let queue = env.queue_on(&topic, None).await;
     (topic, queue)
 }
 
@@ -205,12 +174,7 @@ async fn hostile_log_values_are_harmless_in_e_mail_and_chat() {
         .expect("cold start");
     // GIVEN a trail stopped by a user whose name pings the channel, plants a link and a script
     let name = "eve@channel <!here> [reset your password](https://evil.example/login) <script>alert(1)</script>";
-    let record = json!({"eventVersion": "1.09", "eventTime": "2026-11-01T10:00:00Z",
-        "eventSource": "cloudtrail.amazonaws.com", "eventName": "StopLogging", "awsRegion": "us-east-1",
-        "sourceIPAddress": "203.0.113.9", "recipientAccountId": "111122223333",
-        "requestParameters": {"name": "main"},
-        "userIdentity": {"type": "IAMUser", "userName": name, "accountId": "111122223333",
-            "arn": format!("arn:aws:iam::111122223333:user/{name}")}});
+    let record = trail_stopped_by(name);
     let key = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/01/111122223333_CloudTrail_us-east-1_20261101T1000Z_hostile.json";
     env.put(key, trail_file(&[record])).await;
     let response = handler

@@ -35,39 +35,11 @@ fn sqs_event(messages: &[(String, String)]) -> Value {
 
 /// Every message of `queue`, raw: (message id, body).
 async fn receive_all(env: &Env, queue: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut empty = 0;
-    while empty < 2 {
-        let r = env
-            .sqs
-            .receive_message()
-            .queue_url(queue)
-            .max_number_of_messages(10)
-            .wait_time_seconds(0)
-            .send()
-            .await
-            .expect("receive");
-        let batch = r.messages.unwrap_or_default();
-        if batch.is_empty() {
-            empty += 1;
-        }
-        for m in batch {
-            out.push((
-                m.message_id.clone().unwrap_or_default(),
-                m.body.clone().unwrap_or_default(),
-            ));
-            if let Some(h) = m.receipt_handle {
-                env.sqs
-                    .delete_message()
-                    .queue_url(queue)
-                    .receipt_handle(h)
-                    .send()
-                    .await
-                    .expect("delete");
-            }
-        }
-    }
-    out
+    env.drain_messages(queue)
+        .await
+        .into_iter()
+        .map(|m| (m.message_id.unwrap_or_default(), m.body.unwrap_or_default()))
+        .collect()
 }
 
 #[tokio::test]
@@ -85,15 +57,7 @@ async fn findings_sns_refuses_go_to_the_republish_queue_and_are_published_from_t
         .expect("fifo topic")
         .topic_arn
         .expect("arn");
-    let republish = env
-        .sqs
-        .create_queue()
-        .queue_name(unique("republish"))
-        .send()
-        .await
-        .expect("queue")
-        .queue_url
-        .expect("url");
+    let republish = env.queue("republish").await;
     let refusing = env
         .handler_from_env(&[
             ("FINDINGS_TOPIC_ARN", fifo.as_str()),

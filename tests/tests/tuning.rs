@@ -3,13 +3,8 @@
 //! published, and a bad file fails the cold start naming its entry.
 
 use cloudsec::state::FindingLedger;
-use cloudsec_integration_tests::{local_findings, sample_object, Env, EXAMPLE_KEY};
+use cloudsec_integration_tests::{date_in_days, local_findings, sample_object, Env, EXAMPLE_KEY};
 use serde_json::json;
-
-fn in_days(days: i64) -> String {
-    let t = time::OffsetDateTime::now_utc() + time::Duration::days(days);
-    format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
-}
 
 async fn put_tuning(env: &Env, key: &str, text: &str) -> String {
     env.s3
@@ -40,7 +35,7 @@ async fn a_tuning_file_in_s3_suppresses_and_stages_through_the_handler() {
 rules:
   user.root-login: {{state: staged}}
 ",
-            in_days(30)
+            date_in_days(30)
         ),
     )
     .await;

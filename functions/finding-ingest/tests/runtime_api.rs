@@ -26,15 +26,7 @@ async fn the_binary_answers_every_event_as_lambda_expects() {
     let wrong = env.event("s3-object-created.json", None);
     let api = RuntimeApi::serve(vec![guardduty, securityhub, batch, wrong]);
     // WHEN the binary runs under the Runtime API
-    let child = api.start(
-        Path::new(BINARY),
-        &[
-            ("FINDINGS_TOPIC_ARN", env.topic_arn.as_str()),
-            ("STATE_TABLE_NAME", env.table.as_str()),
-            ("QUARANTINE_BUCKET", env.quarantine_bucket.as_str()),
-            ("MIN_PUBLISH_SEVERITY", "info"),
-        ],
-    );
+    let child = api.start(Path::new(BINARY), &env.function_env());
     let output = api.finish(child, Duration::from_secs(120));
     let answers = api.answers();
     assert_eq!(answers.len(), 4, "answers {answers:?}; output:\n{output}");
