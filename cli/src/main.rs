@@ -315,14 +315,14 @@ fn tuning_check(path: &Path, over: &[PathBuf], geo: &GeoArgs) -> Result<ExitCode
         problems.len() - errors
     );
     if !over.is_empty() {
-        let pipeline = tuned(
-            build_pipeline(
-                Settings::default(),
-                cloudsec::read::DEFAULT_MAX_DECOMPRESSED_BYTES,
-                geo,
-            )?,
-            Some(path),
-        )?;
+        // The file read and checked above, applied as is: not read and parsed again.
+        let pipeline = build_pipeline(
+            Settings::default(),
+            cloudsec::read::DEFAULT_MAX_DECOMPRESSED_BYTES,
+            geo,
+        )?
+        .with_tuning(tuning.clone())
+        .map_err(|e| format!("{}: {e}", path.display()))?;
         let run = run_files(over, pipeline, Severity::Info, None, None)?;
         println!(
             "dry run over {} files, {} records:",
