@@ -106,8 +106,20 @@ where
     F: FnOnce(aws_config::SdkConfig, LogIngestConfig) -> Fut,
     Fut: std::future::Future<Output = Result<T, ColdStartError>>,
 {
+    start(LogIngestConfig::from_env, make).await
+}
+
+/// [`from_env`] for a function of another configuration, which `read` reads.
+pub async fn start<C, T, F, Fut>(
+    read: impl FnOnce() -> Result<C, ConfigError>,
+    make: F,
+) -> Result<T, ColdStartError>
+where
+    F: FnOnce(aws_config::SdkConfig, C) -> Fut,
+    Fut: std::future::Future<Output = Result<T, ColdStartError>>,
+{
     let result = async {
-        let config = LogIngestConfig::from_env()?;
+        let config = read()?;
         let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         make(aws, config).await
     }
@@ -214,6 +226,13 @@ pub async fn build(
             layouts: config.layouts.clone(),
         },
     );
+    if let Some(table) = &config.findings_table {
+        engine = engine.with_findings_store(Arc::new(crate::store::dynamodb::DynamoFindings::new(
+            aws_sdk_dynamodb::Client::new(aws),
+            table,
+            config.findings_retention_days,
+        )));
+    }
     if let Some(url) = &config.republish_queue_url {
         engine = engine.with_republish(RepublishQueue::Sqs {
             client: aws_sdk_sqs::Client::new(aws),

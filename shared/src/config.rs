@@ -83,6 +83,20 @@ pub const ENV_CHAT_TOPIC_ARN: &str = "CHAT_TOPIC_ARN";
 /// finding is imported too.
 pub const ENV_SECURITY_HUB_PRODUCT_ARN: &str = "SECURITY_HUB_PRODUCT_ARN";
 
+/// The DynamoDB table of the findings store. Optional for the ingest functions (without it,
+/// findings are published and not kept); required by `risk-report`.
+pub const ENV_FINDINGS_TABLE: &str = "FINDINGS_TABLE_NAME";
+/// Days a finding is kept in the store after its last event. Default 90.
+pub const ENV_FINDINGS_RETENTION_DAYS: &str = "FINDINGS_RETENTION_DAYS";
+/// `risk-report`: the bucket the reports are written to. Required.
+pub const ENV_REPORT_BUCKET: &str = "REPORT_BUCKET";
+/// `risk-report`: the key prefix of the reports. Default `reports/`.
+pub const ENV_REPORT_PREFIX: &str = "REPORT_PREFIX";
+/// Days without an event after which a finding is resolved. Default 7.
+pub const ENV_RESOLVE_AFTER_DAYS: &str = "RESOLVE_AFTER_DAYS";
+/// `risk-report`: `true` to publish, besides the organization's digest, one per account.
+pub const ENV_DIGEST_PER_ACCOUNT: &str = "DIGEST_PER_ACCOUNT";
+
 /// Every variable the functions read, for the template check.
 pub const ALL_ENV: &[&str] = &[
     ENV_FINDINGS_TOPIC_ARN,
@@ -108,6 +122,12 @@ pub const ALL_ENV: &[&str] = &[
     ENV_TUNING_URI,
     ENV_CHAT_TOPIC_ARN,
     ENV_SECURITY_HUB_PRODUCT_ARN,
+    ENV_FINDINGS_TABLE,
+    ENV_FINDINGS_RETENTION_DAYS,
+    ENV_REPORT_BUCKET,
+    ENV_REPORT_PREFIX,
+    ENV_RESOLVE_AFTER_DAYS,
+    ENV_DIGEST_PER_ACCOUNT,
 ];
 
 /// A configuration value was missing or wrong.
@@ -139,6 +159,10 @@ pub struct LogIngestConfig {
     pub chat_topic_arn: Option<String>,
     /// The Security Hub product to import under.
     pub security_hub: Option<crate::publish::asff::Product>,
+    /// The findings store's table.
+    pub findings_table: Option<String>,
+    /// Days a finding is kept after its last event.
+    pub findings_retention_days: i64,
     /// Key prefix for bad records.
     pub quarantine_prefix: String,
     /// Evidence events kept per finding.
@@ -227,6 +251,12 @@ impl LogIngestConfig {
                     },
                 )?),
             },
+            findings_table: get(ENV_FINDINGS_TABLE).map(str::to_owned),
+            findings_retention_days: days(
+                get(ENV_FINDINGS_RETENTION_DAYS),
+                ENV_FINDINGS_RETENTION_DAYS,
+                90,
+            )? / 86_400,
             quarantine_prefix: get(ENV_QUARANTINE_PREFIX)
                 .unwrap_or("quarantine/")
                 .to_owned(),
@@ -297,6 +327,68 @@ impl LogIngestConfig {
                         .extend(list(get(name)).into_iter().map(|p| (p, source)));
                 }
                 layouts
+            },
+        })
+    }
+}
+
+/// Configuration of `risk-report`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RiskReportConfig {
+    /// The findings store's table.
+    pub findings_table: String,
+    /// Where the reports go.
+    pub report_bucket: String,
+    /// Their key prefix.
+    pub report_prefix: String,
+    /// Where the digests go.
+    pub findings_topic_arn: String,
+    /// When findings resolve.
+    pub resolution: crate::store::Resolution,
+    /// One digest per account too.
+    pub digest_per_account: bool,
+}
+
+impl RiskReportConfig {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<RiskReportConfig, ConfigError> {
+        Self::from_map(&std::env::vars().collect())
+    }
+
+    /// Reads a map of variables.
+    pub fn from_map(env: &HashMap<String, String>) -> Result<RiskReportConfig, ConfigError> {
+        let get = |name: &str| env.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
+        let required = |name: &'static str, what: &str| {
+            get(name).map(str::to_owned).ok_or(ConfigError {
+                name,
+                reason: format!("required: {what}"),
+            })
+        };
+        let topic = required(ENV_FINDINGS_TOPIC_ARN, "the ARN of the findings topic")?;
+        if !topic.starts_with("arn:") || !topic.contains(":sns:") {
+            return Err(ConfigError {
+                name: ENV_FINDINGS_TOPIC_ARN,
+                reason: format!("{topic:?} is not an SNS topic ARN"),
+            });
+        }
+        Ok(RiskReportConfig {
+            findings_table: required(ENV_FINDINGS_TABLE, "the findings store's table")?,
+            report_bucket: required(ENV_REPORT_BUCKET, "the bucket of the reports")?,
+            report_prefix: get(ENV_REPORT_PREFIX).unwrap_or("reports/").to_owned(),
+            findings_topic_arn: topic,
+            resolution: crate::store::Resolution {
+                after_days: days(get(ENV_RESOLVE_AFTER_DAYS), ENV_RESOLVE_AFTER_DAYS, 7)? / 86_400,
+            },
+            digest_per_account: match get(ENV_DIGEST_PER_ACCOUNT) {
+                None => false,
+                Some(v) if v.eq_ignore_ascii_case("true") => true,
+                Some(v) if v.eq_ignore_ascii_case("false") => false,
+                Some(v) => {
+                    return Err(ConfigError {
+                        name: ENV_DIGEST_PER_ACCOUNT,
+                        reason: format!("{v:?}: expected true or false"),
+                    })
+                }
             },
         })
     }

@@ -5,7 +5,8 @@
 //! bad record streamed to the quarantine, [`ports::Quarantine`]), then [`Engine::deliver`] what
 //! was read: keep the logins and judge them against the users' history ([`history`]), commit the counters and
 //! claim the findings exactly once ([`evaluate`]), publish to every sink
-//! ([`crate::publish::Sinks`]) what is new and at or above the publishing severity, and settle.
+//! ([`crate::publish::Sinks`]) what is new and at or above the publishing severity, keep every
+//! finding reached in the findings store ([`crate::store`]), and settle.
 //! An input delivered again, concurrently or after a crash anywhere in here, comes out the
 //! same. The engine works over ports, each with a real adapter and an in-memory one: where
 //! objects come from ([`ports::ObjectSource`]), the quarantine, the state
@@ -28,6 +29,7 @@ use crate::publish::retry::{RepublishQueue, RepublishRequest};
 use crate::publish::Sinks;
 use crate::sources::{KeyLayouts, KeyVerdict, LogSource};
 use crate::state::StateStore;
+use crate::store::FindingStore;
 use evaluate::{evaluate, settle, Fired, StateConfig};
 use ports::{Clock, ObjectSource, Quarantine, SystemClock};
 
@@ -179,6 +181,7 @@ pub struct Engine<S, Q> {
     quarantine: Q,
     sinks: Sinks,
     republish: Option<RepublishQueue>,
+    findings: Option<Arc<dyn FindingStore>>,
     clock: Arc<dyn Clock>,
     config: EngineConfig,
 }
@@ -209,6 +212,7 @@ impl<S: StateStore, Q: Quarantine> Engine<S, Q> {
             quarantine,
             sinks,
             republish: None,
+            findings: None,
             clock: Arc::new(SystemClock),
             config,
         }
@@ -218,6 +222,13 @@ impl<S: StateStore, Q: Quarantine> Engine<S, Q> {
     /// Without one, a refused finding fails its input.
     pub fn with_republish(mut self, queue: RepublishQueue) -> Engine<S, Q> {
         self.republish = Some(queue);
+        self
+    }
+
+    /// The same engine, keeping every finding it reaches (and the counts its exceptions
+    /// suppress) in `store`, before an input is settled.
+    pub fn with_findings_store(mut self, store: Arc<dyn FindingStore>) -> Engine<S, Q> {
+        self.findings = Some(store);
         self
     }
 
@@ -427,6 +438,15 @@ impl<S: StateStore, Q: Quarantine> Engine<S, Q> {
                 input = %input.uri(), finding = %r.id, rule = %finding.rule.id, reason = %r.reason,
                 "finding refused by a sink; sent to the republish queue"
             );
+        }
+        // Kept before the input settles: a crash in between redelivers it, and the store
+        // takes the same findings again as the same items.
+        if let Some(store) = &self.findings {
+            let counts = crate::store::suppressed_counts(&report.suppressed, tuning, now);
+            store
+                .keep(input, &evaluation.fired, &counts, now)
+                .await
+                .map_err(InputError::Deliver)?;
         }
         // Findings under the publishing threshold are settled too: they are not to be sent.
         settle(&self.store, &evaluation.fired)
