@@ -22,6 +22,8 @@ use cloudsec::state::memory::MemoryStore;
 use cloudsec::tuning::check::Level;
 use cloudsec::tuning::Tuning;
 
+mod report;
+
 #[derive(Parser)]
 #[command(
     name = "cloudsec",
@@ -70,6 +72,24 @@ enum Command {
         product_arn: Option<String>,
         #[command(flatten)]
         geo: GeoArgs,
+    },
+    /// Draw the report (the dashboards, the risk overview with action plans, staged and
+    /// suppressed) as one self-contained HTML file.
+    Report {
+        #[command(flatten)]
+        over: report::Over,
+        /// The HTML file to write.
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+    },
+    /// The risk overview: every entity with open findings, by Elastic's entity risk score,
+    /// highest first, with its action plan.
+    Risk {
+        #[command(flatten)]
+        over: report::Over,
+        /// `table` (default), `json` (an array) or `jsonl` (one entity per line).
+        #[arg(long, value_enum, default_value = "table")]
+        format: report::RiskFormat,
     },
     /// Print the ECS event of every record, one JSON document per line.
     Normalize {
@@ -224,6 +244,8 @@ fn main() -> ExitCode {
             command: TuningCommand::Check { file, over, geo },
         } => tuning_check(&file, &over, &geo),
         Command::Rules { format } => rules(format),
+        Command::Report { over, output } => report::report(&over, &output),
+        Command::Risk { over, format } => report::risk(&over, format),
     };
     match result {
         Ok(code) => code,
@@ -323,7 +345,7 @@ fn tuning_check(path: &Path, over: &[PathBuf], geo: &GeoArgs) -> Result<ExitCode
         )?
         .with_tuning(tuning.clone())
         .map_err(|e| format!("{}: {e}", path.display()))?;
-        let run = run_files(over, pipeline, Severity::Info, None, None)?;
+        let run = run_files(over, pipeline, Severity::Info, None, None, None)?;
         println!(
             "dry run over {} files, {} records:",
             run.totals.files, run.totals.records
@@ -440,6 +462,7 @@ fn run_files(
     min_severity: Severity,
     quarantine: Option<Arc<FileQuarantine>>,
     forced: Option<LogSource>,
+    kept: Option<Arc<cloudsec::store::memory::MemoryFindings>>,
 ) -> Result<Run, String> {
     let files = collect_files(paths).map_err(|e| e.to_string())?;
     let max_evidence = pipeline.config().max_evidence;
@@ -454,6 +477,10 @@ fn run_files(
             ..EngineConfig::default()
         },
     );
+    let engine = match kept {
+        Some(store) => engine.with_findings_store(store),
+        None => engine,
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .map_err(|e| e.to_string())?;
@@ -536,7 +563,14 @@ fn scan(
         .tuning()
         .map(|t| t.exceptions().iter().map(|e| e.label()).collect())
         .unwrap_or_default();
-    let run = run_files(paths, pipeline, min_severity, quarantine.clone(), forced)?;
+    let run = run_files(
+        paths,
+        pipeline,
+        min_severity,
+        quarantine.clone(),
+        forced,
+        None,
+    )?;
     if let Some(q) = &quarantine {
         q.flush().map_err(|e| e.to_string())?;
     }

@@ -6,7 +6,8 @@
 //! functions, the CLI, the benchmark, the tests): quarantine, state ([`state`]), sinks
 //! ([`publish`]). [`envelope`] unwraps S3 notifications; [`ingest`] and [`finding_ingest`] are
 //! the two functions' handlers, built at cold start by [`coldstart`] and answering through
-//! [`batch`]. Everything that touches input is synchronous and pure; async lives at the edges
+//! [`batch`]. The findings reached are kept in [`store`], from which [`risk`] ranks entities and
+//! [`report`] draws the report and the digest. Everything that touches input is synchronous and pure; async lives at the edges
 //! (S3, DynamoDB, SNS).
 
 #![warn(missing_docs)]
@@ -29,7 +30,11 @@ pub mod metrics;
 pub mod pipeline;
 pub mod publish;
 pub mod read;
+pub mod report;
+pub mod risk;
+pub mod risk_report;
 pub mod sources;
 pub mod state;
+pub mod store;
 pub mod timefmt;
 pub mod tuning;
