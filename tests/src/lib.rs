@@ -4,6 +4,7 @@
 //! The emulator's address comes from `AWS_ENDPOINT_URL`, as it would for any SDK user. Without
 //! it the tests say so and skip, except under CI, where they fail.
 
+pub mod browser;
 pub mod faults;
 pub mod runtime_api;
 
@@ -202,6 +203,8 @@ impl Env {
             tuning_uri: None,
             chat_topic_arn: None,
             security_hub: None,
+            findings_table: None,
+            findings_retention_days: 90,
             quarantine_prefix: "quarantine/".into(),
             max_evidence: 5,
             state_table: self.table.clone(),
@@ -422,6 +425,85 @@ pub async fn create_state_table(client: &aws_sdk_dynamodb::Client, table: &str) 
             TimeToLiveSpecification::builder()
                 .enabled(true)
                 .attribute_name("expires_at")
+                .build()
+                .expect("ttl"),
+        )
+        .send()
+        .await
+        .expect("ttl");
+}
+
+/// Creates the findings store's table `table` as the template declares `FindingsTable`: its
+/// keys, its entity index and its TTL, read from template.yaml.
+pub async fn create_findings_table(client: &aws_sdk_dynamodb::Client, table: &str) {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
+        Projection, ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    };
+    let text = std::fs::read_to_string(root().join("template.yaml")).expect("template.yaml");
+    let t: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).expect("template.yaml is YAML");
+    let p = &t["Resources"]["FindingsTable"]["Properties"];
+    let text_of = |v: &serde_yaml_ng::Value| v.as_str().expect("a string").to_owned();
+    let keys = |schema: &serde_yaml_ng::Value| -> Vec<KeySchemaElement> {
+        schema
+            .as_sequence()
+            .expect("KeySchema")
+            .iter()
+            .map(|k| {
+                KeySchemaElement::builder()
+                    .attribute_name(text_of(&k["AttributeName"]))
+                    .key_type(KeyType::from(text_of(&k["KeyType"]).as_str()))
+                    .build()
+                    .expect("key")
+            })
+            .collect()
+    };
+    let mut create = client
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .set_key_schema(Some(keys(&p["KeySchema"])));
+    for a in p["AttributeDefinitions"]
+        .as_sequence()
+        .expect("AttributeDefinitions")
+    {
+        create = create.attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name(text_of(&a["AttributeName"]))
+                .attribute_type(ScalarAttributeType::from(
+                    text_of(&a["AttributeType"]).as_str(),
+                ))
+                .build()
+                .expect("attribute"),
+        );
+    }
+    for g in p["GlobalSecondaryIndexes"]
+        .as_sequence()
+        .expect("an entity index")
+    {
+        create = create.global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(text_of(&g["IndexName"]))
+                .set_key_schema(Some(keys(&g["KeySchema"])))
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::from(
+                            text_of(&g["Projection"]["ProjectionType"]).as_str(),
+                        ))
+                        .build(),
+                )
+                .build()
+                .expect("index"),
+        );
+    }
+    create.send().await.expect("create findings table");
+    client
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .enabled(true)
+                .attribute_name(text_of(&p["TimeToLiveSpecification"]["AttributeName"]))
                 .build()
                 .expect("ttl"),
         )

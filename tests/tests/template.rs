@@ -135,6 +135,21 @@ fn every_event_file_parses_as_its_trigger_and_its_function_accepts_it() {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let text = std::fs::read_to_string(&path).expect("event");
         let json: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        if name.starts_with("scheduler-") {
+            // What the schedule gives risk-report: the template's Input, exactly.
+            let t = template();
+            let input = t["Resources"]["RiskReportSchedule"]["Properties"]["Target"]["Input"]
+                .as_str()
+                .expect("the schedule's Input");
+            let input: serde_json::Value = serde_json::from_str(input).expect("Input is JSON");
+            assert_eq!(json, input, "{name}: not what the schedule sends");
+            assert!(
+                json.get("at").is_none(),
+                "{name}: a schedule draws today's report"
+            );
+            seen += 1;
+            continue;
+        }
         let parsed = if name.starts_with("s3-") {
             serde_json::from_value::<S3Event>(json.clone()).map(|_| ())
         } else if name.starts_with("sqs-") {
@@ -144,7 +159,7 @@ fn every_event_file_parses_as_its_trigger_and_its_function_accepts_it() {
         } else if name.starts_with("eventbridge-") {
             serde_json::from_value::<EventBridgeEvent<serde_json::Value>>(json.clone()).map(|_| ())
         } else {
-            panic!("{name}: name it after its trigger (s3-, sqs-, sns-, eventbridge-)")
+            panic!("{name}: name it after its trigger (s3-, sqs-, sns-, eventbridge-, scheduler-)")
         };
         parsed.unwrap_or_else(|e| panic!("{name}: not its trigger's event: {e}"));
         // Which function it is for: finding events go to finding-ingest, the rest to log-ingest.
