@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The browser, when there is one. The test command sets `CLOUDSEC_REQUIRE_BROWSER`: there a
+/// The browser, when there is one. The test command sets `CLOUDSEC_TEST_TOOLS`: there a
 /// missing browser fails the test; elsewhere (a bare `cargo test`) the test is skipped.
 pub fn chromium() -> Option<PathBuf> {
     let found = ["chromium", "chromium-browser"].iter().find_map(|name| {
@@ -17,7 +17,7 @@ pub fn chromium() -> Option<PathBuf> {
     });
     if found.is_none() {
         assert!(
-            std::env::var_os("CLOUDSEC_REQUIRE_BROWSER").is_none(),
+            std::env::var_os("CLOUDSEC_TEST_TOOLS").is_none(),
             "chromium is not installed, and the test command requires it"
         );
         eprintln!("chromium not installed: browser test skipped");

@@ -95,7 +95,7 @@ h2{margin:4px 0 2px;font-size:18px}h3{font-size:15px;margin:14px 0 6px}.what{col
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:3px 6px;border-bottom:1px solid #eef1f5;vertical-align:top;word-break:break-word}
 th{color:#5a6477;font-weight:600}td.n,td.e,th.num{text-align:right;white-space:nowrap}
 .cards{display:flex;gap:12px;flex-wrap:wrap}.card{border:1px solid #e4e8ef;border-radius:4px;padding:8px 14px;min-width:120px}
-.card b{display:block;font-size:22px}.sev{font-weight:600;border-radius:3px;padding:0 5px;white-space:nowrap}td.score,td[class^=lvl-]{white-space:nowrap}
+.card b{display:block;font-size:22px}.sev{font-weight:600;border-radius:3px;padding:0 5px;white-space:nowrap}td.score,td[class^=lvl-],th{white-space:nowrap}
 .sev-critical{background:#7a0014;color:#fff}.sev-high{background:#d4351c;color:#fff}.sev-medium{background:#f0a30a}.sev-low{background:#d9e7f7}.sev-info{background:#eee}
 .lvl-Critical{color:#7a0014;font-weight:700}.lvl-High{color:#d4351c;font-weight:700}.lvl-Moderate{color:#a35f00;font-weight:600}
 form{display:flex;gap:12px;flex-wrap:wrap;padding:8px 24px;background:#fff;border-bottom:1px solid #dde2ea}
