@@ -90,6 +90,20 @@ pub struct InputReport {
     pub logins: Vec<crate::detect::geo::Login>,
     /// Hits the tuning's exceptions kept from counting, per (exception index, rule id).
     pub suppressed: std::collections::BTreeMap<(usize, &'static str), u64>,
+    /// Security Hub controls that pass (the current version of their result): they resolve
+    /// the open findings of their failure ([`crate::store::FindingStore::resolve_control`]).
+    pub passed_controls: Vec<PassedControl>,
+}
+
+/// A Security Hub control that passes for a resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PassedControl {
+    /// The findings store's entity of its findings (`resource:<id>`).
+    pub entity: String,
+    /// The control (`S3.8`).
+    pub control: String,
+    /// When the result was recorded (Unix seconds).
+    pub at: i64,
 }
 
 impl InputReport {
@@ -207,9 +221,11 @@ impl Pipeline {
             tuning: self.tuning.as_deref(),
             now: crate::tuning::now(),
             suppressed: Default::default(),
+            passed: Vec::new(),
         };
         let mut report = self.run(raw, uri, source, &mut detect, bad);
         report.logins = std::mem::take(&mut detect.logins);
+        report.passed_controls = std::mem::take(&mut detect.passed);
         report.suppressed = std::mem::take(&mut detect.suppressed);
         let mut builders = detect.findings;
         if let Some(account) = crate::sources::account_from_key(uri) {
@@ -476,6 +492,8 @@ struct Detect<'c> {
     now: i64,
     /// Hits kept from counting, per (exception, rule).
     suppressed: std::collections::BTreeMap<(usize, &'static str), u64>,
+    /// Controls whose current result passes.
+    passed: Vec<PassedControl>,
 }
 
 impl Detect<'_> {
@@ -692,11 +710,37 @@ impl RecordHandler for Detect<'_> {
                     f.superseded = superseded;
                 }
                 if let Some(ts) = record.time() {
+                    if let Record::SecurityHub(f) = &record {
+                        if let Some(passed) = passed_control(f, ts) {
+                            self.passed.push(passed);
+                        }
+                    }
                     self.detect(&record, ts);
                 }
             }
         }
     }
+}
+
+/// The control `f` says passes now, if it does: its current, active version.
+fn passed_control(
+    f: &crate::sources::securityhub::SecurityHubFinding<'_>,
+    ts: i64,
+) -> Option<PassedControl> {
+    if f.superseded || f.compliance_status() != Some("PASSED") || !f.is_active() {
+        return None;
+    }
+    Some(PassedControl {
+        // The entity the control rules give their findings.
+        entity: format!(
+            "resource:{}",
+            f.resource_id()
+                .or(f.aws_account_id.as_deref())
+                .unwrap_or("unknown")
+        ),
+        control: f.control_id()?.to_owned(),
+        at: ts,
+    })
 }
 
 struct Normalize<'o> {

@@ -622,3 +622,99 @@ async fn the_scheduled_report_writes_the_page_and_the_digest_and_the_browser_sho
     browser::screenshot(&chromium, &url, &png);
     println!("screenshot of the report: {}", png.display());
 }
+
+#[tokio::test]
+async fn a_control_that_passes_again_resolves_its_findings_and_a_new_failure_reopens() {
+    let Some(env) = Env::new().await else { return };
+    let table = unique("findings");
+    create_findings_table(&env.dynamodb, &table).await;
+    let store = Arc::new(DynamoFindings::new(env.dynamodb.clone(), &table, 90));
+    let engine = engine(&env, Arc::clone(&store), t("2026-11-02T12:00:00Z"));
+    let sample = root().join("samples/securityhub/securityhub-findings-2026-11.jsonl");
+    engine
+        .process_object(&LocalFiles, &sample, None)
+        .await
+        .expect("sample");
+    let bucket = "resource:arn:aws:s3:::cloudsec-example-public";
+    let group = "resource:arn:aws:ec2:us-east-1:111122223333:security-group/sg-0a1b2c3d4e5f60718";
+    let since = "2026-10-01T00:00:00Z";
+    assert_eq!(
+        store.open_for(bucket, since).await.unwrap().len(),
+        1,
+        "S3.8 fails"
+    );
+    // The security group passed EC2.2 and then failed it: the earlier pass resolves nothing.
+    let group_open = store.open_for(group, since).await.unwrap().len();
+    assert!(group_open >= 1);
+
+    // The bucket is fixed: Security Hub reports S3.8 passing.
+    let text = std::fs::read_to_string(&sample).unwrap();
+    let mut event: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    let findings = event["detail"]["findings"].as_array_mut().unwrap();
+    findings.retain(|f| f["Compliance"]["SecurityControlId"] == "S3.8");
+    let with = |status: &str, at: &str| {
+        let mut e = event.clone();
+        let f = &mut e["detail"]["findings"][0];
+        f["Compliance"]["Status"] = status.into();
+        f["UpdatedAt"] = at.into();
+        e.to_string().into_bytes()
+    };
+    let deliver = |bytes: Vec<u8>, id: &'static str| {
+        let engine = &engine;
+        async move {
+            engine
+                .process_bytes(
+                    &InputId::event("aws.securityhub", id),
+                    bytes,
+                    Some(LogSource::SecurityHub),
+                )
+                .await
+                .expect("delivered")
+        }
+    };
+    deliver(with("PASSED", "2026-11-03T08:00:00.000Z"), "pass").await;
+    assert!(
+        store.open_for(bucket, since).await.unwrap().is_empty(),
+        "the pass resolves S3.8"
+    );
+    let kept = store.since(since).await.unwrap().findings;
+    let resolved: Vec<&StoredFinding> = kept
+        .iter()
+        .filter(|f| cloudsec::store::entity_key(&f.finding) == bucket)
+        .collect();
+    assert_eq!(resolved.len(), 1);
+    assert_eq!(
+        resolved[0].resolved_at.as_deref(),
+        Some("2026-11-03T08:00:00Z")
+    );
+    // Only the bucket's: the account's IAM.6 and the group's EC2.2 stay open.
+    assert_eq!(
+        store.open_for(group, since).await.unwrap().len(),
+        group_open
+    );
+    assert_eq!(
+        store
+            .open_for("resource:AWS::::Account:111122223333", since)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // The report says so: the resolved finding is not open, nor in the risk overview.
+    let report =
+        cloudsec::report::Report::new(kept, &[], t("2026-11-03T09:00:00Z"), Resolution::default());
+    let row = report
+        .rows
+        .iter()
+        .find(|r| cloudsec::store::entity_key(r.finding()) == bucket)
+        .unwrap();
+    assert!(!row.open);
+    assert!(report.risk.iter().all(|e| e.entity != bucket));
+
+    // It fails again: open again, as a failure and as a control that passed and now fails.
+    deliver(with("FAILED", "2026-11-04T08:00:00.000Z"), "fail-again").await;
+    let open = store.open_for(bucket, since).await.unwrap();
+    let rules: BTreeSet<&str> = open.iter().map(|f| f.finding.rule.id.as_str()).collect();
+    assert_eq!(rules, BTreeSet::from(["control.failed", "control.newly-failing"]));
+    assert!(open.iter().all(|f| f.finding.event.end.starts_with("2026-11-04")));
+}

@@ -447,6 +447,20 @@ impl<S: StateStore, Q: Quarantine> Engine<S, Q> {
                 .keep(input, &evaluation.fired, &counts, now)
                 .await
                 .map_err(InputError::Deliver)?;
+            // A control that passes again resolves its failure's findings (after they were
+            // kept: a failure and its fix in one input end resolved).
+            for p in &report.passed_controls {
+                let n = store
+                    .resolve_control(&p.entity, &p.control, p.at)
+                    .await
+                    .map_err(InputError::Deliver)?;
+                if n > 0 {
+                    tracing::info!(
+                        input = %input.uri(), entity = %p.entity, control = %p.control, resolved = n,
+                        "control passes again: its findings resolved"
+                    );
+                }
+            }
         }
         // Findings under the publishing threshold are settled too: they are not to be sent.
         settle(&self.store, &evaluation.fired)

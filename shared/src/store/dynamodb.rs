@@ -8,8 +8,8 @@
 //!
 //! The index `by-entity` (hash `entity`, range `last_seen`, all attributes) makes an entity's
 //! open findings one `Query`. A finding is written with `UpdateItem` under the condition that
-//! it is new or its count does not go back: a redelivery writes the same values again, an older
-//! view of it (a delayed retry) changes nothing.
+//! it is new or has more events than kept: a redelivery or an older view of it (a delayed
+//! retry) changes nothing.
 
 use std::collections::HashMap;
 
@@ -17,7 +17,10 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use sha2::{Digest, Sha256};
 
-use super::{entity_key, stored, FindingStore, Kept, StoreFuture, StoredFinding, SuppressedCount};
+use super::{
+    entity_key, resolved_by_pass, stored, FindingStore, Kept, StoreFuture, StoredFinding,
+    SuppressedCount,
+};
 use crate::engine::evaluate::Fired;
 use crate::engine::InputId;
 use crate::error::PortError;
@@ -75,9 +78,12 @@ impl DynamoFindings {
                 "SET entity = :entity, last_seen = :last, #rule = :rule, category = :category, \
                  severity = :severity, #count = :count, risk_score = :risk, doc = :doc, \
                  expires_at = :expires, stored_at = if_not_exists(stored_at, :now), \
-                 account = :account, #region = :region, published = {published}"
+                 account = :account, #region = :region, published = {published} \
+                 REMOVE resolved_at"
             ))
-            .condition_expression("attribute_not_exists(id) OR #count <= :count")
+            // New, or with more events: a control that fails again after its pass reopens.
+            // The same view again (a redelivery) or an older one changes nothing.
+            .condition_expression("attribute_not_exists(id) OR #count < :count")
             .expression_attribute_names("#rule", "rule")
             .expression_attribute_names("#count", "count")
             .expression_attribute_names("#region", "region")
@@ -266,25 +272,39 @@ impl FindingStore for DynamoFindings {
         })
     }
 
-    fn resolve<'a>(&'a self, entity: &'a str, rule: &'a str, at: i64) -> StoreFuture<'a, u64> {
+    fn resolve_control<'a>(
+        &'a self,
+        entity: &'a str,
+        control: &'a str,
+        at: i64,
+    ) -> StoreFuture<'a, u64> {
         Box::pin(async move {
             let mut n = 0;
-            for item in self.query_entity(entity, "").await? {
+            // Every finding of the entity, whatever its last event.
+            for item in self.query_entity(entity, "0000").await? {
                 let Some(f) = finding_of(&item) else { continue };
-                if f.finding.rule.id != rule || f.resolved_at.is_some() {
+                if !resolved_by_pass(&f, control, at) {
                     continue;
                 }
-                self.client
+                let update = self
+                    .client
                     .update_item()
                     .table_name(&self.table)
                     .key("id", AttributeValue::S(f.finding.finding.id.clone()))
                     .update_expression("SET resolved_at = :at")
-                    .condition_expression("attribute_exists(id)")
+                    // Not if it failed again since (a newer view was written meanwhile).
+                    .condition_expression("attribute_exists(id) AND last_seen <= :end")
                     .expression_attribute_values(":at", AttributeValue::S(format_rfc3339(at)))
+                    .expression_attribute_values(":end", AttributeValue::S(format_rfc3339(at)))
                     .send()
-                    .await
-                    .map_err(|e| PortError::sdk("findings store: UpdateItem", e))?;
-                n += 1;
+                    .await;
+                match update {
+                    Ok(_) => n += 1,
+                    Err(e)
+                        if e.as_service_error()
+                            .is_some_and(|s| s.is_conditional_check_failed_exception()) => {}
+                    Err(e) => return Err(PortError::sdk("findings store: UpdateItem", e)),
+                }
             }
             Ok(n)
         })

@@ -4,7 +4,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
-use super::{entity_key, stored, FindingStore, Kept, StoreFuture, StoredFinding, SuppressedCount};
+use super::{
+    entity_key, resolved_by_pass, stored, FindingStore, Kept, StoreFuture, StoredFinding,
+    SuppressedCount,
+};
 use crate::engine::evaluate::Fired;
 use crate::engine::InputId;
 use crate::timefmt::format_rfc3339;
@@ -37,21 +40,18 @@ impl MemoryFindings {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Keeps `finding` as the DynamoDB store does: a newer count or the first time.
+    /// Keeps `finding` as the DynamoDB store does: new, or with more events than kept (which
+    /// reopens it if it was resolved); the same or an older view changes nothing.
     pub fn put(&self, finding: StoredFinding) {
         let mut inner = self.lock();
         match inner.findings.get_mut(&finding.finding.finding.id) {
-            Some(old) if old.finding.finding.count > finding.finding.finding.count => {}
+            Some(old) if old.finding.finding.count >= finding.finding.finding.count => {}
             Some(old) => {
-                let (stored_at, published, resolved) = (
-                    old.stored_at.clone(),
-                    old.published,
-                    old.resolved_at.clone(),
-                );
+                let (stored_at, published) = (old.stored_at.clone(), old.published);
                 *old = finding;
                 old.stored_at = stored_at;
                 old.published |= published;
-                old.resolved_at = old.resolved_at.take().or(resolved);
+                old.resolved_at = None;
             }
             None => {
                 inner
@@ -124,14 +124,16 @@ impl FindingStore for MemoryFindings {
         })
     }
 
-    fn resolve<'a>(&'a self, entity: &'a str, rule: &'a str, at: i64) -> StoreFuture<'a, u64> {
+    fn resolve_control<'a>(
+        &'a self,
+        entity: &'a str,
+        control: &'a str,
+        at: i64,
+    ) -> StoreFuture<'a, u64> {
         Box::pin(async move {
             let mut n = 0;
             for f in self.lock().findings.values_mut() {
-                if entity_key(&f.finding) == entity
-                    && f.finding.rule.id == rule
-                    && f.resolved_at.is_none()
-                {
+                if entity_key(&f.finding) == entity && resolved_by_pass(f, control, at) {
                     f.resolved_at = Some(format_rfc3339(at));
                     n += 1;
                 }

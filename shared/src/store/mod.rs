@@ -126,8 +126,15 @@ pub trait FindingStore: Send + Sync {
     /// Every finding active since `since`, and the counts suppressed since then.
     fn since<'a>(&'a self, since: &'a str) -> StoreFuture<'a, Kept>;
 
-    /// Marks as resolved at `at` every open finding of `rule` about `entity`.
-    fn resolve<'a>(&'a self, entity: &'a str, rule: &'a str, at: i64) -> StoreFuture<'a, u64>;
+    /// A Security Hub control passes again for a resource: marks as resolved at `at` the open
+    /// findings of its failure about `entity` (the control rules' findings of that control
+    /// last seen before `at`). Answers how many.
+    fn resolve_control<'a>(
+        &'a self,
+        entity: &'a str,
+        control: &'a str,
+        at: i64,
+    ) -> StoreFuture<'a, u64>;
 
     /// When the last digest was sent (Unix seconds), if one was.
     fn last_digest(&self) -> StoreFuture<'_, Option<i64>>;
@@ -139,6 +146,18 @@ pub trait FindingStore: Send + Sync {
 /// The entity index's key of a finding: `<type>:<id>`.
 pub fn entity_key(f: &Finding) -> String {
     format!("{}:{}", f.finding.entity.kind, f.finding.entity.id)
+}
+
+/// Whether `f` is a finding of the failure of `control` that a pass at `at` resolves.
+pub fn resolved_by_pass(f: &StoredFinding, control: &str, at: i64) -> bool {
+    f.resolved_at.is_none()
+        && f.finding.rule.id.starts_with("control.")
+        && parse_rfc3339(&f.finding.event.end).is_some_and(|end| end <= at)
+        && f.finding.finding.evidence.iter().any(|e| {
+            serde_json::from_str::<serde_json::Value>(e.get()).is_ok_and(|v| {
+                v["aws"]["securityhub_findings"]["control_id"].as_str() == Some(control)
+            })
+        })
 }
 
 /// `fired` as the store keeps it: evidence cut, sent or not.
