@@ -32,9 +32,28 @@ emulator_start() {
   unset AWS_PROFILE AWS_SESSION_TOKEN AWS_DEFAULT_PROFILE
 }
 
+# A second, independent emulator: tests that spread work over emulators find it in
+# CLOUDSEC_SECOND_ENDPOINT (the 200 redelivery trials: the emulator applies one request at a
+# time, so one of them keeps one core busy and leaves the other idle).
+emulator_start_second() {
+  MOTO2_PORT=$("$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  "$VENV/bin/python" scripts/moto_atomic.py 127.0.0.1 "$MOTO2_PORT" >target/moto_server_2.log 2>&1 &
+  MOTO2_PID=$!
+  for _ in $(seq 1 100); do
+    if "$VENV/bin/python" -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$MOTO2_PORT/moto-api/data.json', timeout=1)" 2>/dev/null; then
+      break
+    fi
+    kill -0 "$MOTO2_PID" 2>/dev/null || { echo "the second moto_server exited:"; cat target/moto_server_2.log; return 1; }
+    sleep 0.2
+  done
+  export CLOUDSEC_SECOND_ENDPOINT="http://127.0.0.1:$MOTO2_PORT"
+}
+
 emulator_stop() {
-  if [ -n "${MOTO_PID:-}" ]; then
-    kill "$MOTO_PID" 2>/dev/null || true
-    wait "$MOTO_PID" 2>/dev/null || true
-  fi
+  for pid in "${MOTO_PID:-}" "${MOTO2_PID:-}"; do
+    if [ -n "$pid" ]; then
+      kill "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
 }

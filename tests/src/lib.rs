@@ -56,6 +56,19 @@ pub fn endpoint() -> Option<String> {
     }
 }
 
+/// Every emulator the tests may spread work over: the one of `AWS_ENDPOINT_URL`, and the
+/// second one `scripts/test` starts (`CLOUDSEC_SECOND_ENDPOINT`), when there is one.
+pub fn endpoints() -> Vec<String> {
+    endpoint()
+        .into_iter()
+        .chain(
+            std::env::var("CLOUDSEC_SECOND_ENDPOINT")
+                .ok()
+                .filter(|e| !e.is_empty()),
+        )
+        .collect()
+}
+
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// A name no other test of this run or of an earlier run uses.

@@ -227,15 +227,26 @@ async fn two_hundred_randomized_redeliveries_end_as_one_clean_pass() {
     let inputs = Arc::new(inputs);
     let clean_counters = Arc::new(clean_counters);
     let clean_ids = Arc::new(clean_ids);
-    // Four trials at a time: the emulator applies one request at a time anyway, this overlaps
-    // the rest.
+    // Four trials at a time per emulator: it applies one request at a time anyway, this overlaps
+    // the rest. With a second emulator (scripts/test starts one), the trials alternate
+    // between them: each keeps a core busy.
     let mut duplicate_publishes = 0;
     let counting = Faults::new(0);
-    let trial_client = dynamodb_with(&counting).await;
+    let mut trial_clients = Vec::new();
+    for endpoint in cloudsec_integration_tests::endpoints() {
+        let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let conf = aws_sdk_dynamodb::config::Builder::from(&aws)
+            .endpoint_url(endpoint)
+            .interceptor(counting.clone())
+            .retry_config(quick_retries())
+            .build();
+        trial_clients.push(aws_sdk_dynamodb::Client::from_conf(conf));
+    }
     let mut trials = tokio::task::JoinSet::new();
     for trial in 0..200u64 {
         let seed = seeds.random::<u64>();
-        let (dynamodb, inputs) = (trial_client.clone(), Arc::clone(&inputs));
+        let dynamodb = trial_clients[trial as usize % trial_clients.len()].clone();
+        let inputs = Arc::clone(&inputs);
         let (clean_counters, clean_ids) = (Arc::clone(&clean_counters), Arc::clone(&clean_ids));
         trials.spawn(async move {
             let mut rng = StdRng::seed_from_u64(seed);
@@ -262,7 +273,7 @@ async fn two_hundred_randomized_redeliveries_end_as_one_clean_pass() {
                 .expect("delete table");
             outcome.published.values().map(|n| n - 1).sum::<u32>()
         });
-        if trials.len() >= 4 {
+        if trials.len() >= 4 * trial_clients.len() {
             duplicate_publishes += trials
                 .join_next()
                 .await

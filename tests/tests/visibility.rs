@@ -715,6 +715,147 @@ async fn a_control_that_passes_again_resolves_its_findings_and_a_new_failure_reo
     deliver(with("FAILED", "2026-11-04T08:00:00.000Z"), "fail-again").await;
     let open = store.open_for(bucket, since).await.unwrap();
     let rules: BTreeSet<&str> = open.iter().map(|f| f.finding.rule.id.as_str()).collect();
-    assert_eq!(rules, BTreeSet::from(["control.failed", "control.newly-failing"]));
-    assert!(open.iter().all(|f| f.finding.event.end.starts_with("2026-11-04")));
+    assert_eq!(
+        rules,
+        BTreeSet::from(["control.failed", "control.newly-failing"])
+    );
+    assert!(open
+        .iter()
+        .all(|f| f.finding.event.end.starts_with("2026-11-04")));
+}
+
+#[tokio::test]
+async fn staged_findings_and_suppressed_counts_are_kept_once_and_reach_the_digest() {
+    let Some(env) = Env::new().await else { return };
+    let table = unique("findings");
+    create_findings_table(&env.dynamodb, &table).await;
+    let store = Arc::new(DynamoFindings::new(env.dynamodb.clone(), &table, 90));
+    let text = std::fs::read_to_string(root().join("examples/tuning.yaml")).unwrap();
+    let tuning = cloudsec::tuning::Tuning::parse(&text).expect("the example tuning file");
+    let pipeline = Pipeline::new(Catalogue::builtin(), PipelineConfig::default())
+        .with_tuning(tuning)
+        .expect("applies");
+    let engine = Engine::new(
+        Arc::new(pipeline),
+        env.store(),
+        Arc::new(MemoryQuarantine::default()),
+        Sinks::one(SnsSink::new(env.sns.clone(), &env.topic_arn)),
+        EngineConfig {
+            min_severity: Severity::Info,
+            ..EngineConfig::default()
+        },
+    )
+    .with_clock(Arc::new(FixedClock::at(t("2026-11-01T12:00:00Z"))))
+    .with_findings_store(Arc::clone(&store) as Arc<dyn FindingStore>);
+    let mut suppressed = 0;
+    let mut staged = BTreeSet::new();
+    for _ in 0..2 {
+        // Delivered twice: the store stays as the first delivery left it.
+        for path in samples() {
+            let d = engine
+                .process_object(&LocalFiles, &path, None)
+                .await
+                .unwrap();
+            suppressed += d.summary.suppressed;
+            for f in d.fired.iter().filter(|f| f.finding.finding.staged) {
+                staged.insert(f.finding.finding.id.clone());
+            }
+        }
+        let kept = store.since("2026-10-01T00:00:00Z").await.unwrap();
+        let counted: u64 = kept.suppressed.iter().map(|s| s.count).sum();
+        assert_eq!(counted, 2, "the example's two excepted events, once");
+        let rules: BTreeSet<&str> = kept.suppressed.iter().map(|s| s.rule.as_str()).collect();
+        assert_eq!(
+            rules,
+            BTreeSet::from(["config.access-key-for-other-user", "web.rate-based-rule"])
+        );
+        assert!(kept
+            .suppressed
+            .iter()
+            .all(|s| s.exception.contains("@example.com")));
+        let kept_staged: BTreeSet<String> = kept
+            .findings
+            .iter()
+            .filter(|f| f.finding.finding.staged)
+            .map(|f| {
+                assert!(!f.published, "a staged finding is kept, not published");
+                assert_eq!(f.finding.rule.id, "user.root-activity");
+                f.finding.finding.id.clone()
+            })
+            .collect();
+        assert_eq!(kept_staged, staged);
+    }
+    // Each delivery says what it read (its log line); the store keeps one count per input.
+    assert_eq!(suppressed, 4);
+    let published: BTreeSet<String> = env
+        .drain(&env.all_queue)
+        .await
+        .into_iter()
+        .map(|(b, _)| b["finding"]["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(published.is_disjoint(&staged));
+
+    // The digest names them; the report lists them apart from the dashboards.
+    let report_bucket = unique("reports");
+    env.s3
+        .create_bucket()
+        .bucket(&report_bucket)
+        .send()
+        .await
+        .unwrap();
+    let queue = env
+        .queue_on(&env.topic_arn, Some(r#"{"category": ["digest"]}"#))
+        .await;
+    let function = RiskReport::from_config(
+        &env.aws,
+        &RiskReportConfig {
+            findings_table: table.clone(),
+            report_bucket: report_bucket.clone(),
+            report_prefix: "reports/".into(),
+            findings_topic_arn: env.topic_arn.clone(),
+            resolution: Resolution::default(),
+            digest_per_account: false,
+        },
+    );
+    function
+        .handle(serde_json::json!({"at": "2026-11-02T06:00:00Z"}))
+        .await
+        .unwrap();
+    let got = env.drain(&queue).await;
+    assert_eq!(got.len(), 1);
+    let digest = &got[0].0;
+    assert_eq!(digest["suppressed_events"], 2);
+    let listed: BTreeSet<String> = digest["staged"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(listed, staged);
+    let page = env
+        .s3
+        .get_object()
+        .bucket(&report_bucket)
+        .key("reports/2026-11-02.html")
+        .send()
+        .await
+        .unwrap()
+        .body
+        .collect()
+        .await
+        .unwrap()
+        .into_bytes();
+    let page = String::from_utf8(page.to_vec()).unwrap();
+    assert!(page.contains(r#"<span id="suppressed-count">2</span>"#));
+    assert!(page.contains(&format!(
+        r#"<span id="staged-count">{}</span>"#,
+        staged.len()
+    )));
+    for id in &staged {
+        assert!(page.contains(&format!(r#"data-staged="{id}""#)));
+        assert!(
+            !page.contains(&format!(r#"data-id="{id}""#)),
+            "a staged finding is not on the dashboards"
+        );
+    }
 }
