@@ -67,6 +67,81 @@ pub enum Trigger {
     Direct,
 }
 
+/// Whether `event` is an S3 Batch Operations invocation (schema 1.0 or 2.0).
+pub fn is_batch_job(event: &Value) -> bool {
+    event.get("invocationSchemaVersion").is_some() && event.get("tasks").is_some()
+}
+
+/// An S3 Batch Operations invocation, its tasks read.
+#[derive(Debug)]
+pub struct BatchJob {
+    /// `invocationSchemaVersion`, answered back.
+    pub schema_version: Option<String>,
+    /// `invocationId`, answered back.
+    pub invocation_id: Option<String>,
+    /// The tasks, in order.
+    pub tasks: Vec<BatchTask>,
+}
+
+/// One task of a job: its id, and its object or why it names none.
+#[derive(Debug)]
+pub struct BatchTask {
+    /// `taskId`, answered back.
+    pub id: Option<String>,
+    /// The object.
+    pub object: Result<ObjectRef, String>,
+}
+
+/// Reads an S3 Batch Operations event: schema 1.0 names the bucket by ARN (`s3BucketArn`),
+/// 2.0 by name (`s3Bucket`); keys are URL-encoded (`%XX`; a `+` is a plus sign here).
+pub fn batch_job(event: &Value) -> Result<BatchJob, InputError> {
+    let parsed: aws_lambda_events::event::s3::batch_job::S3BatchJobEvent =
+        serde_json::from_value(event.clone())
+            .map_err(|e| InputError::Event(format!("S3 Batch Operations event: {e}")))?;
+    let raw = event["tasks"].as_array().cloned().unwrap_or_default();
+    let tasks = parsed
+        .tasks
+        .into_iter()
+        .zip(raw)
+        .map(|(task, raw)| {
+            let bucket = raw
+                .get("s3Bucket")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .or_else(|| {
+                    task.s3_bucket_arn
+                        .as_deref()
+                        .and_then(|arn| arn.rsplit(":::").next())
+                        .map(str::to_owned)
+                })
+                .filter(|b| !b.is_empty());
+            let key = task
+                .s3_key
+                .as_deref()
+                .map(|k| percent_decode_str(k).decode_utf8_lossy().into_owned())
+                .filter(|k| !k.is_empty());
+            let object = match (bucket, key) {
+                (Some(bucket), Some(key)) => Ok(ObjectRef {
+                    bucket,
+                    key,
+                    size: None,
+                    sequencer: None,
+                }),
+                _ => Err("the task names no bucket and key".to_owned()),
+            };
+            BatchTask {
+                id: task.task_id,
+                object,
+            }
+        })
+        .collect();
+    Ok(BatchJob {
+        schema_version: parsed.invocation_schema_version,
+        invocation_id: parsed.invocation_id,
+        tasks,
+    })
+}
+
 /// Splits an invocation's payload into inputs.
 pub fn unwrap(event: &Value) -> Result<(Trigger, Vec<Input>), InputError> {
     let first_source = event

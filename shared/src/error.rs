@@ -71,6 +71,12 @@ pub enum InputError {
         /// The SDK's error, with its source chain.
         reason: String,
     },
+    /// The object does not exist (S3's `NoSuchKey`): deleted since it was announced or listed.
+    #[error("failed to fetch {uri}: it does not exist (NoSuchKey)")]
+    Missing {
+        /// `s3://bucket/key`.
+        uri: String,
+    },
     /// The byte stream broke: truncated gzip, a read error half-way.
     #[error("failed to read {uri}: {reason}")]
     Read {

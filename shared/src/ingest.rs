@@ -5,6 +5,7 @@
 //! retried: through `batchItemFailures` for SQS (only the failed messages), by failing the
 //! invocation for the other triggers ([`crate::batch`]).
 
+use aws_lambda_events::event::s3::batch_job::{S3BatchJobResponse, S3BatchJobResult};
 use serde_json::Value;
 
 use crate::batch::{self, InvocationError};
@@ -43,12 +44,71 @@ impl LogIngest<crate::state::dynamodb::DynamoStore, Option<crate::engine::ports:
 impl<S: StateStore, Q: Quarantine, O: ObjectSource<Ref = ObjectRef>> LogIngest<S, Q, O> {
     /// Handles one invocation, whatever its trigger.
     pub async fn handle(&self, event: Value) -> Result<Value, InvocationError> {
+        if envelope::is_batch_job(&event) {
+            // Boxed: the job's future stays off the stack of every other invocation's.
+            return Box::pin(self.handle_batch_job(&event)).await;
+        }
         let (trigger, inputs) = envelope::unwrap(&event).map_err(InvocationError::rejected)?;
         let inputs = inputs
             .into_iter()
             .map(|i| (i.message_id, i.notices))
             .collect();
         batch::answer(trigger, inputs, |notices| self.handle_notices(notices)).await
+    }
+
+    /// An S3 Batch Operations invocation (a job over an S3 Inventory manifest or a CSV list of
+    /// objects): each task's object delivered as a notified one would be, and answered for
+    /// itself: `Succeeded`; `TemporaryFailure` when a retry can help (Batch Operations retries
+    /// it); `PermanentFailure` for a task that names no object, an object that does not exist,
+    /// or one that can never be read (over the decompressed-size cap).
+    async fn handle_batch_job(&self, event: &Value) -> Result<Value, InvocationError> {
+        let job = envelope::batch_job(event).map_err(InvocationError::rejected)?;
+        let mut results = Vec::with_capacity(job.tasks.len());
+        for task in job.tasks {
+            let (code, text) = match task.object {
+                Err(reason) => ("PermanentFailure", reason),
+                Ok(obj) => match self.engine.process_object(&self.objects, &obj, None).await {
+                    Ok(d) => (
+                        "Succeeded",
+                        match d.summary.skipped {
+                            Some(why) => format!("skipped: {why}"),
+                            None => format!(
+                                "{} records, {} bad, {} findings, {} published",
+                                d.summary.records,
+                                d.summary.bad,
+                                d.summary.findings,
+                                d.summary.published
+                            ),
+                        },
+                    ),
+                    Err(e) => {
+                        tracing::error!(object = %obj.uri(), error = %e, "batch task failed");
+                        let permanent =
+                            matches!(e, InputError::Missing { .. }) || !e.is_retryable();
+                        (
+                            if permanent {
+                                "PermanentFailure"
+                            } else {
+                                "TemporaryFailure"
+                            },
+                            e.to_string(),
+                        )
+                    }
+                },
+            };
+            let mut result = S3BatchJobResult::default();
+            result.task_id = task.id;
+            result.result_code = Some(code.to_owned());
+            // Kept in the job's completion report: short.
+            result.result_string = Some(text.chars().take(512).collect());
+            results.push(result);
+        }
+        let mut response = S3BatchJobResponse::default();
+        response.invocation_schema_version = job.schema_version;
+        response.treat_missing_keys_as = Some("PermanentFailure".to_owned());
+        response.invocation_id = job.invocation_id;
+        response.results = results;
+        serde_json::to_value(response).map_err(InvocationError::rejected)
     }
 
     /// The objects of one notification; one object's failure does not stop the others. The

@@ -56,6 +56,37 @@ pub fn endpoint() -> Option<String> {
     }
 }
 
+/// What moto recorded of the messages published to `topic`, as a `protocol` subscription
+/// receives them (`scripts/moto_atomic.py`).
+pub async fn sent_as(topic: &str, protocol: &str) -> Vec<(String, String)> {
+    let url = format!(
+        "{}/_cloudsec/sns/sent?topic={topic}&protocol={protocol}",
+        endpoint().expect("emulator")
+    );
+    let text = tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let rest = url.trim_start_matches("http://");
+        let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        let mut s = std::net::TcpStream::connect(host).expect("connect");
+        write!(s, "GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n").expect("request");
+        let mut out = String::new();
+        s.read_to_string(&mut out).expect("response");
+        out
+    })
+    .await
+    .expect("request");
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or("[]");
+    let docs: Vec<Value> = serde_json::from_str(body).expect("json");
+    docs.iter()
+        .map(|d| {
+            (
+                d["subject"].as_str().unwrap_or("").to_owned(),
+                d["message"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
 /// Every emulator the tests may spread work over: the one of `AWS_ENDPOINT_URL`, and the
 /// second one `scripts/test` starts (`CLOUDSEC_SECOND_ENDPOINT`), when there is one.
 pub fn endpoints() -> Vec<String> {

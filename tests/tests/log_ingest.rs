@@ -398,3 +398,111 @@ async fn a_failed_direct_invocation_is_retryable() {
     let diag: lambda_runtime::Diagnostic = err.into();
     assert_eq!(diag.error_type, "Retryable");
 }
+
+#[tokio::test]
+async fn s3_batch_operations_tasks_are_answered_one_by_one() {
+    let Some(env) = Env::new().await else { return };
+    // GIVEN a good object, a missing one, a truncated gzip (S3 may still be writing it), a gzip
+    // bomb over the cap, and a task naming no object, in one Batch Operations invocation
+    env.put(EXAMPLE_KEY, sample_object()).await;
+    let good_spaced =
+        "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/01/with space+plus.json.gz";
+    env.put(good_spaced, sample_object()).await;
+    let truncated = sample_object()[..40].to_vec();
+    env.put("AWSLogs/truncated.json.gz", truncated).await;
+    env.put("AWSLogs/bomb.json.gz", gzip(&vec![b' '; 65 << 20]))
+        .await;
+    let mut event = env.event("s3-batch-operations-task.json", None);
+    let task = |id: &str, key: &str| {
+        // As S3 Batch Operations encodes keys: everything but letters, digits and `/._-`.
+        const KEY: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+            .remove(b'/')
+            .remove(b'.')
+            .remove(b'_')
+            .remove(b'-');
+        let encoded = percent_encoding::utf8_percent_encode(key, KEY).to_string();
+        json!({"taskId": id, "s3Key": encoded, "s3VersionId": null, "s3Bucket": env.bucket})
+    };
+    event["tasks"] = json!([
+        task("good", EXAMPLE_KEY),
+        task("missing", "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/01/gone.json.gz"),
+        task("truncated", "AWSLogs/truncated.json.gz"),
+        task("bomb", "AWSLogs/bomb.json.gz"),
+        {"taskId": "nothing", "s3Key": "", "s3VersionId": null},
+    ]);
+    let handler = env.handler(Severity::Info).await;
+    // WHEN log-ingest is invoked with it
+    let response = handler.handle(event.clone()).await.expect("answered");
+    // THEN each task has its own result, in the job's terms
+    assert_eq!(response["invocationSchemaVersion"], "2.0");
+    assert_eq!(response["invocationId"], event["invocationId"]);
+    assert_eq!(response["treatMissingKeysAs"], "PermanentFailure");
+    let codes: Vec<(String, String)> = response["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["taskId"].as_str().unwrap().to_owned(),
+                r["resultCode"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let expect = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    };
+    assert_eq!(
+        codes,
+        expect(&[
+            ("good", "Succeeded"),
+            ("missing", "PermanentFailure"),
+            ("truncated", "TemporaryFailure"),
+            ("bomb", "PermanentFailure"),
+            ("nothing", "PermanentFailure"),
+        ]),
+        "{response}"
+    );
+    let strings: Vec<&str> = response["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["resultString"].as_str().unwrap())
+        .collect();
+    assert!(strings[0].contains("findings"), "{}", strings[0]);
+    assert!(strings[1].contains("NoSuchKey"), "{}", strings[1]);
+    // AND the good object's findings are published, once: a second run of the job (or the
+    // live notification) counts nothing again
+    let first = env.drain(&env.all_queue).await.len();
+    assert!(first > 0);
+    handler.handle(event).await.expect("answered again");
+    handler
+        .handle(env.event("s3-object-created.json", Some(EXAMPLE_KEY)))
+        .await
+        .expect("live notification");
+    assert!(
+        env.drain(&env.all_queue).await.is_empty(),
+        "nothing published twice"
+    );
+
+    // Schema 1.0 names the bucket by ARN; a key with a space and a plus sign, URL-encoded.
+    let v1 = json!({
+        "invocationSchemaVersion": "1.0",
+        "invocationId": "v1",
+        "job": {"id": "job-1"},
+        "tasks": [{
+            "taskId": "spaced",
+            "s3Key": good_spaced.replace(' ', "%20").replace('+', "%2B"),
+            "s3VersionId": "1",
+            "s3BucketArn": format!("arn:aws:s3:::{}", env.bucket),
+        }],
+    });
+    let response = handler.handle(v1).await.expect("answered");
+    assert_eq!(response["invocationSchemaVersion"], "1.0");
+    assert_eq!(
+        response["results"][0]["resultCode"], "Succeeded",
+        "{response}"
+    );
+}

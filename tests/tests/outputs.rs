@@ -7,40 +7,9 @@ use std::collections::BTreeMap;
 
 use cloudsec::detect::Severity;
 use cloudsec_integration_tests::{
-    endpoint, local_findings, sample_object, trail_file, trail_stopped_by, unique, Env, EXAMPLE_KEY,
+    local_findings, sample_object, sent_as, trail_file, trail_stopped_by, unique, Env, EXAMPLE_KEY,
 };
 use serde_json::{json, Value};
-
-/// What moto recorded of the messages published to `topic`, as a `protocol` subscription
-/// receives them (`scripts/moto_atomic.py`).
-async fn sent(topic: &str, protocol: &str) -> Vec<(String, String)> {
-    let url = format!(
-        "{}/_cloudsec/sns/sent?topic={topic}&protocol={protocol}",
-        endpoint().expect("emulator")
-    );
-    let text = tokio::task::spawn_blocking(move || {
-        use std::io::{Read, Write};
-        let rest = url.trim_start_matches("http://");
-        let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-        let mut s = std::net::TcpStream::connect(host).expect("connect");
-        write!(s, "GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n").expect("request");
-        let mut out = String::new();
-        s.read_to_string(&mut out).expect("response");
-        out
-    })
-    .await
-    .expect("request");
-    let body = text.split("\r\n\r\n").nth(1).unwrap_or("[]");
-    let docs: Vec<Value> = serde_json::from_str(body).expect("json");
-    docs.iter()
-        .map(|d| {
-            (
-                d["subject"].as_str().unwrap_or("").to_owned(),
-                d["message"].as_str().unwrap_or("").to_owned(),
-            )
-        })
-        .collect()
-}
 
 async fn chat_topic(env: &Env) -> (String, String) {
     let topic = env
@@ -129,7 +98,7 @@ async fn e_mail_gets_text_sqs_the_json_document_and_chat_its_notification() {
         }
     }
     // AND e-mail gets a text that says what happened, what to do and the finding's id
-    let mails = sent(&env.topic_arn, "email").await;
+    let mails = sent_as(&env.topic_arn, "email").await;
     assert_eq!(mails.len(), expected.len());
     for (subject, text) in &mails {
         assert!(subject.starts_with('['), "{subject}");
@@ -184,7 +153,7 @@ async fn hostile_log_values_are_harmless_in_e_mail_and_chat() {
     assert_eq!(response, json!({"batchItemFailures": []}));
     let _ = Severity::Info;
     // THEN neither medium carries a live mention, link or markup from the log
-    let mails = sent(&env.topic_arn, "email").await;
+    let mails = sent_as(&env.topic_arn, "email").await;
     assert!(!mails.is_empty());
     for (_, text) in &mails {
         for live in ["@channel", "https://", "<script>"] {

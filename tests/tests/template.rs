@@ -150,6 +150,17 @@ fn every_event_file_parses_as_its_trigger_and_its_function_accepts_it() {
             seen += 1;
             continue;
         }
+        if name.starts_with("s3-batch-") {
+            // S3 Batch Operations: log-ingest answers it task by task.
+            let job = cloudsec::envelope::batch_job(&json)
+                .unwrap_or_else(|e| panic!("{name}: not a Batch Operations event: {e}"));
+            assert!(!job.tasks.is_empty(), "{name}");
+            for t in job.tasks {
+                t.object.unwrap_or_else(|e| panic!("{name}: {e}"));
+            }
+            seen += 1;
+            continue;
+        }
         let parsed = if name.starts_with("s3-") {
             serde_json::from_value::<S3Event>(json.clone()).map(|_| ())
         } else if name.starts_with("sqs-") {
@@ -159,7 +170,7 @@ fn every_event_file_parses_as_its_trigger_and_its_function_accepts_it() {
         } else if name.starts_with("eventbridge-") {
             serde_json::from_value::<EventBridgeEvent<serde_json::Value>>(json.clone()).map(|_| ())
         } else {
-            panic!("{name}: name it after its trigger (s3-, sqs-, sns-, eventbridge-, scheduler-)")
+            panic!("{name}: name it after its trigger (s3-, s3-batch-, sqs-, sns-, eventbridge-, scheduler-)")
         };
         parsed.unwrap_or_else(|e| panic!("{name}: not its trigger's event: {e}"));
         // Which function it is for: finding events go to finding-ingest, the rest to log-ingest.

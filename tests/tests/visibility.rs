@@ -404,20 +404,33 @@ async fn the_scheduled_report_writes_the_page_and_the_digest_and_the_browser_sho
         new.iter().map(|f| f.finding.finding.id.as_str()).collect()
     );
     assert_eq!(org2["resolved_count"], 0);
-    // The e-mail form neutralizes the user name (the digest's text goes to e-mail).
-    let text = cloudsec::report::digest::digest(
-        &cloudsec::report::Report::new(
-            now_kept.clone(),
-            &[],
-            t("2026-11-03T06:00:00Z"),
-            Resolution::default(),
-        ),
-        None,
-        None,
-        None,
-    )
-    .text();
-    assert!(!text.contains("<script>"), "{text}");
+    // What an e-mail subscription receives: the digest's text, with its subject; the findings
+    // it names by title and id (a log value such as the hostile user name is not in it).
+    let mails = cloudsec_integration_tests::sent_as(&env.topic_arn, "email").await;
+    let (subject, text) = mails
+        .iter()
+        .rev()
+        .find(|(subject, _)| subject.starts_with("Cloud security digest 2026-11-03"))
+        .expect("the day-2 digest as e-mail");
+    assert!(
+        subject.contains(&format!(", {} new, 0 resolved", new.len())),
+        "{subject}"
+    );
+    assert!(
+        text.contains("New since the last digest (") && text.contains("Riskiest entities"),
+        "{text}"
+    );
+    for f in &new {
+        assert!(text.contains(&f.finding.finding.id), "{text}");
+    }
+    assert!(
+        !text.contains('{'),
+        "e-mail gets the text, not the JSON document"
+    );
+    assert!(
+        !text.contains("<script>") && !text.contains("<img"),
+        "{text}"
+    );
 
     // Day 9: a week without events resolves what was last seen more than 7 days before.
     let _ = function

@@ -77,9 +77,15 @@ impl ObjectSource for S3Objects {
             .key(&object.key)
             .send()
             .await
-            .map_err(|e| InputError::Fetch {
-                uri: object.uri(),
-                reason: chain(&e),
+            .map_err(|e| {
+                if e.as_service_error().is_some_and(|s| s.is_no_such_key()) {
+                    InputError::Missing { uri: object.uri() }
+                } else {
+                    InputError::Fetch {
+                        uri: object.uri(),
+                        reason: chain(&e),
+                    }
+                }
             })?;
         let input = InputId::s3(&object.bucket, &object.key, response.e_tag());
         Ok(Opened {
