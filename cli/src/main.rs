@@ -11,7 +11,8 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use cloudsec::detect::{Catalogue, Settings, Severity};
-use cloudsec::engine::ports::{FileQuarantine, LocalFiles};
+use cloudsec::engine::listing::{list_objects, parse_s3_uri, DayRange};
+use cloudsec::engine::ports::{FileQuarantine, LocalFiles, S3Objects};
 use cloudsec::engine::{Engine, EngineConfig};
 use cloudsec::finding::Finding;
 use cloudsec::pipeline::{InputReport, Pipeline, PipelineConfig};
@@ -39,9 +40,9 @@ struct Cli {
 enum Command {
     /// Run every detection over log files and folders; findings on stdout, a summary on stderr.
     Scan {
-        /// Files (.json, .json.gz, .jsonl, .log.gz) or folders, read recursively: CloudTrail, WAF
-        /// and Network Firewall logs, GuardDuty and Security Hub findings (raw or as
-        /// EventBridge events).
+        /// Files (.json, .json.gz, .jsonl, .log.gz) or folders, read recursively, or
+        /// `s3://bucket/prefix`: CloudTrail, WAF and Network Firewall logs, GuardDuty and Security
+        /// Hub findings (raw or as EventBridge events).
         #[arg(required = true)]
         paths: Vec<PathBuf>,
         /// `table` (default on a terminal) or `json` (one finding per line; default otherwise).
@@ -70,6 +71,8 @@ enum Command {
         /// default product); the placeholder account 000000000000 otherwise.
         #[arg(long, value_name = "ARN")]
         product_arn: Option<String>,
+        #[command(flatten)]
+        days: Days,
         #[command(flatten)]
         geo: GeoArgs,
     },
@@ -201,6 +204,7 @@ fn main() -> ExitCode {
             max_decompressed_bytes,
             tuning,
             product_arn,
+            days,
             geo,
         } => {
             let product = match product_arn.as_deref() {
@@ -229,6 +233,7 @@ fn main() -> ExitCode {
                             bad_records.as_deref(),
                             pipeline,
                             source,
+                            days,
                         )
                     })
             })
@@ -345,7 +350,15 @@ fn tuning_check(path: &Path, over: &[PathBuf], geo: &GeoArgs) -> Result<ExitCode
         )?
         .with_tuning(tuning.clone())
         .map_err(|e| format!("{}: {e}", path.display()))?;
-        let run = run_files(over, pipeline, Severity::Info, None, None, None)?;
+        let run = run_files(
+            over,
+            pipeline,
+            Severity::Info,
+            None,
+            None,
+            None,
+            Days::default(),
+        )?;
         println!(
             "dry run over {} files, {} records:",
             run.totals.files, run.totals.records
@@ -455,7 +468,41 @@ struct Run {
     suppressed: BTreeMap<(usize, &'static str), u64>,
 }
 
-/// The functions' engine over `paths`, with an in-memory state and topic.
+/// Which objects of a folder or a prefix are read.
+#[derive(clap::Args, Clone, Copy, Default)]
+struct Days {
+    /// Only objects of this day and later, by the dates of AWS's key layouts
+    /// (`.../YYYY/MM/DD/...`); in S3, only the day folders in range are listed.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = DayRange::parse_day)]
+    since: Option<(u32, u32, u32)>,
+    /// Only objects of this day and earlier.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = DayRange::parse_day)]
+    until: Option<(u32, u32, u32)>,
+}
+
+impl Days {
+    fn range(self) -> DayRange {
+        DayRange {
+            since: self.since,
+            until: self.until,
+        }
+    }
+}
+
+/// The day of a path or key in AWS's layouts: the first `YYYY/MM/DD` folders in it.
+fn day_of(path: &str) -> Option<(u32, u32, u32)> {
+    let parts: Vec<&str> = path.split(['/', '\\']).collect();
+    parts.windows(3).find_map(|w| {
+        let (y, m, d) = (w[0], w[1], w[2]);
+        let ok = y.len() == 4 && m.len() == 2 && d.len() == 2;
+        ok.then(|| Some((y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)))
+            .flatten()
+            .filter(|&(_, m, d): &(u32, u32, u32)| (1..=12).contains(&m) && (1..=31).contains(&d))
+    })
+}
+
+/// The functions' engine over `paths` (files, folders, `s3://bucket/prefix`), with an
+/// in-memory state and topic.
 fn run_files(
     paths: &[PathBuf],
     pipeline: Pipeline,
@@ -463,8 +510,23 @@ fn run_files(
     quarantine: Option<Arc<FileQuarantine>>,
     forced: Option<LogSource>,
     kept: Option<Arc<cloudsec::store::memory::MemoryFindings>>,
+    days: Days,
 ) -> Result<Run, String> {
-    let files = collect_files(paths).map_err(|e| e.to_string())?;
+    let range = days.range();
+    let (remote, local): (Vec<PathBuf>, Vec<PathBuf>) = paths
+        .iter()
+        .cloned()
+        .partition(|p| p.to_str().is_some_and(|s| s.starts_with("s3://")));
+    let files: Vec<PathBuf> = collect_files(&local)
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .filter(|f| {
+            range.is_open()
+                || day_of(&f.to_string_lossy()).is_some_and(|d| {
+                    range.since.is_none_or(|s| d >= s) && range.until.is_none_or(|u| d <= u)
+                })
+        })
+        .collect();
     let max_evidence = pipeline.config().max_evidence;
     let published = Arc::new(MemorySink::default());
     let engine = Engine::new(
@@ -482,14 +544,36 @@ fn run_files(
         None => engine,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
+    // Objects in S3: listed with the credentials, profile and region the AWS CLI would use
+    // (and AWS_ENDPOINT_URL).
+    let mut objects = Vec::new();
+    let s3 = if remote.is_empty() {
+        None
+    } else {
+        let aws = runtime.block_on(aws_config::load_defaults(
+            aws_config::BehaviorVersion::latest(),
+        ));
+        let client = aws_sdk_s3::Client::new(&aws);
+        for uri in &remote {
+            let uri = uri.to_string_lossy();
+            let (bucket, prefix) =
+                parse_s3_uri(&uri).ok_or_else(|| format!("{uri}: expected s3://bucket/prefix"))?;
+            let listed = runtime
+                .block_on(list_objects(&client, &bucket, &prefix, range))
+                .map_err(|e| printable(&e.to_string()))?;
+            objects.extend(listed);
+        }
+        Some(S3Objects::new(client))
+    };
     let mut totals = Totals::default();
     let mut suppressed = BTreeMap::new();
     // Every finding as the latest file left it, by its deterministic id.
     let mut latest: HashMap<String, Finding> = HashMap::new();
-    for path in &files {
-        match runtime.block_on(engine.process_object(&LocalFiles, path, forced)) {
+    let mut take =
+        |result: Result<cloudsec::engine::Delivered, cloudsec::error::InputError>| match result {
             Ok(delivered) if delivered.summary.skipped.is_some() => totals.skipped_files += 1,
             Ok(delivered) => {
                 totals.files += 1;
@@ -515,6 +599,13 @@ fn run_files(
                     printable(&e.to_string())
                 );
             }
+        };
+    for path in &files {
+        take(runtime.block_on(engine.process_object(&LocalFiles, path, forced)));
+    }
+    if let Some(s3) = &s3 {
+        for object in &objects {
+            take(runtime.block_on(engine.process_object(s3, object, forced)));
         }
     }
     let mut published: Vec<Finding> = published
@@ -552,6 +643,7 @@ fn scan(
     bad_path: Option<&Path>,
     pipeline: Pipeline,
     forced: Option<LogSource>,
+    days: Days,
 ) -> Result<ExitCode, String> {
     let quarantine = match bad_path {
         Some(p) => Some(Arc::new(
@@ -570,6 +662,7 @@ fn scan(
         quarantine.clone(),
         forced,
         None,
+        days,
     )?;
     if let Some(q) = &quarantine {
         q.flush().map_err(|e| e.to_string())?;

@@ -20,7 +20,8 @@ use crate::{printable, run_files, truncate};
 /// What both commands read and when they stand.
 #[derive(clap::Args, Clone)]
 pub struct Over {
-    /// Log files or folders, run through every detection (as `scan` does).
+    /// Log files or folders, or `s3://bucket/prefix`, run through every detection (as `scan`
+    /// does).
     pub paths: Vec<PathBuf>,
     /// Findings as JSON lines (the archive's objects, `scan --format json`; .gz too), repeat.
     #[arg(long = "findings", value_name = "FILE")]
@@ -35,6 +36,8 @@ pub struct Over {
     /// Days without an event after which a finding is resolved.
     #[arg(long, default_value_t = 7)]
     pub resolve_after_days: i64,
+    #[command(flatten)]
+    pub days: crate::Days,
     #[command(flatten)]
     pub geo: crate::GeoArgs,
 }
@@ -76,6 +79,7 @@ fn build(over: &Over) -> Result<(Report, bool), String> {
             None,
             None,
             Some(Arc::clone(&kept)),
+            over.days,
         )?;
         failed |= run.totals.failed_files > 0;
         stored.extend(kept.all());

@@ -14,6 +14,7 @@
 
 pub mod evaluate;
 pub mod history;
+pub mod listing;
 pub mod ports;
 
 use std::io::Read;
