@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use cloudsec::detect::{Catalogue, Settings, Severity};
 use cloudsec::engine::listing::{list_objects, parse_s3_uri, DayRange};
 use cloudsec::engine::ports::{FileQuarantine, LocalFiles, S3Objects};
-use cloudsec::engine::{Engine, EngineConfig};
+use cloudsec::engine::{Engine, EngineConfig, Prepared};
 use cloudsec::finding::Finding;
 use cloudsec::pipeline::{InputReport, Pipeline, PipelineConfig};
 use cloudsec::publish::memory::MemorySink;
@@ -22,6 +22,7 @@ use cloudsec::sources::{classify_key, KeyVerdict, LogSource};
 use cloudsec::state::memory::MemoryStore;
 use cloudsec::tuning::check::Level;
 use cloudsec::tuning::Tuning;
+use futures_util::StreamExt;
 
 mod report;
 
@@ -468,9 +469,19 @@ struct Run {
     suppressed: BTreeMap<(usize, &'static str), u64>,
 }
 
-/// Which objects of a folder or a prefix are read.
-#[derive(clap::Args, Clone, Copy, Default)]
+/// One input of a run.
+#[derive(Clone, Copy)]
+enum Input<'a> {
+    File(&'a PathBuf),
+    Object(&'a cloudsec::envelope::ObjectRef),
+}
+
+/// Which objects of a folder or a prefix are read, and how many at a time.
+#[derive(clap::Args, Clone, Copy)]
 struct Days {
+    /// Objects read at a time (findings and state are those of reading them one by one).
+    #[arg(long, default_value_t = default_jobs())]
+    jobs: usize,
     /// Only objects of this day and later, by the dates of AWS's key layouts
     /// (`.../YYYY/MM/DD/...`); in S3, only the day folders in range are listed.
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = DayRange::parse_day)]
@@ -478,6 +489,20 @@ struct Days {
     /// Only objects of this day and earlier.
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = DayRange::parse_day)]
     until: Option<(u32, u32, u32)>,
+}
+
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+impl Default for Days {
+    fn default() -> Days {
+        Days {
+            jobs: default_jobs(),
+            since: None,
+            until: None,
+        }
+    }
 }
 
 impl Days {
@@ -600,14 +625,35 @@ fn run_files(
                 );
             }
         };
-    for path in &files {
-        take(runtime.block_on(engine.process_object(&LocalFiles, path, forced)));
-    }
-    if let Some(s3) = &s3 {
-        for object in &objects {
-            take(runtime.block_on(engine.process_object(s3, object, forced)));
+    // Read `jobs` inputs at a time (the pipeline on the blocking threads), delivered one by
+    // one in their order: the state and findings of a sequential run.
+    let inputs: Vec<Input<'_>> = files
+        .iter()
+        .map(Input::File)
+        .chain(objects.iter().map(Input::Object))
+        .collect();
+    let engine = &engine;
+    let s3 = s3.as_ref();
+    runtime.block_on(async {
+        let mut reads = futures_util::stream::iter(inputs)
+            .map(|input| async move {
+                match (input, s3) {
+                    (Input::File(path), _) => engine.read_object(&LocalFiles, path, forced).await,
+                    (Input::Object(object), Some(s3)) => {
+                        engine.read_object(s3, object, forced).await
+                    }
+                    (Input::Object(_), None) => unreachable!("objects are listed with a client"),
+                }
+            })
+            .buffered(days.jobs.max(1));
+        while let Some(read) = reads.next().await {
+            take(match read {
+                Ok(Prepared::Skipped(delivered)) => Ok(delivered),
+                Ok(Prepared::Read(read)) => engine.deliver_read(read).await,
+                Err(e) => Err(e),
+            });
         }
-    }
+    });
     let mut published: Vec<Finding> = published
         .findings()
         .into_iter()

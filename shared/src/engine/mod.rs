@@ -154,6 +154,23 @@ impl Delivered {
     }
 }
 
+/// An object read and not yet delivered ([`Engine::read_object`]).
+#[derive(Debug)]
+pub enum Prepared {
+    /// Nothing to read: done.
+    Skipped(Delivered),
+    /// Read: to deliver.
+    Read(ReadInput),
+}
+
+/// What was read of an input, waiting for its delivery.
+#[derive(Debug)]
+pub struct ReadInput {
+    input: InputId,
+    report: InputReport,
+    started: Instant,
+}
+
 /// How the engine delivers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EngineConfig {
@@ -294,29 +311,57 @@ impl<S: StateStore, Q: Quarantine> Engine<S, Q> {
         object: &O::Ref,
         forced: Option<LogSource>,
     ) -> Result<Delivered, InputError> {
+        match self.read_object(objects, object, forced).await? {
+            Prepared::Skipped(delivered) => Ok(delivered),
+            Prepared::Read(read) => self.deliver_read(read).await,
+        }
+    }
+
+    /// The first half of [`Engine::process_object`]: the object classified, opened and read
+    /// (the pure pipeline, touching no state). Reads of several objects may run at once;
+    /// delivering them ([`Engine::deliver_read`]) in their order then counts as reading them
+    /// one after the other would.
+    pub async fn read_object<O: ObjectSource>(
+        &self,
+        objects: &O,
+        object: &O::Ref,
+        forced: Option<LogSource>,
+    ) -> Result<Prepared, InputError> {
         let started = Instant::now();
         let key = objects.key(object);
         let source = match self.config.layouts.classify(&key) {
             KeyVerdict::SkipDigest => {
-                return Ok(Delivered::skipped(key, "cloudtrail_digest"));
+                return Ok(Prepared::Skipped(Delivered::skipped(
+                    key,
+                    "cloudtrail_digest",
+                )));
             }
             KeyVerdict::Read(source) => Some(source),
             KeyVerdict::Sniff => None,
         };
         if objects.known_empty(object) {
-            return Ok(Delivered::skipped(key, "empty_object"));
+            return Ok(Prepared::Skipped(Delivered::skipped(key, "empty_object")));
         }
         let opened = objects.open(object).await?;
         if opened.size == Some(0) {
-            return Ok(Delivered::skipped(
+            return Ok(Prepared::Skipped(Delivered::skipped(
                 opened.input.uri().to_owned(),
                 "empty_object",
-            ));
+            )));
         }
         let report = self
             .read(&opened.input, opened.body, forced.or(source))
             .await?;
-        self.deliver(&opened.input, report, started).await
+        Ok(Prepared::Read(ReadInput {
+            input: opened.input,
+            report,
+            started,
+        }))
+    }
+
+    /// The second half of [`Engine::process_object`].
+    pub async fn deliver_read(&self, read: ReadInput) -> Result<Delivered, InputError> {
+        self.deliver(&read.input, read.report, read.started).await
     }
 
     /// Reads `bytes` as `source` and delivers them: an EventBridge event, a test's object.
