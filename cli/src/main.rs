@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use cloudsec::detect::{Catalogue, Settings, Severity};
 use cloudsec::engine::listing::{list_objects, parse_s3_uri, DayRange};
 use cloudsec::engine::ports::{FileQuarantine, LocalFiles, S3Objects};
-use cloudsec::engine::{Engine, EngineConfig, Prepared};
+use cloudsec::engine::{Engine, EngineConfig, Prepared, Publishing};
 use cloudsec::finding::Finding;
 use cloudsec::pipeline::{InputReport, Pipeline, PipelineConfig};
 use cloudsec::publish::memory::MemorySink;
@@ -24,6 +24,7 @@ use cloudsec::tuning::check::Level;
 use cloudsec::tuning::Tuning;
 use futures_util::StreamExt;
 
+mod backfill;
 mod report;
 
 #[derive(Parser)]
@@ -94,6 +95,28 @@ enum Command {
         /// `table` (default), `json` (an array) or `jsonl` (one entity per line).
         #[arg(long, value_enum, default_value = "table")]
         format: report::RiskFormat,
+    },
+    /// Send the objects of an S3 prefix to the deployed ingest queue as S3 notifications, for
+    /// the functions to read: a backfill of an archive larger than one machine should read.
+    Backfill {
+        /// `s3://bucket/prefix` of the archive.
+        uri: String,
+        /// The stack's ingest queue (output `IngestQueueUrl`).
+        #[arg(long, value_name = "URL")]
+        queue_url: String,
+        /// Messages sent per second, at most.
+        #[arg(long, default_value_t = 100)]
+        rate: u32,
+        /// Hold the findings of these objects: stored (in the report and the digest), not
+        /// published, so that replaying history pages no one.
+        #[arg(long)]
+        hold: bool,
+        /// A file of the objects sent, appended as they are: a second run with it sends only
+        /// what the first did not.
+        #[arg(long, value_name = "FILE")]
+        progress: Option<PathBuf>,
+        #[command(flatten)]
+        days: Days,
     },
     /// Print the ECS event of every record, one JSON document per line.
     Normalize {
@@ -251,6 +274,14 @@ fn main() -> ExitCode {
         } => tuning_check(&file, &over, &geo),
         Command::Rules { format } => rules(format),
         Command::Report { over, output } => report::report(&over, &output),
+        Command::Backfill {
+            uri,
+            queue_url,
+            rate,
+            hold,
+            progress,
+            days,
+        } => backfill::backfill(&uri, &queue_url, days, rate, hold, progress.as_deref()),
         Command::Risk { over, format } => report::risk(&over, format),
     };
     match result {
@@ -649,7 +680,7 @@ fn run_files(
         while let Some(read) = reads.next().await {
             take(match read {
                 Ok(Prepared::Skipped(delivered)) => Ok(delivered),
-                Ok(Prepared::Read(read)) => engine.deliver_read(read).await,
+                Ok(Prepared::Read(read)) => engine.deliver_read(read, Publishing::Publish).await,
                 Err(e) => Err(e),
             });
         }

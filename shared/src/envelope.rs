@@ -46,7 +46,14 @@ pub enum Notice {
     /// A finding refused before, to publish again ([`crate::publish::retry`]): the message's
     /// `cloudsec_republish` member.
     Republish(Value),
+    /// An object a backfill sent with `--hold` ([`BACKFILL_KEY`]): read and kept, its findings
+    /// not published.
+    Held(ObjectRef),
 }
+
+/// The member a backfill adds to the S3 notifications it sends: `{"hold": true}` holds the
+/// findings of their objects.
+pub const BACKFILL_KEY: &str = "cloudsec_backfill";
 
 /// One unit of retry: an SQS message (identified, so it alone can be retried), or the whole
 /// invocation for the other triggers.
@@ -215,7 +222,18 @@ pub fn notices_from_value(value: &Value) -> Result<Vec<Notice>, InputError> {
         return notices_from_text(message);
     }
     if let Some(records) = value.get("Records").and_then(Value::as_array) {
-        return records.iter().map(s3_record).collect();
+        let hold = value
+            .get(BACKFILL_KEY)
+            .and_then(|b| b.get("hold"))
+            .and_then(Value::as_bool)
+            == Some(true);
+        return records
+            .iter()
+            .map(|r| match s3_record(r)? {
+                Notice::Object(o) if hold => Ok(Notice::Held(o)),
+                other => Ok(other),
+            })
+            .collect();
     }
     if value.get("detail-type").is_some() {
         return eventbridge(value).map(|n| vec![n]);
@@ -299,6 +317,38 @@ fn eventbridge(v: &Value) -> Result<Notice, InputError> {
         size: detail.object.size,
         sequencer: detail.object.sequencer,
     }))
+}
+
+/// A key as S3 notifications encode it (the inverse of [`decode_key`]): form encoding, `+`
+/// for a space, `/` kept.
+pub fn encode_key(key: &str) -> String {
+    use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+    const KEY: &percent_encoding::AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'/')
+        .remove(b'~')
+        .remove(b' ');
+    utf8_percent_encode(key, KEY).to_string().replace(' ', "+")
+}
+
+/// The S3 notification of a created object, as a backfill sends it for `object`:
+/// `{"Records": [...]}` in S3's shape, plus [`BACKFILL_KEY`] saying whether to hold.
+pub fn backfill_notification(object: &ObjectRef, hold: bool) -> Value {
+    serde_json::json!({
+        "Records": [{
+            "eventVersion": "2.1",
+            "eventSource": "aws:s3",
+            "eventName": "ObjectCreated:Put",
+            "s3": {
+                "s3SchemaVersion": "1.0",
+                "bucket": {"name": object.bucket, "arn": format!("arn:aws:s3:::{}", object.bucket)},
+                "object": {"key": encode_key(&object.key), "size": object.size},
+            },
+        }],
+        BACKFILL_KEY: {"hold": hold},
+    })
 }
 
 /// S3 notifications URL-encode keys as a form would: `+` is a space, `%2B` a plus.

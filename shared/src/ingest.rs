@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::batch::{self, InvocationError};
 use crate::config::LogIngestConfig;
 use crate::engine::ports::{ObjectSource, Quarantine, S3Objects};
-use crate::engine::Engine;
+use crate::engine::{Engine, Publishing};
 use crate::envelope::{self, Notice, ObjectRef};
 use crate::error::InputError;
 use crate::metrics;
@@ -119,6 +119,10 @@ impl<S: StateStore, Q: Quarantine, O: ObjectSource<Ref = ObjectRef>> LogIngest<S
     ) -> Result<(), InputError> {
         let mut first_error = None;
         for notice in notices? {
+            let publishing = match notice {
+                Notice::Held(_) => Publishing::Hold,
+                _ => Publishing::Publish,
+            };
             match notice {
                 Notice::TestEvent => {
                     tracing::info!(skipped = "s3:TestEvent", "notification skipped");
@@ -144,8 +148,12 @@ impl<S: StateStore, Q: Quarantine, O: ObjectSource<Ref = ObjectRef>> LogIngest<S
                         }
                     }
                 }
-                Notice::Object(obj) => {
-                    if let Err(e) = self.engine.process_object(&self.objects, &obj, None).await {
+                Notice::Object(obj) | Notice::Held(obj) => {
+                    let done = self
+                        .engine
+                        .process_object_as(&self.objects, &obj, None, publishing)
+                        .await;
+                    if let Err(e) = done {
                         if first_error.is_some() {
                             tracing::error!(object = %obj.uri(), error = %e, "object failed");
                         } else {

@@ -406,15 +406,7 @@ pub const EXAMPLE_KEY: &str = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11
 
 /// Encodes a key as S3 notifications do: form encoding, `+` for space, `/` kept.
 pub fn encode_key(key: &str) -> String {
-    use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
-    const KEY: &percent_encoding::AsciiSet = &NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'_')
-        .remove(b'.')
-        .remove(b'/')
-        .remove(b'~')
-        .remove(b' ');
-    utf8_percent_encode(key, KEY).to_string().replace(' ', "+")
+    cloudsec::envelope::encode_key(key)
 }
 
 /// The sample CloudTrail object of `samples/`.

@@ -121,6 +121,8 @@ pub struct InputSummary {
     pub staged: u64,
     /// Hits the tuning's exceptions kept from counting.
     pub suppressed: u64,
+    /// Findings a backfill held: kept in the store, settled, not published.
+    pub held: u64,
     /// Why it was skipped, when it was.
     pub skipped: Option<&'static str>,
 }
@@ -152,6 +154,18 @@ impl Delivered {
             suppressed: Default::default(),
         }
     }
+}
+
+/// Whether an input's new findings are sent to the sinks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Publishing {
+    /// As always.
+    #[default]
+    Publish,
+    /// Held (a backfill with `--hold`): evaluated, kept in the findings store and settled, so
+    /// that replaying history pages no one; a later input joining such a finding does not
+    /// publish it either.
+    Hold,
 }
 
 /// An object read and not yet delivered ([`Engine::read_object`]).
@@ -311,9 +325,22 @@ impl<S: StateStore, Q: Quarantine> Engine<S, Q> {
         object: &O::Ref,
         forced: Option<LogSource>,
     ) -> Result<Delivered, InputError> {
+        self.process_object_as(objects, object, forced, Publishing::Publish)
+            .await
+    }
+
+    /// [`Engine::process_object`], its findings published or held (a backfill's: kept in the
+    /// findings store, settled, never sent).
+    pub async fn process_object_as<O: ObjectSource>(
+        &self,
+        objects: &O,
+        object: &O::Ref,
+        forced: Option<LogSource>,
+        publishing: Publishing,
+    ) -> Result<Delivered, InputError> {
         match self.read_object(objects, object, forced).await? {
             Prepared::Skipped(delivered) => Ok(delivered),
-            Prepared::Read(read) => self.deliver_read(read).await,
+            Prepared::Read(read) => self.deliver_read(read, publishing).await,
         }
     }
 
@@ -360,8 +387,13 @@ impl<S: StateStore, Q: Quarantine> Engine<S, Q> {
     }
 
     /// The second half of [`Engine::process_object`].
-    pub async fn deliver_read(&self, read: ReadInput) -> Result<Delivered, InputError> {
-        self.deliver(&read.input, read.report, read.started).await
+    pub async fn deliver_read(
+        &self,
+        read: ReadInput,
+        publishing: Publishing,
+    ) -> Result<Delivered, InputError> {
+        self.deliver_as(&read.input, read.report, read.started, publishing)
+            .await
     }
 
     /// Reads `bytes` as `source` and delivers them: an EventBridge event, a test's object.
@@ -382,8 +414,20 @@ impl<S: StateStore, Q: Quarantine> Engine<S, Q> {
     pub async fn deliver(
         &self,
         input: &InputId,
+        report: InputReport,
+        started: Instant,
+    ) -> Result<Delivered, InputError> {
+        self.deliver_as(input, report, started, Publishing::Publish)
+            .await
+    }
+
+    /// [`Engine::deliver`], its findings published or held.
+    pub async fn deliver_as(
+        &self,
+        input: &InputId,
         mut report: InputReport,
         started: Instant,
+        publishing: Publishing,
     ) -> Result<Delivered, InputError> {
         let mut summary = InputSummary {
             input: input.uri().to_owned(),
@@ -428,7 +472,13 @@ impl<S: StateStore, Q: Quarantine> Engine<S, Q> {
             // A staged rule's findings are evaluated, kept and settled, never sent.
             let staged = tuning.is_some_and(|t| t.is_staged(&f.finding.rule.id));
             f.finding.finding.staged = staged;
-            f.sent = !staged && f.publish && f.finding.finding.severity >= self.config.min_severity;
+            f.sent = !staged
+                && publishing == Publishing::Publish
+                && f.publish
+                && f.finding.finding.severity >= self.config.min_severity;
+            if publishing == Publishing::Hold && f.publish {
+                summary.held += 1;
+            }
             if staged && f.publish {
                 tracing::info!(
                     input = %input.uri(), finding = %f.finding.finding.id, rule = %f.finding.rule.id,
@@ -527,6 +577,7 @@ impl<S: StateStore, Q: Quarantine> Engine<S, Q> {
             rejected = summary.rejected,
             staged = summary.staged,
             suppressed = summary.suppressed,
+            held = summary.held,
             duration_ms,
             "input processed"
         );
