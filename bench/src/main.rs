@@ -405,6 +405,71 @@ fn run(args: RunArgs) -> Result<(), Box<dyn std::error::Error>> {
 
     // 6. DynamoDB write requests.
     dynamodb_writes(&args)?;
+
+    // 7. `cloudsec scan` over a folder of objects: all cores against one.
+    scan_folder(&args)?;
+    Ok(())
+}
+
+/// `cloudsec scan` (the release binary beside this one) over a folder of 16 objects of the
+/// generator's, with `--jobs 1` and with every core: the same output, in less time.
+fn scan_folder(args: &RunArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let cli = std::env::current_exe()?.with_file_name("cloudsec");
+    if !cli.is_file() {
+        println!(
+            "7. cloudsec scan, all cores vs one: skipped (no {}; scripts/bench builds it)",
+            cli.display()
+        );
+        return Ok(());
+    }
+    let dir =
+        PathBuf::from("target/bench/folder/AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/01");
+    std::fs::create_dir_all(&dir)?;
+    let parts = 16;
+    let mut json_bytes = 0;
+    for i in 0..parts {
+        let (gz, bytes, _) =
+            generate_object((args.megabytes / parts).max(1), args.seed + i as u64)?;
+        json_bytes += bytes;
+        std::fs::write(
+            dir.join(format!(
+                "111122223333_CloudTrail_us-east-1_20261101T{i:02}00Z_bench.json.gz"
+            )),
+            gz,
+        )?;
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let scan = |jobs: usize| -> Result<(f64, Vec<u8>), String> {
+        let t = Instant::now();
+        let out = Command::new(&cli)
+            .args(["scan", "target/bench/folder", "--format", "json", "--jobs"])
+            .arg(jobs.to_string())
+            .output()
+            .map_err(|e| e.to_string())?;
+        if !out.status.success() {
+            return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+        }
+        Ok((t.elapsed().as_secs_f64(), out.stdout))
+    };
+    let mut one = f64::MAX;
+    let mut all = f64::MAX;
+    let mut outputs = Vec::new();
+    for _ in 0..args.repeat {
+        let (t1, o1) = scan(1)?;
+        let (tn, on) = scan(cores)?;
+        one = one.min(t1);
+        all = all.min(tn);
+        outputs.push((o1, on));
+    }
+    let same = outputs.iter().all(|(a, b)| a == b);
+    println!(
+        "7. cloudsec scan, {parts} objects ({:.0} MB of JSON): --jobs 1 {:.2} s, --jobs {cores} {:.2} s: {:.2} times{}",
+        mb(json_bytes),
+        one,
+        all,
+        one / all,
+        if same { ", the same findings" } else { ", DIFFERENT findings" }
+    );
     Ok(())
 }
 
