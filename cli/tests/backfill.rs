@@ -3,13 +3,12 @@
 //! publishes none; a second run with the progress file sends nothing; a re-sent object and a
 //! live notification of one count nothing twice.
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use cloudsec::detect::Severity;
 use cloudsec::store::dynamodb::DynamoFindings;
 use cloudsec::store::FindingStore;
-use cloudsec_integration_tests::{create_findings_table, root, unique, Env};
+use cloudsec_integration_tests::{create_findings_table, root, sample_log_objects, unique, Env};
 use serde_json::{json, Value};
 
 fn backfill(args: &[&str]) -> String {
@@ -53,32 +52,16 @@ async fn a_held_backfill_stores_findings_publishes_none_and_resumes() {
         .await
         .unwrap();
     let mut keys = Vec::new();
-    for source in ["cloudtrail", "waf", "network-firewall"] {
-        let base = root().join("samples").join(source);
-        let mut stack = vec![base.clone()];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).unwrap() {
-                let p: PathBuf = e.unwrap().path();
-                if p.is_dir() {
-                    stack.push(p);
-                    continue;
-                }
-                let key = p
-                    .strip_prefix(&base)
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned();
-                env.s3
-                    .put_object()
-                    .bucket(&archive)
-                    .key(&key)
-                    .body(std::fs::read(&p).unwrap().into())
-                    .send()
-                    .await
-                    .unwrap();
-                keys.push(key);
-            }
-        }
+    for (key, path) in sample_log_objects() {
+        env.s3
+            .put_object()
+            .bucket(&archive)
+            .key(&key)
+            .body(std::fs::read(&path).unwrap().into())
+            .send()
+            .await
+            .unwrap();
+        keys.push(key);
     }
     let queue = env.queue("ingest").await;
     let table = unique("findings");

@@ -8,33 +8,7 @@ use std::process::Command;
 
 use cloudsec::engine::listing::{list_objects, DayRange};
 use cloudsec_integration_tests::faults::Faults;
-use cloudsec_integration_tests::{root, unique, Env};
-
-/// The bundled log objects (not the findings files): (key, path).
-fn sample_objects() -> Vec<(String, PathBuf)> {
-    let mut out = Vec::new();
-    for source in ["cloudtrail", "waf", "network-firewall"] {
-        let base = root().join("samples").join(source);
-        let mut stack = vec![base.clone()];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).unwrap() {
-                let p = e.unwrap().path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else {
-                    let key = p
-                        .strip_prefix(&base)
-                        .unwrap()
-                        .to_string_lossy()
-                        .into_owned();
-                    out.push((key, p));
-                }
-            }
-        }
-    }
-    out.sort();
-    out
-}
+use cloudsec_integration_tests::{root, sample_log_objects, unique, Env};
 
 async fn upload(env: &Env, bucket: &str, objects: &[(String, PathBuf)]) {
     for (key, path) in objects {
@@ -51,20 +25,7 @@ async fn upload(env: &Env, bucket: &str, objects: &[(String, PathBuf)]) {
 
 /// (finding id, count) of `cloudsec scan ARGS --format json`.
 fn scan(args: &[&str]) -> BTreeMap<String, u64> {
-    let out = Command::new(env!("CARGO_BIN_EXE_cloudsec"))
-        .arg("scan")
-        .args(args)
-        .args(["--format", "json"])
-        .current_dir(root())
-        .output()
-        .expect("cloudsec runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
+    scan_output(args)
         .lines()
         .map(|l| {
             let f: serde_json::Value = serde_json::from_str(l).unwrap();
@@ -79,7 +40,7 @@ fn scan(args: &[&str]) -> BTreeMap<String, u64> {
 #[tokio::test]
 async fn a_prefix_in_s3_scans_as_the_same_files_on_disk_and_lists_only_the_days_in_range() {
     let Some(env) = Env::new().await else { return };
-    let objects = sample_objects();
+    let objects = sample_log_objects();
     let bucket = unique("archive");
     env.s3.create_bucket().bucket(&bucket).send().await.unwrap();
     upload(&env, &bucket, &objects).await;

@@ -409,6 +409,41 @@ pub fn encode_key(key: &str) -> String {
     cloudsec::envelope::encode_key(key)
 }
 
+/// Every file of `samples/` (the logs of each source and the findings files), sorted.
+pub fn sample_files() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root().join("samples")];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).expect("samples/") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The sample log objects (CloudTrail, WAF, Network Firewall) with the keys AWS writes them
+/// at: (key, file), sorted by key.
+pub fn sample_log_objects() -> Vec<(String, PathBuf)> {
+    let mut out: Vec<(String, PathBuf)> = sample_files()
+        .into_iter()
+        .filter_map(|p| {
+            let rel = p.strip_prefix(root().join("samples")).ok()?;
+            let mut parts = rel.components();
+            parts.next(); // the source's folder: the rest is AWS's key
+            let key = parts.as_path().to_string_lossy().into_owned();
+            key.starts_with("AWSLogs/").then_some((key, p))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 /// The sample CloudTrail object of `samples/`.
 pub fn sample_object() -> Vec<u8> {
     std::fs::read(root().join("samples/cloudtrail").join(EXAMPLE_KEY)).expect("sample object")

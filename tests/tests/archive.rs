@@ -179,26 +179,7 @@ async fn the_saved_queries_count_over_the_archive_what_the_report_shows() {
         MemoryStore::new(),
         Sinks::one(SnsSink::new(env.sns.clone(), &env.topic_arn)),
     );
-    let mut sample_files = Vec::new();
-    for source in [
-        "cloudtrail",
-        "waf",
-        "network-firewall",
-        "guardduty",
-        "securityhub",
-    ] {
-        let mut stack = vec![root().join("samples").join(source)];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).unwrap() {
-                let p = e.unwrap().path();
-                if p.is_dir() {
-                    stack.push(p)
-                } else {
-                    sample_files.push(p)
-                }
-            }
-        }
-    }
+    let sample_files = cloudsec_integration_tests::sample_files();
     for path in &sample_files {
         engine
             .process_object(&LocalFiles, path, None)

@@ -3,7 +3,6 @@
 //! and the report in a real headless Chromium.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -23,31 +22,14 @@ use cloudsec::timefmt::parse_rfc3339;
 use cloudsec_integration_tests::browser;
 use cloudsec_integration_tests::faults::Faults;
 use cloudsec_integration_tests::{
-    create_findings_table, root, trail_file, trail_stopped_by, unique, Env,
+    create_findings_table, root, sample_files, sample_log_objects, trail_file, trail_stopped_by,
+    unique, Env,
 };
 use serde_json::Value;
 
 /// What a hostile user name tries in the report: leave its cell, run a script, close the
 /// data island's script element.
 const HOSTILE: &str = "eve<img src=x onerror=alert(1)></script><script>alert(2)</script>";
-
-/// Every sample file (CloudTrail, WAF, Network Firewall, GuardDuty, Security Hub).
-fn samples() -> Vec<PathBuf> {
-    fn walk(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
-        for e in std::fs::read_dir(dir).expect("samples") {
-            let p = e.expect("entry").path();
-            if p.is_dir() {
-                walk(&p, out);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(&root().join("samples"), &mut out);
-    out.sort();
-    out
-}
 
 /// The engine the functions run, over this test's tables and topic, on a clock standing at
 /// `now`, keeping findings in `store`.
@@ -74,7 +56,7 @@ fn engine(
 }
 
 async fn ingest_samples(engine: &Engine<DynamoStore, Arc<MemoryQuarantine>>) {
-    for path in samples() {
+    for path in sample_files() {
         engine
             .process_object(&LocalFiles, &path, None)
             .await
@@ -130,14 +112,7 @@ async fn the_store_keeps_one_item_per_finding_through_the_functions_and_redelive
         .await
         .expect("cold start");
     let mut keys = Vec::new();
-    for path in samples() {
-        let rel = path.strip_prefix(root().join("samples")).unwrap();
-        let mut parts = rel.components();
-        parts.next(); // the source's folder: the rest is AWS's key
-        let key = parts.as_path().to_string_lossy().into_owned();
-        if !key.starts_with("AWSLogs/") {
-            continue; // GuardDuty and Security Hub come through EventBridge
-        }
+    for (key, path) in sample_log_objects() {
         env.put(&key, std::fs::read(&path).unwrap()).await;
         keys.push(key);
     }
@@ -246,6 +221,31 @@ async fn the_store_keeps_one_item_per_finding_through_the_functions_and_redelive
         .is_empty());
 }
 
+/// A bucket for the reports, and the deployed risk-report over `table` publishing to this
+/// test's topic.
+async fn risk_report(env: &Env, table: &str, per_account: bool) -> (String, RiskReport) {
+    let bucket = unique("reports");
+    env.s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let config = RiskReportConfig {
+        findings_table: table.to_owned(),
+        report_bucket: bucket.clone(),
+        report_prefix: "reports/".into(),
+        findings_topic_arn: env.topic_arn.clone(),
+        resolution: Resolution::default(),
+        digest_per_account: per_account,
+    };
+    let function = RiskReport::from_config(&env.aws, &config);
+    (bucket, function)
+}
+
+/// The organization's digest among `got` (the per-account ones name their account).
+fn org_digest(got: &[(Value, std::collections::HashMap<String, String>)]) -> &Value {
+    &got.iter()
+        .find(|(d, _)| d.get("account").is_none())
+        .expect("the organization's digest")
+        .0
+}
+
 /// The digests on `queue`: (JSON document, message attributes).
 async fn digests(
     env: &Env,
@@ -259,28 +259,13 @@ async fn the_scheduled_report_writes_the_page_and_the_digest_and_the_browser_sho
     let Some(env) = Env::new().await else { return };
     let table = unique("findings");
     create_findings_table(&env.dynamodb, &table).await;
-    let report_bucket = unique("reports");
-    env.s3
-        .create_bucket()
-        .bucket(&report_bucket)
-        .send()
-        .await
-        .unwrap();
     let store = Arc::new(DynamoFindings::new(env.dynamodb.clone(), &table, 90));
     // The samples (events of 2026-11-01) ingested that day.
     ingest_samples(&engine(&env, Arc::clone(&store), t("2026-11-01T12:00:00Z"))).await;
     let digest_queue = env
         .queue_on(&env.topic_arn, Some(r#"{"category": ["digest"]}"#))
         .await;
-    let config = RiskReportConfig {
-        findings_table: table.clone(),
-        report_bucket: report_bucket.clone(),
-        report_prefix: "reports/".into(),
-        findings_topic_arn: env.topic_arn.clone(),
-        resolution: Resolution::default(),
-        digest_per_account: true,
-    };
-    let function = RiskReport::from_config(&env.aws, &config);
+    let (report_bucket, function) = risk_report(&env, &table, true).await;
 
     // Day 1: the first report.
     let run = function
@@ -382,10 +367,7 @@ async fn the_scheduled_report_writes_the_page_and_the_digest_and_the_browser_sho
         .await
         .expect("report");
     let got = digests(&env, &digest_queue).await;
-    let (org2, _) = got
-        .iter()
-        .find(|(d, _)| d.get("account").is_none())
-        .unwrap();
+    let org2 = org_digest(&got);
     let now_kept = store.since("2026-10-01T00:00:00Z").await.unwrap().findings;
     let new: Vec<&StoredFinding> = now_kept
         .iter()
@@ -438,10 +420,7 @@ async fn the_scheduled_report_writes_the_page_and_the_digest_and_the_browser_sho
         .await
         .expect("report");
     let got = digests(&env, &digest_queue).await;
-    let (org3, _) = got
-        .iter()
-        .find(|(d, _)| d.get("account").is_none())
-        .unwrap();
+    let org3 = org_digest(&got);
     let (day3, day9) = (t("2026-11-03T06:00:00Z"), t("2026-11-09T06:00:00Z"));
     let resolving = |f: &&StoredFinding| t(&f.finding.event.end) + 7 * 86_400;
     let resolved = now_kept
@@ -764,7 +743,7 @@ async fn staged_findings_and_suppressed_counts_are_kept_once_and_reach_the_diges
     let mut staged = BTreeSet::new();
     for _ in 0..2 {
         // Delivered twice: the store stays as the first delivery left it.
-        for path in samples() {
+        for path in sample_files() {
             let d = engine
                 .process_object(&LocalFiles, &path, None)
                 .await
@@ -809,27 +788,10 @@ async fn staged_findings_and_suppressed_counts_are_kept_once_and_reach_the_diges
     assert!(published.is_disjoint(&staged));
 
     // The digest names them; the report lists them apart from the dashboards.
-    let report_bucket = unique("reports");
-    env.s3
-        .create_bucket()
-        .bucket(&report_bucket)
-        .send()
-        .await
-        .unwrap();
     let queue = env
         .queue_on(&env.topic_arn, Some(r#"{"category": ["digest"]}"#))
         .await;
-    let function = RiskReport::from_config(
-        &env.aws,
-        &RiskReportConfig {
-            findings_table: table.clone(),
-            report_bucket: report_bucket.clone(),
-            report_prefix: "reports/".into(),
-            findings_topic_arn: env.topic_arn.clone(),
-            resolution: Resolution::default(),
-            digest_per_account: false,
-        },
-    );
+    let (report_bucket, function) = risk_report(&env, &table, false).await;
     function
         .handle(serde_json::json!({"at": "2026-11-02T06:00:00Z"}))
         .await
