@@ -38,11 +38,19 @@ fn engine(
     store: Arc<DynamoFindings>,
     now: i64,
 ) -> Engine<DynamoStore, Arc<MemoryQuarantine>> {
+    let pipeline = Pipeline::new(Catalogue::builtin(), PipelineConfig::default());
+    engine_over(env, store, now, pipeline)
+}
+
+/// [`engine`] over another pipeline (a tuned one).
+fn engine_over(
+    env: &Env,
+    store: Arc<DynamoFindings>,
+    now: i64,
+    pipeline: Pipeline,
+) -> Engine<DynamoStore, Arc<MemoryQuarantine>> {
     Engine::new(
-        Arc::new(Pipeline::new(
-            Catalogue::builtin(),
-            PipelineConfig::default(),
-        )),
+        Arc::new(pipeline),
         env.store(),
         Arc::new(MemoryQuarantine::default()),
         Sinks::one(SnsSink::new(env.sns.clone(), &env.topic_arn)),
@@ -727,18 +735,12 @@ async fn staged_findings_and_suppressed_counts_are_kept_once_and_reach_the_diges
     let pipeline = Pipeline::new(Catalogue::builtin(), PipelineConfig::default())
         .with_tuning(tuning)
         .expect("applies");
-    let engine = Engine::new(
-        Arc::new(pipeline),
-        env.store(),
-        Arc::new(MemoryQuarantine::default()),
-        Sinks::one(SnsSink::new(env.sns.clone(), &env.topic_arn)),
-        EngineConfig {
-            min_severity: Severity::Info,
-            ..EngineConfig::default()
-        },
-    )
-    .with_clock(Arc::new(FixedClock::at(t("2026-11-01T12:00:00Z"))))
-    .with_findings_store(Arc::clone(&store) as Arc<dyn FindingStore>);
+    let engine = engine_over(
+        &env,
+        Arc::clone(&store),
+        t("2026-11-01T12:00:00Z"),
+        pipeline,
+    );
     let mut suppressed = 0;
     let mut staged = BTreeSet::new();
     for _ in 0..2 {
