@@ -12,7 +12,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand, ValueEnum};
 use cloudsec::detect::{Catalogue, Settings, Severity};
 use cloudsec::engine::listing::{list_objects, parse_s3_uri, DayRange};
-use cloudsec::engine::ports::{FileQuarantine, LocalFiles, S3Objects};
+use cloudsec::engine::ports::{FileQuarantine, LocalFiles, ObjectSource, S3Objects};
 use cloudsec::engine::{Engine, EngineConfig, Prepared, Publishing};
 use cloudsec::finding::Finding;
 use cloudsec::pipeline::{InputReport, Pipeline, PipelineConfig};
@@ -500,6 +500,65 @@ struct Run {
     suppressed: BTreeMap<(usize, &'static str), u64>,
 }
 
+/// A progress line on stderr, redrawn after each input, when stderr is a terminal.
+struct Progress {
+    on: bool,
+    started: std::time::Instant,
+    sizes: Vec<u64>,
+    total: u64,
+    done: usize,
+    bytes: u64,
+    records: u64,
+    drawn: std::time::Instant,
+}
+
+impl Progress {
+    fn new(sizes: &[u64], on: bool) -> Progress {
+        let now = std::time::Instant::now();
+        Progress {
+            on: on && !sizes.is_empty(),
+            started: now,
+            sizes: sizes.to_vec(),
+            total: sizes.iter().sum(),
+            done: 0,
+            bytes: 0,
+            records: 0,
+            drawn: now,
+        }
+    }
+
+    fn step(&mut self, records: u64) {
+        self.bytes += self.sizes.get(self.done).copied().unwrap_or(0);
+        self.done += 1;
+        self.records += records;
+        if !self.on || (self.drawn.elapsed().as_millis() < 200 && self.done < self.sizes.len()) {
+            return;
+        }
+        self.drawn = std::time::Instant::now();
+        let secs = self.started.elapsed().as_secs_f64().max(1e-3);
+        let left = if self.bytes > 0 {
+            secs * (self.total.saturating_sub(self.bytes)) as f64 / self.bytes as f64
+        } else {
+            0.0
+        };
+        eprint!(
+            "\r{}/{} objects, {:.1}/{:.1} MB, {:.0} records/s, {:.0} s left   ",
+            self.done,
+            self.sizes.len(),
+            self.bytes as f64 / 1e6,
+            self.total as f64 / 1e6,
+            self.records as f64 / secs,
+            left
+        );
+    }
+
+    fn finish(&self) {
+        if self.on {
+            eprintln!();
+        }
+    }
+}
+
 /// One input of a run.
 #[derive(Clone, Copy)]
 enum Input<'a> {
@@ -665,6 +724,15 @@ fn run_files(
         .collect();
     let engine = &engine;
     let s3 = s3.as_ref();
+    // Progress on stderr when it is a terminal: objects, bytes, records per second, time left.
+    let sizes: Vec<u64> = inputs
+        .iter()
+        .map(|i| match i {
+            Input::File(p) => std::fs::metadata(p).map_or(0, |m| m.len()),
+            Input::Object(o) => o.size.unwrap_or(0),
+        })
+        .collect();
+    let mut progress = Progress::new(&sizes, io::stderr().is_terminal());
     runtime.block_on(async {
         let mut reads = futures_util::stream::iter(inputs)
             .map(|input| async move {
@@ -678,13 +746,16 @@ fn run_files(
             })
             .buffered(days.jobs.max(1));
         while let Some(read) = reads.next().await {
-            take(match read {
+            let delivered = match read {
                 Ok(Prepared::Skipped(delivered)) => Ok(delivered),
                 Ok(Prepared::Read(read)) => engine.deliver_read(read, Publishing::Publish).await,
                 Err(e) => Err(e),
-            });
+            };
+            progress.step(delivered.as_ref().map_or(0, |d| d.summary.records));
+            take(delivered);
         }
     });
+    progress.finish();
     let mut published: Vec<Finding> = published
         .findings()
         .into_iter()
@@ -890,19 +961,22 @@ fn normalize(
     forced: Option<LogSource>,
     pipeline: &Pipeline,
 ) -> Result<ExitCode, String> {
-    let files = collect_files(paths).map_err(|e| e.to_string())?;
+    let (remote, local): (Vec<PathBuf>, Vec<PathBuf>) = paths
+        .iter()
+        .cloned()
+        .partition(|p| p.to_str().is_some_and(|s| s.starts_with("s3://")));
+    let files = collect_files(&local).map_err(|e| e.to_string())?;
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let mut totals = Totals::default();
     let mut write_error: Option<io::Error> = None;
-    for path in &files {
-        let Some(source) = source_of(path, forced) else {
-            totals.skipped_files += 1;
-            continue;
-        };
-        let display = path.display().to_string();
-        let file = File::open(path).map_err(|e| format!("{display}: {e}"))?;
-        let report = pipeline.normalize(file, &display, source, &mut |event| {
+    // One input: its ECS events written; false once the reader of stdout is gone.
+    let mut one = |body: Box<dyn io::Read + Send>,
+                   display: &str,
+                   source: Option<LogSource>,
+                   totals: &mut Totals|
+     -> Result<bool, String> {
+        let report = pipeline.normalize(body, display, source, &mut |event| {
             if write_error.is_none() {
                 let r = serde_json::to_writer(&mut out, event)
                     .map_err(io::Error::other)
@@ -911,13 +985,63 @@ fn normalize(
             }
         });
         totals.files += 1;
-        account(&mut totals, &report, &display);
-        if let Some(e) = write_error.take() {
+        account(totals, &report, display);
+        match write_error.take() {
             // A closed pipe (`| head`) is a normal end, not an error.
-            if e.kind() == io::ErrorKind::BrokenPipe {
-                return Ok(ExitCode::SUCCESS);
+            Some(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(false),
+            Some(e) => Err(e.to_string()),
+            None => Ok(true),
+        }
+    };
+    for path in &files {
+        let Some(source) = source_of(path, forced) else {
+            totals.skipped_files += 1;
+            continue;
+        };
+        let display = path.display().to_string();
+        let file = File::open(path).map_err(|e| format!("{display}: {e}"))?;
+        if !one(Box::new(file), &display, source, &mut totals)? {
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
+    if !remote.is_empty() {
+        // A runtime of its own threads: the objects' bodies are read synchronously from here.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        let aws = runtime.block_on(aws_config::load_defaults(
+            aws_config::BehaviorVersion::latest(),
+        ));
+        let s3 = S3Objects::new(aws_sdk_s3::Client::new(&aws));
+        for uri in &remote {
+            let uri = uri.to_string_lossy();
+            let (bucket, prefix) =
+                parse_s3_uri(&uri).ok_or_else(|| format!("{uri}: expected s3://bucket/prefix"))?;
+            let client = aws_sdk_s3::Client::new(&aws);
+            let objects = runtime
+                .block_on(list_objects(&client, &bucket, &prefix, DayRange::default()))
+                .map_err(|e| printable(&e.to_string()))?;
+            for object in objects {
+                let Some(source) = source_of(Path::new(&object.key), forced) else {
+                    totals.skipped_files += 1;
+                    continue;
+                };
+                let opened = match runtime.block_on(s3.open(&object)) {
+                    Ok(o) => o,
+                    Err(e) => {
+                        totals.files += 1;
+                        totals.failed_files += 1;
+                        eprintln!("cloudsec: {}", printable(&e.to_string()));
+                        continue;
+                    }
+                };
+                let display = object.uri();
+                if !one(opened.body, &display, source, &mut totals)? {
+                    return Ok(ExitCode::SUCCESS);
+                }
             }
-            return Err(e.to_string());
         }
     }
     out.flush().map_err(|e| e.to_string())?;

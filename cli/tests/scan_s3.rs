@@ -55,6 +55,40 @@ async fn a_prefix_in_s3_scans_as_the_same_files_on_disk_and_lists_only_the_days_
     assert!(local.len() >= 15, "{} findings", local.len());
     assert_eq!(scan(&[&uri]), local);
 
+    // `normalize` reads the prefix as the files: the same ECS events (their `log.file.path`
+    // says where each came from).
+    let events = |args: &[&str]| -> Vec<String> {
+        let out = Command::new(env!("CARGO_BIN_EXE_cloudsec"))
+            .arg("normalize")
+            .args(args)
+            .current_dir(root())
+            .output()
+            .expect("cloudsec runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut docs: Vec<String> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+                v["log"]["file"]["path"] = serde_json::Value::Null;
+                v.to_string()
+            })
+            .collect();
+        docs.sort();
+        docs
+    };
+    let from_disk = events(&[
+        "samples/cloudtrail",
+        "samples/waf",
+        "samples/network-firewall",
+    ]);
+    assert!(from_disk.len() >= 200, "{} events", from_disk.len());
+    assert_eq!(events(&[&uri]), from_disk);
+
     // Listing with a range: the same requests whatever lies on other days.
     let counting = Faults::new(0);
     let client = aws_sdk_s3::Client::from_conf(
@@ -150,4 +184,35 @@ fn several_objects_read_at_a_time_find_exactly_what_one_at_a_time_finds() {
             "--jobs {jobs}"
         );
     }
+}
+
+#[test]
+fn progress_is_drawn_on_a_terminal_only() {
+    // On a pipe (a script's, a test's): the summary alone.
+    let piped = Command::new(env!("CARGO_BIN_EXE_cloudsec"))
+        .args(["scan", "samples", "--format", "json"])
+        .current_dir(root())
+        .output()
+        .expect("cloudsec runs");
+    let stderr = String::from_utf8_lossy(&piped.stderr);
+    assert!(!stderr.contains(" objects, "), "{stderr}");
+    // On a terminal (util-linux's `script` gives it one): objects, bytes, records per second.
+    let command = format!(
+        "{} scan samples --format json > /dev/null",
+        env!("CARGO_BIN_EXE_cloudsec")
+    );
+    let Ok(tty) = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(root())
+        .output()
+    else {
+        eprintln!("no `script` here: the terminal case is not tried");
+        return;
+    };
+    let shown = String::from_utf8_lossy(&tty.stdout);
+    let files = cloudsec_integration_tests::sample_files().len();
+    assert!(
+        shown.contains(&format!("{files}/{files} objects, ")) && shown.contains(" records/s"),
+        "{shown}"
+    );
 }
