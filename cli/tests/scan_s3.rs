@@ -58,19 +58,7 @@ async fn a_prefix_in_s3_scans_as_the_same_files_on_disk_and_lists_only_the_days_
     // `normalize` reads the prefix as the files: the same ECS events (their `log.file.path`
     // says where each came from).
     let events = |args: &[&str]| -> Vec<String> {
-        let out = Command::new(env!("CARGO_BIN_EXE_cloudsec"))
-            .arg("normalize")
-            .args(args)
-            .current_dir(root())
-            .output()
-            .expect("cloudsec runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let mut docs: Vec<String> = String::from_utf8(out.stdout)
-            .unwrap()
+        let mut docs: Vec<String> = cloudsec_ok(&[&["normalize"], args].concat())
             .lines()
             .map(|l| {
                 let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
@@ -156,10 +144,13 @@ async fn a_prefix_in_s3_scans_as_the_same_files_on_disk_and_lists_only_the_days_
 
 /// The whole output of `cloudsec scan ARGS --format json`.
 fn scan_output(args: &[&str]) -> String {
+    cloudsec_ok(&[&["scan"], args, &["--format", "json"]].concat())
+}
+
+/// The standard output of `cloudsec ARGS`, which must succeed.
+fn cloudsec_ok(args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_cloudsec"))
-        .arg("scan")
         .args(args)
-        .args(["--format", "json"])
         .current_dir(root())
         .output()
         .expect("cloudsec runs");

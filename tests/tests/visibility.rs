@@ -137,12 +137,7 @@ async fn the_store_keeps_one_item_per_finding_through_the_functions_and_redelive
     let first = items(&env, &table).await;
     assert!(first.len() >= 10, "{} findings kept", first.len());
     // Every finding on the topic is kept, with its state.
-    let published: BTreeSet<String> = env
-        .drain(&env.all_queue)
-        .await
-        .into_iter()
-        .map(|(b, _)| b["finding"]["id"].as_str().unwrap().to_owned())
-        .collect();
+    let published = published_ids(&env).await;
     let kept: BTreeSet<String> = first.keys().cloned().collect();
     assert!(
         published.is_subset(&kept),
@@ -244,6 +239,15 @@ async fn risk_report(env: &Env, table: &str, per_account: bool) -> (String, Risk
     };
     let function = RiskReport::from_config(&env.aws, &config);
     (bucket, function)
+}
+
+/// The ids of the findings published to this test's topic since the last call.
+async fn published_ids(env: &Env) -> BTreeSet<String> {
+    env.drain(&env.all_queue)
+        .await
+        .into_iter()
+        .map(|(b, _)| b["finding"]["id"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 /// The organization's digest among `got` (the per-account ones name their account).
@@ -781,12 +785,7 @@ async fn staged_findings_and_suppressed_counts_are_kept_once_and_reach_the_diges
     }
     // Each delivery says what it read (its log line); the store keeps one count per input.
     assert_eq!(suppressed, 4);
-    let published: BTreeSet<String> = env
-        .drain(&env.all_queue)
-        .await
-        .into_iter()
-        .map(|(b, _)| b["finding"]["id"].as_str().unwrap().to_owned())
-        .collect();
+    let published = published_ids(&env).await;
     assert!(published.is_disjoint(&staged));
 
     // The digest names them; the report lists them apart from the dashboards.
