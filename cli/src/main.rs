@@ -733,9 +733,18 @@ fn run_files(
         })
         .collect();
     let mut progress = Progress::new(&sizes, io::stderr().is_terminal());
+    // `jobs` reads run at a time; as many more may wait, read, for their delivery, so that a
+    // reader never idles while an earlier input is being delivered.
+    let jobs = days.jobs.max(1);
+    let running = tokio::sync::Semaphore::new(jobs);
+    let running = &running;
     runtime.block_on(async {
         let mut reads = futures_util::stream::iter(inputs)
             .map(|input| async move {
+                let _slot = running
+                    .acquire()
+                    .await
+                    .expect("the semaphore is never closed");
                 match (input, s3) {
                     (Input::File(path), _) => engine.read_object(&LocalFiles, path, forced).await,
                     (Input::Object(object), Some(s3)) => {
@@ -744,7 +753,7 @@ fn run_files(
                     (Input::Object(_), None) => unreachable!("objects are listed with a client"),
                 }
             })
-            .buffered(days.jobs.max(1));
+            .buffered(2 * jobs);
         while let Some(read) = reads.next().await {
             let delivered = match read {
                 Ok(Prepared::Skipped(delivered)) => Ok(delivered),
