@@ -104,13 +104,9 @@ fn build(over: &Over) -> Result<(Report, bool), String> {
             );
         }
         let memory = MemoryFindings::default();
+        // One entry per finding id, the latest view of it, as the store keeps them.
         for f in findings {
-            memory.put(StoredFinding {
-                stored_at: f.event.end.clone(),
-                published: !f.finding.staged,
-                finding: f,
-                resolved_at: None,
-            });
+            memory.put(StoredFinding::archived(f));
         }
         stored.extend(memory.all());
     }

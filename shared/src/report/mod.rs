@@ -278,15 +278,7 @@ impl Report {
 
     /// The report over findings as they came out of a scan or an archive (all published).
     pub fn of_findings(findings: Vec<Finding>, now: i64, resolution: Resolution) -> Report {
-        let stored = findings
-            .into_iter()
-            .map(|finding| StoredFinding {
-                stored_at: finding.event.end.clone(),
-                published: !finding.finding.staged,
-                finding,
-                resolved_at: None,
-            })
-            .collect();
+        let stored = findings.into_iter().map(StoredFinding::archived).collect();
         Report::new(stored, &[], now, resolution)
     }
 

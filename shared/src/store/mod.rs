@@ -42,6 +42,19 @@ pub struct StoredFinding {
     pub resolved_at: Option<String>,
 }
 
+impl StoredFinding {
+    /// A finding as a scan printed it or the archive holds it: kept when its last event
+    /// happened, published unless staged, never resolved explicitly.
+    pub fn archived(finding: Finding) -> StoredFinding {
+        StoredFinding {
+            stored_at: finding.event.end.clone(),
+            published: !finding.finding.staged,
+            finding,
+            resolved_at: None,
+        }
+    }
+}
+
 /// Events the tuning's exceptions kept from counting, per rule and exception.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SuppressedCount {
