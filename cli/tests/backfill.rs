@@ -5,7 +5,6 @@
 
 use std::process::Command;
 
-use cloudsec::detect::Severity;
 use cloudsec::store::dynamodb::DynamoFindings;
 use cloudsec::store::FindingStore;
 use cloudsec_integration_tests::{create_findings_table, root, sample_log_objects, unique, Env};
@@ -66,11 +65,7 @@ async fn a_held_backfill_stores_findings_publishes_none_and_resumes() {
     let queue = env.queue("ingest").await;
     let table = unique("findings");
     create_findings_table(&env.dynamodb, &table).await;
-    let mut config = env.config(Severity::Info);
-    config.findings_table = Some(table.clone());
-    let handler = cloudsec::ingest::LogIngest::from_config(&env.aws, &config)
-        .await
-        .unwrap();
+    let handler = env.handler_keeping(&table).await;
     let progress = std::env::temp_dir().join(unique("backfill-progress"));
     let progress = progress.to_str().unwrap();
     let uri = format!("s3://{archive}/AWSLogs/");

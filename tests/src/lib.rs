@@ -273,6 +273,19 @@ impl Env {
             .expect("cold start")
     }
 
+    /// The `log-ingest` handler keeping its findings in the findings store `table`
+    /// (`FINDINGS_TABLE_NAME`), every severity published.
+    pub async fn handler_keeping(
+        &self,
+        table: &str,
+    ) -> LogIngest<DynamoStore, Option<S3Quarantine>> {
+        let mut config = self.config(Severity::Info);
+        config.findings_table = Some(table.to_owned());
+        LogIngest::from_config(&self.aws, &config)
+            .await
+            .expect("cold start")
+    }
+
     /// The `finding-ingest` handler as the function's cold start builds it.
     pub async fn finding_handler(
         &self,

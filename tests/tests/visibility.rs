@@ -114,11 +114,7 @@ async fn the_store_keeps_one_item_per_finding_through_the_functions_and_redelive
     let table = unique("findings");
     create_findings_table(&env.dynamodb, &table).await;
     // The deployed log-ingest, as its cold start builds it, with the store configured.
-    let mut config = env.config(Severity::Info);
-    config.findings_table = Some(table.clone());
-    let handler = cloudsec::ingest::LogIngest::from_config(&env.aws, &config)
-        .await
-        .expect("cold start");
+    let handler = env.handler_keeping(&table).await;
     let mut keys = Vec::new();
     for (key, path) in sample_log_objects() {
         env.put(&key, std::fs::read(&path).unwrap()).await;

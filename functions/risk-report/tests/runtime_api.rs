@@ -18,11 +18,7 @@ async fn the_scheduled_event_writes_the_report_and_publishes_the_digest() {
     let bucket = unique("reports");
     env.s3.create_bucket().bucket(&bucket).send().await.unwrap();
     // GIVEN the sample trail's findings in the store, kept by the deployed log-ingest
-    let mut config = env.config(cloudsec::detect::Severity::Info);
-    config.findings_table = Some(table.clone());
-    let ingest = cloudsec::ingest::LogIngest::from_config(&env.aws, &config)
-        .await
-        .unwrap();
+    let ingest = env.handler_keeping(&table).await;
     env.put(
         cloudsec_integration_tests::EXAMPLE_KEY,
         cloudsec_integration_tests::sample_object(),
