@@ -77,6 +77,8 @@ enum Command {
         days: Days,
         #[command(flatten)]
         geo: GeoArgs,
+        #[command(flatten)]
+        sigma: SigmaArgs,
     },
     /// Draw the report (the dashboards, the risk overview with action plans, staged and
     /// suppressed) as one self-contained HTML file.
@@ -142,7 +144,51 @@ enum Command {
         /// `table` or `json`.
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
+        #[command(flatten)]
+        sigma: SigmaArgs,
     },
+    /// Work with Sigma rules.
+    Sigma {
+        #[command(subcommand)]
+        command: SigmaCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SigmaCommand {
+    /// List which rules of a folder load and which do not, with the reason; exits non-zero
+    /// when one does not.
+    Check {
+        /// The folder of rules (`.yml`/`.yaml`, at any depth).
+        dir: PathBuf,
+    },
+}
+
+/// The users' own rules.
+#[derive(clap::Args, Clone, Default)]
+struct SigmaArgs {
+    /// A folder of Sigma rules (`product: aws`, `service: cloudtrail`), run beside the
+    /// built-in ones; a rule that cannot be used is reported and left out.
+    #[arg(long, value_name = "DIR")]
+    sigma: Option<PathBuf>,
+}
+
+impl SigmaArgs {
+    /// The rules of the folder (none without one); each rejected rule said on stderr.
+    fn load(&self) -> Result<cloudsec::sigma::SigmaSet, String> {
+        let Some(dir) = &self.sigma else {
+            return Ok(cloudsec::sigma::SigmaSet::default());
+        };
+        let set = cloudsec::sigma::SigmaSet::load_dir(dir)
+            .map_err(|e| format!("--sigma {}: {e}", dir.display()))?;
+        for r in set.rejected() {
+            eprintln!(
+                "cloudsec: sigma rule left out: {}",
+                printable(&r.to_string())
+            );
+        }
+        Ok(set)
+    }
 }
 
 #[derive(Subcommand)]
@@ -230,6 +276,7 @@ fn main() -> ExitCode {
             product_arn,
             days,
             geo,
+            sigma,
         } => {
             let product = match product_arn.as_deref() {
                 None => Ok(cloudsec::publish::asff::Product::default_of(
@@ -246,7 +293,7 @@ fn main() -> ExitCode {
                 ..Settings::default()
             };
             product.and_then(|product| {
-                build_pipeline(settings, max_decompressed_bytes, &geo)
+                build_pipeline(settings, max_decompressed_bytes, &geo, &sigma)
                     .and_then(|pipeline| tuned(pipeline, tuning.as_deref()))
                     .and_then(|pipeline| {
                         scan(
@@ -267,12 +314,20 @@ fn main() -> ExitCode {
             source,
             max_decompressed_bytes,
             geo,
-        } => build_pipeline(Settings::default(), max_decompressed_bytes, &geo)
-            .and_then(|pipeline| normalize(&paths, source, &pipeline)),
+        } => build_pipeline(
+            Settings::default(),
+            max_decompressed_bytes,
+            &geo,
+            &SigmaArgs::default(),
+        )
+        .and_then(|pipeline| normalize(&paths, source, &pipeline)),
         Command::Tuning {
             command: TuningCommand::Check { file, over, geo },
         } => tuning_check(&file, &over, &geo),
-        Command::Rules { format } => rules(format),
+        Command::Rules { format, sigma } => rules(format, &sigma),
+        Command::Sigma {
+            command: SigmaCommand::Check { dir },
+        } => sigma_check(&dir),
         Command::Report { over, output } => report::report(&over, &output),
         Command::Backfill {
             uri,
@@ -298,9 +353,12 @@ fn build_pipeline(
     settings: Settings,
     max_decompressed_bytes: u64,
     geo: &GeoArgs,
+    sigma: &SigmaArgs,
 ) -> Result<Pipeline, String> {
+    let mut catalogue = Catalogue::with_settings(settings);
+    catalogue.sigma = sigma.load()?;
     geo.apply(Pipeline::new(
-        Catalogue::with_settings(settings),
+        catalogue,
         PipelineConfig {
             max_decompressed_bytes,
             ..PipelineConfig::default()
@@ -379,6 +437,7 @@ fn tuning_check(path: &Path, over: &[PathBuf], geo: &GeoArgs) -> Result<ExitCode
             Settings::default(),
             cloudsec::read::DEFAULT_MAX_DECOMPRESSED_BYTES,
             geo,
+            &SigmaArgs::default(),
         )?
         .with_tuning(tuning.clone())
         .map_err(|e| format!("{}: {e}", path.display()))?;
@@ -399,7 +458,7 @@ fn tuning_check(path: &Path, over: &[PathBuf], geo: &GeoArgs) -> Result<ExitCode
             let by_rule: Vec<String> = run
                 .suppressed
                 .iter()
-                .filter(|((x, _), _)| *x == i)
+                .filter(|((x, _), _)| *x == cloudsec::tuning::Suppressor::Exception(i))
                 .map(|((_, rule), n)| format!("{n} events of {rule}"))
                 .collect();
             if by_rule.is_empty() {
@@ -496,8 +555,8 @@ struct Run {
     published: Vec<Finding>,
     /// Findings of staged rules, as they stand after the last file.
     staged: Vec<Finding>,
-    /// Events the exceptions kept from counting, per (exception, rule).
-    suppressed: BTreeMap<(usize, &'static str), u64>,
+    /// Events the exceptions and the Sigma filters kept from counting.
+    suppressed: cloudsec::tuning::Suppressed,
 }
 
 /// A progress line on stderr, redrawn after each input, when stderr is a terminal.
@@ -808,10 +867,14 @@ fn scan(
         )),
         None => None,
     };
-    let labels: Vec<String> = pipeline
-        .tuning()
-        .map(|t| t.exceptions().iter().map(|e| e.label()).collect())
-        .unwrap_or_default();
+    // What may suppress, named before the pipeline goes to the run.
+    let exceptions = pipeline.tuning().map_or(0, |t| t.exceptions().len());
+    let filters = pipeline.catalogue().sigma.filters().len();
+    let labels: std::collections::HashMap<cloudsec::tuning::Suppressor, String> = (0..exceptions)
+        .map(cloudsec::tuning::Suppressor::Exception)
+        .chain((0..filters).map(cloudsec::tuning::Suppressor::SigmaFilter))
+        .map(|s| (s, pipeline.suppressor_label(s)))
+        .collect();
     let run = run_files(
         paths,
         pipeline,
@@ -863,14 +926,13 @@ fn scan(
     }
     if !run.suppressed.is_empty() {
         let events: u64 = run.suppressed.values().sum();
-        let exceptions: std::collections::BTreeSet<usize> =
-            run.suppressed.keys().map(|(i, _)| *i).collect();
+        let by: std::collections::BTreeSet<_> = run.suppressed.keys().map(|(s, _)| *s).collect();
         eprintln!(
-            "{events} events suppressed by {} exceptions:",
-            exceptions.len()
+            "{events} events suppressed by {} exceptions and filters:",
+            by.len()
         );
-        for ((i, rule), n) in &run.suppressed {
-            let label = labels.get(*i).map(String::as_str).unwrap_or("exception");
+        for ((s, rule), n) in &run.suppressed {
+            let label = labels.get(s).map(String::as_str).unwrap_or("exception");
             eprintln!("  {}: {n} events of {rule}", printable(label));
         }
     }
@@ -1065,8 +1127,9 @@ fn normalize(
     })
 }
 
-fn rules(format: Format) -> Result<ExitCode, String> {
-    let catalogue = Catalogue::builtin();
+fn rules(format: Format, sigma: &SigmaArgs) -> Result<ExitCode, String> {
+    let mut catalogue = Catalogue::builtin();
+    catalogue.sigma = sigma.load()?;
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     for m in catalogue.metas() {
@@ -1088,7 +1151,7 @@ fn rules(format: Format) -> Result<ExitCode, String> {
             }
             Format::Table => writeln!(
                 out,
-                "{:<36} {:<8} {:<9} {:<18} {}",
+                "{:<42} {:<8} {:<9} {:<18} {}",
                 m.id,
                 kind,
                 m.severity.as_str(),
@@ -1100,4 +1163,54 @@ fn rules(format: Format) -> Result<ExitCode, String> {
     }
     out.flush().map_err(|e| e.to_string())?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `cloudsec sigma check`: what loads and what does not, and why.
+fn sigma_check(dir: &Path) -> Result<ExitCode, String> {
+    let set =
+        cloudsec::sigma::SigmaSet::load_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let mut lines = Vec::new();
+    for d in set.detections() {
+        let what = if d.generates {
+            "detection"
+        } else {
+            "detection, correlated only"
+        };
+        lines.push(format!(
+            "ok     {}: {} ({what}): {}",
+            d.file, d.meta.id, d.meta.title
+        ));
+    }
+    for c in set.correlations() {
+        lines.push(format!(
+            "ok     {}: {} (correlation): {}",
+            c.file, c.meta.id, c.meta.title
+        ));
+    }
+    for f in set.filters() {
+        lines.push(format!("ok     {}: filter: {}", f.file, f.title));
+    }
+    for r in set.rejected() {
+        lines.push(format!("error  {r}"));
+    }
+    for line in lines {
+        writeln!(out, "{}", printable(&line)).map_err(|e| e.to_string())?;
+    }
+    writeln!(
+        out,
+        "{} detections, {} correlations, {} filters load; {} rejected",
+        set.detections().len(),
+        set.correlations().len(),
+        set.filters().len(),
+        set.rejected().len()
+    )
+    .map_err(|e| e.to_string())?;
+    out.flush().map_err(|e| e.to_string())?;
+    Ok(if set.rejected().is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

@@ -40,6 +40,8 @@ pub struct Over {
     pub days: crate::Days,
     #[command(flatten)]
     pub geo: crate::GeoArgs,
+    #[command(flatten)]
+    pub sigma: crate::SigmaArgs,
 }
 
 /// `cloudsec risk`'s formats.
@@ -69,6 +71,7 @@ fn build(over: &Over) -> Result<(Report, bool), String> {
             },
             cloudsec::read::DEFAULT_MAX_DECOMPRESSED_BYTES,
             &over.geo,
+            &over.sigma,
         )
         .and_then(|p: Pipeline| crate::tuned(p, over.tuning.as_deref()))?;
         let kept = Arc::new(MemoryFindings::default());

@@ -26,6 +26,15 @@ pub enum ColdStartError {
     /// A GeoIP database could not be read.
     #[error("GeoIP databases: {0}")]
     GeoIp(String),
+    /// The Sigma rules' location could not be read (a rule that is wrong is left out, not
+    /// this).
+    #[error("sigma rules {location}: {reason}")]
+    Sigma {
+        /// `SIGMA_RULES_URI`.
+        location: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// The tuning file could not be read, or is wrong.
     #[error("tuning file {location}: {reason}")]
     Tuning {
@@ -75,6 +84,55 @@ fn sinks(aws: &aws_config::SdkConfig, config: &LogIngestConfig) -> Sinks {
         ));
     }
     sinks
+}
+
+/// Reads and compiles the Sigma rules at `location`: the `.yml`/`.yaml` objects under an S3
+/// prefix (`s3://bucket/prefix/`; only that prefix is listed), or the files of a folder. Each
+/// rule that cannot be used is logged with its reason and left out.
+pub async fn load_sigma(
+    s3: &aws_sdk_s3::Client,
+    location: &str,
+) -> Result<crate::sigma::SigmaSet, ColdStartError> {
+    let failed = |reason: String| ColdStartError::Sigma {
+        location: location.to_owned(),
+        reason,
+    };
+    let set = match crate::engine::listing::parse_s3_uri(location) {
+        Some((bucket, prefix)) => {
+            let objects = crate::engine::listing::list_objects(
+                s3,
+                &bucket,
+                &prefix,
+                crate::engine::listing::DayRange::default(),
+            )
+            .await
+            .map_err(|e| failed(e.to_string()))?;
+            let mut docs = Vec::new();
+            for o in objects
+                .iter()
+                .filter(|o| o.key.ends_with(".yml") || o.key.ends_with(".yaml"))
+            {
+                let uri = format!("s3://{bucket}/{}", o.key);
+                let bytes = read_location(s3, &uri).await.map_err(failed)?;
+                docs.push((uri, String::from_utf8_lossy(&bytes).into_owned()));
+            }
+            crate::sigma::SigmaSet::load(docs)
+        }
+        None => crate::sigma::SigmaSet::load_dir(std::path::Path::new(location))
+            .map_err(|e| failed(e.to_string()))?,
+    };
+    for r in set.rejected() {
+        tracing::warn!(file = %r.file, title = ?r.title, reason = %r.reason, "sigma rule left out");
+    }
+    tracing::info!(
+        location,
+        detections = set.detections().len(),
+        correlations = set.correlations().len(),
+        filters = set.filters().len(),
+        rejected = set.rejected().len(),
+        "sigma rules loaded"
+    );
+    Ok(set)
 }
 
 /// Reads and compiles the tuning file at `location`, and says which exceptions expired.
@@ -140,6 +198,7 @@ impl ColdStartError {
             ColdStartError::Config(_) => "ConfigError",
             ColdStartError::GeoIp(_) => "GeoIpError",
             ColdStartError::Tuning { .. } => "TuningError",
+            ColdStartError::Sigma { .. } => "SigmaRulesError",
         }
     }
 }
@@ -182,7 +241,12 @@ pub async fn build(
     aws: &aws_config::SdkConfig,
     config: &LogIngestConfig,
 ) -> Result<(DeployedEngine, aws_sdk_s3::Client), ColdStartError> {
-    let catalogue = config.catalogue()?;
+    let s3 = aws_sdk_s3::Client::new(aws);
+    let sigma = match &config.sigma_rules_uri {
+        Some(location) => load_sigma(&s3, location).await?,
+        None => crate::sigma::SigmaSet::default(),
+    };
+    let catalogue = config.catalogue_with(sigma)?;
     let mut pipeline = Pipeline::new(
         catalogue,
         PipelineConfig {
@@ -191,7 +255,6 @@ pub async fn build(
             ..PipelineConfig::default()
         },
     );
-    let s3 = aws_sdk_s3::Client::new(aws);
     if let Some(geo) = crate::geo::load(
         &s3,
         config.geoip_city.as_deref(),

@@ -74,6 +74,11 @@ pub const ENV_REPUBLISH_QUEUE_URL: &str = "REPUBLISH_QUEUE_URL";
 /// layer's file). Its settings apply after `RULE_SETTINGS`'s.
 pub const ENV_TUNING_URI: &str = "TUNING_URI";
 
+/// The users' Sigma rules: `s3://bucket/prefix/` (the `.yml`/`.yaml` objects under it) or a
+/// folder (a layer's), read once at cold start. A rule that cannot be used is logged with its
+/// reason and left out; the others load.
+pub const ENV_SIGMA_RULES_URI: &str = "SIGMA_RULES_URI";
+
 /// The optional chat topic (Amazon Q Developer's custom notifications, to Slack, Teams or
 /// Chime): every published finding goes there too.
 pub const ENV_CHAT_TOPIC_ARN: &str = "CHAT_TOPIC_ARN";
@@ -120,6 +125,7 @@ pub const ALL_ENV: &[&str] = &[
     ENV_GEO_HISTORY_DAYS,
     ENV_REPUBLISH_QUEUE_URL,
     ENV_TUNING_URI,
+    ENV_SIGMA_RULES_URI,
     ENV_CHAT_TOPIC_ARN,
     ENV_SECURITY_HUB_PRODUCT_ARN,
     ENV_FINDINGS_TABLE,
@@ -155,6 +161,8 @@ pub struct LogIngestConfig {
     pub republish_queue_url: Option<String>,
     /// Where the tuning file is.
     pub tuning_uri: Option<String>,
+    /// Where the Sigma rules are.
+    pub sigma_rules_uri: Option<String>,
     /// The chat topic.
     pub chat_topic_arn: Option<String>,
     /// The Security Hub product to import under.
@@ -189,11 +197,20 @@ impl LogIngestConfig {
     /// The built-in catalogue with this configuration's rule changes; a change that does not
     /// fit its rule fails here, at cold start.
     pub fn catalogue(&self) -> Result<crate::detect::Catalogue, ConfigError> {
+        self.catalogue_with(crate::sigma::SigmaSet::default())
+    }
+
+    /// [`LogIngestConfig::catalogue`] with the Sigma rules `sigma` (the changes may name them).
+    pub fn catalogue_with(
+        &self,
+        sigma: crate::sigma::SigmaSet,
+    ) -> Result<crate::detect::Catalogue, ConfigError> {
         let mut c = crate::detect::Catalogue::with_settings(crate::detect::Settings {
             known_accounts: self.known_accounts.iter().cloned().collect(),
             geo: self.geo.clone(),
             ..Default::default()
         });
+        c.sigma = sigma;
         c.apply_overrides(&self.rule_overrides)
             .map_err(|reason| ConfigError {
                 name: ENV_RULE_SETTINGS,
@@ -233,6 +250,7 @@ impl LogIngestConfig {
             quarantine_bucket: get(ENV_QUARANTINE_BUCKET).map(str::to_owned),
             republish_queue_url: get(ENV_REPUBLISH_QUEUE_URL).map(str::to_owned),
             tuning_uri: get(ENV_TUNING_URI).map(str::to_owned),
+            sigma_rules_uri: get(ENV_SIGMA_RULES_URI).map(str::to_owned),
             chat_topic_arn: match get(ENV_CHAT_TOPIC_ARN) {
                 Some(t) if !t.starts_with("arn:") || !t.contains(":sns:") => {
                     return Err(ConfigError {

@@ -33,6 +33,7 @@ pub mod read;
 pub mod report;
 pub mod risk;
 pub mod risk_report;
+pub mod sigma;
 pub mod sources;
 pub mod state;
 pub mod store;

@@ -15,7 +15,7 @@ use crate::error::{InputError, Location, RecordError, RecordPosition};
 use crate::finding::{finding_id, Evidence, Finding, FindingBuilder, Window};
 use crate::read::{self, Framing, RecordVisitor};
 use crate::sources::{unwrap_eventbridge, LogSource, Record};
-use crate::tuning::{Tuning, TuningError};
+use crate::tuning::{Suppressor, Tuning, TuningError};
 use serde_json::Value;
 
 /// Tuning of the pipeline.
@@ -88,8 +88,8 @@ pub struct InputReport {
     /// Successful console logins with a known place, for the geo rules that need the user's
     /// history ([`crate::engine::history::judge_logins`]).
     pub logins: Vec<crate::detect::geo::Login>,
-    /// Hits the tuning's exceptions kept from counting, per (exception index, rule id).
-    pub suppressed: std::collections::BTreeMap<(usize, &'static str), u64>,
+    /// Hits the tuning's exceptions and the Sigma filters kept from counting.
+    pub suppressed: crate::tuning::Suppressed,
     /// Security Hub controls that pass (the current version of their result): they resolve
     /// the open findings of their failure ([`crate::store::FindingStore::resolve_control`]).
     pub passed_controls: Vec<PassedControl>,
@@ -175,6 +175,20 @@ impl Pipeline {
         self.geo.as_deref()
     }
 
+    /// How a suppressed count names what suppressed it: the exception's label, or the Sigma
+    /// filter's.
+    pub fn suppressor_label(&self, s: crate::tuning::Suppressor) -> String {
+        use crate::tuning::Suppressor;
+        let label = match s {
+            Suppressor::Exception(i) => self
+                .tuning()
+                .and_then(|t| t.exceptions().get(i))
+                .map(|e| e.label()),
+            Suppressor::SigmaFilter(i) => self.catalogue.sigma.filters().get(i).map(|f| f.label()),
+        };
+        label.unwrap_or_else(|| format!("{s:?}"))
+    }
+
     /// The rules it runs.
     pub fn catalogue(&self) -> &Catalogue {
         &self.catalogue
@@ -222,6 +236,7 @@ impl Pipeline {
             now: crate::tuning::now(),
             suppressed: Default::default(),
             passed: Vec::new(),
+            sigma_matches: Vec::new(),
         };
         let mut report = self.run(raw, uri, source, &mut detect, bad);
         report.logins = std::mem::take(&mut detect.logins);
@@ -490,10 +505,12 @@ struct Detect<'c> {
     tuning: Option<&'c Tuning>,
     /// The wall clock, for the exceptions' expiry.
     now: i64,
-    /// Hits kept from counting, per (exception, rule).
-    suppressed: std::collections::BTreeMap<(usize, &'static str), u64>,
+    /// Hits kept from counting.
+    suppressed: crate::tuning::Suppressed,
     /// Controls whose current result passes.
     passed: Vec<PassedControl>,
+    /// Scratch space for the Sigma rules' matches of a record.
+    sigma_matches: Vec<crate::sigma::Match>,
 }
 
 impl Detect<'_> {
@@ -545,8 +562,6 @@ impl Detect<'_> {
         entity_of: &dyn Fn(EntityKind) -> crate::detect::Entity,
     ) {
         let mut evidence = Evidence::new(record, self.uri, self.geo);
-        // The event as a document, for the exceptions: made once per record, and only when
-        // a hit meets a rule that has exceptions.
         let mut document: Option<Value> = None;
         let mut hits = std::mem::take(&mut self.hits);
         self.fired.clear();
@@ -561,61 +576,163 @@ impl Detect<'_> {
             if hits.is_empty() {
                 continue;
             }
-            let meta = rule.meta;
-            let excepted = self.tuning.filter(|t| t.has_exceptions(meta.id));
             let mut counted = false;
             for hit in hits.drain(..) {
-                let severity = hit.severity.unwrap_or(meta.severity);
-                let minutes = hit
-                    .window_minutes
-                    .unwrap_or_else(|| rule.kind.window_minutes(&meta));
-                let entity = hit.entity.clone().unwrap_or_else(|| entity_of(meta.entity));
-                if let Some(tuning) = excepted {
-                    let doc = document.get_or_insert_with(|| {
-                        evidence
-                            .get()
-                            .and_then(|raw| serde_json::from_str(raw.get()).ok())
-                            .unwrap_or(Value::Null)
-                    });
-                    if let Some(i) = tuning.suppressing(meta.id, doc, &entity, self.now) {
-                        *self.suppressed.entry((i, meta.id)).or_insert(0) += 1;
-                        continue;
-                    }
-                }
-                counted = true;
-                // A record that names no account (Network Firewall's) is scoped by the account
-                // of its object's key, so that one private IP in two accounts makes two findings.
-                let discriminator = match self.key_account.as_deref() {
-                    Some(account) if !record.names_account() => Some(match &hit.discriminator {
-                        Some(d) => format!("{account}/{d}"),
-                        None => account.to_owned(),
-                    }),
-                    _ => hit.discriminator.clone(),
-                };
-                let builder = self.hit(
-                    meta,
+                let entity = hit
+                    .entity
+                    .clone()
+                    .unwrap_or_else(|| entity_of(rule.meta.entity));
+                counted |= self.count(
+                    rule.meta,
                     rule.kind,
+                    &hit,
                     entity,
-                    discriminator,
-                    severity,
-                    minutes,
                     record,
                     &mut evidence,
+                    &mut document,
                     ts,
                 );
-                builder.observe(&hit);
-                builder.set_subcategory(hit.subcategory);
-                builder.sequence(ts, hit.completes);
             }
             // The rules after it (windows over single-event hits) see only what counted.
             if counted {
-                self.fired.push(meta.id);
+                self.fired.push(rule.meta.id);
             }
         }
         self.hits = hits;
         if let (Record::CloudTrail(r), Some(geo)) = (record, self.geo) {
             self.keep_login(r, ts, geo, &mut evidence);
         }
+    }
+
+    /// Adds one hit of a rule to the findings of this input, unless an exception suppresses
+    /// it (then it is counted as suppressed). Whether it counted.
+    #[allow(clippy::too_many_arguments)]
+    fn count(
+        &mut self,
+        meta: crate::detect::RuleMeta,
+        kind: RuleKind,
+        hit: &Hit,
+        entity: crate::detect::Entity,
+        record: &Record<'_>,
+        evidence: &mut Evidence<'_, '_>,
+        document: &mut Option<Value>,
+        ts: i64,
+    ) -> bool {
+        let severity = hit.severity.unwrap_or(meta.severity);
+        let minutes = hit
+            .window_minutes
+            .unwrap_or_else(|| kind.window_minutes(&meta));
+        if let Some(tuning) = self.tuning.filter(|t| t.has_exceptions(meta.id)) {
+            // The event as a document, for the exceptions: made once per record, and only
+            // when a hit meets a rule that has exceptions.
+            let doc = document.get_or_insert_with(|| {
+                evidence
+                    .get()
+                    .and_then(|raw| serde_json::from_str(raw.get()).ok())
+                    .unwrap_or(Value::Null)
+            });
+            if let Some(i) = tuning.suppressing(meta.id, doc, &entity, self.now) {
+                *self
+                    .suppressed
+                    .entry((Suppressor::Exception(i), meta.id))
+                    .or_insert(0) += 1;
+                return false;
+            }
+        }
+        // A record that names no account (Network Firewall's) is scoped by the account of its
+        // object's key, so that one private IP in two accounts makes two findings.
+        let discriminator = match self.key_account.as_deref() {
+            Some(account) if !record.names_account() => Some(match &hit.discriminator {
+                Some(d) => format!("{account}/{d}"),
+                None => account.to_owned(),
+            }),
+            _ => hit.discriminator.clone(),
+        };
+        let builder = self.hit(
+            meta,
+            kind,
+            entity,
+            discriminator,
+            severity,
+            minutes,
+            record,
+            evidence,
+            ts,
+        );
+        builder.observe(hit);
+        builder.set_subcategory(hit.subcategory);
+        builder.sequence(ts, hit.completes);
+        true
+    }
+
+    /// The Sigma rules over one CloudTrail record (`text`, as logged): each match is a hit of
+    /// its detection rule (unless a correlation takes its place) and of the correlations it
+    /// counts for, unless a filter keeps the event from it.
+    fn sigma(
+        &mut self,
+        record: &Record<'_>,
+        r: &crate::sources::cloudtrail::CloudTrailRecord<'_>,
+        text: &str,
+        ts: i64,
+    ) {
+        let set = &self.catalogue.sigma;
+        let event = crate::sigma::RecordEvent::new(r, text);
+        let mut matches = std::mem::take(&mut self.sigma_matches);
+        matches.clear();
+        set.evaluate(&event, &mut matches);
+        if matches.is_empty() {
+            self.sigma_matches = matches;
+            return;
+        }
+        let mut evidence = Evidence::new(record, self.uri, self.geo);
+        let mut document = None;
+        for m in &matches {
+            let d = &set.detections()[m.detection];
+            if let Some(f) = m.filtered_by {
+                *self
+                    .suppressed
+                    .entry((Suppressor::SigmaFilter(f), d.meta.id))
+                    .or_insert(0) += 1;
+                continue;
+            }
+            if d.generates {
+                let entity = cloudtrail_entity(d.meta.entity, r);
+                self.count(
+                    d.meta,
+                    RuleKind::Single,
+                    &Hit::default(),
+                    entity,
+                    record,
+                    &mut evidence,
+                    &mut document,
+                    ts,
+                );
+            }
+            for &c in &d.feeds {
+                if !set.correlation_active(c) {
+                    continue;
+                }
+                let corr = &set.correlations()[c];
+                let Some(hit) = crate::sigma::correlation_hit(corr, d, &event, r) else {
+                    continue;
+                };
+                let entity = hit
+                    .entity
+                    .clone()
+                    .unwrap_or_else(|| cloudtrail_entity(corr.meta.entity, r));
+                self.count(
+                    corr.meta,
+                    corr.kind,
+                    &hit,
+                    entity,
+                    record,
+                    &mut evidence,
+                    &mut document,
+                    ts,
+                );
+            }
+        }
+        self.sigma_matches = matches;
     }
 
     /// A successful console login with a known place, kept for the rules judged on the user's
@@ -689,6 +806,12 @@ impl RecordHandler for Detect<'_> {
             Record::SecurityHub(f) => {
                 self.securityhub
                     .push((f.millis(), f.id.to_string(), raw.to_owned()));
+            }
+            Record::CloudTrail(r) => {
+                self.detect(record, ts);
+                if !self.catalogue.sigma.is_empty() {
+                    self.sigma(record, r, raw, ts);
+                }
             }
             _ => self.detect(record, ts),
         }

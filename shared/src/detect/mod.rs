@@ -555,6 +555,8 @@ macro_rules! catalogue {
                 $(#[$doc])*
                 pub $field: Vec<Rule<$marker>>,
             )+
+            /// The users' Sigma rules (CloudTrail's), after the built-in ones.
+            pub sigma: crate::sigma::SigmaSet,
             /// Settings every rule sees.
             pub settings: Settings,
         }
@@ -564,6 +566,7 @@ macro_rules! catalogue {
             pub fn with_settings(settings: Settings) -> Catalogue {
                 Catalogue {
                     $( $field: $builtin, )+
+                    sigma: crate::sigma::SigmaSet::default(),
                     settings,
                 }
             }
@@ -572,19 +575,20 @@ macro_rules! catalogue {
             pub fn rules(&self) -> impl Iterator<Item = (&RuleMeta, RuleKind)> {
                 let walk = std::iter::empty();
                 $( let walk = walk.chain(self.$field.iter().map(|r| (&r.meta, r.kind))); )+
-                walk
+                walk.chain(self.sigma.rules())
             }
 
             /// The same walk, to change rules.
             fn rules_mut(&mut self) -> impl Iterator<Item = (&mut RuleMeta, &mut RuleKind)> {
                 let walk = std::iter::empty();
                 $( let walk = walk.chain(self.$field.iter_mut().map(|r| (&mut r.meta, &mut r.kind))); )+
-                walk
+                walk.chain(self.sigma.rules_mut())
             }
 
             /// Keeps only the rules for which `keep` holds (a tuning file's disabled rules leave).
             pub fn retain_rules(&mut self, keep: impl Fn(&RuleMeta) -> bool) {
                 $( self.$field.retain(|r| keep(&r.meta)); )+
+                self.sigma.retain(&keep);
             }
 
             /// Hands `record` and the rules of its type to `visitor`.

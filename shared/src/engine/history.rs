@@ -2,8 +2,6 @@
 //! state store, and judged with its neighbours by event time (the judging is the pure
 //! [`crate::detect::geo::judge_login`]).
 
-use std::collections::BTreeMap;
-
 use crate::detect::geo::{judge_login, Login};
 use crate::detect::{CloudTrailRule, Entity, EntityKind};
 use crate::finding::FindingBuilder;
@@ -25,7 +23,7 @@ pub async fn judge_logins<S: LoginHistory>(
     max_evidence: usize,
     tuning: Option<&Tuning>,
     groups: &mut Vec<FindingBuilder>,
-    suppressed: &mut BTreeMap<(usize, &'static str), u64>,
+    suppressed: &mut crate::tuning::Suppressed,
 ) -> Result<(), StateError> {
     let mut found: Vec<FindingBuilder> = Vec::new();
     let now = crate::tuning::now();
@@ -51,7 +49,9 @@ pub async fn judge_logins<S: LoginHistory>(
                         serde_json::from_str(login.evidence.get()).unwrap_or_default()
                     });
                     if let Some(e) = tuning.suppressing(id, doc, &entity, now) {
-                        *suppressed.entry((e, id)).or_insert(0) += 1;
+                        *suppressed
+                            .entry((crate::tuning::Suppressor::Exception(e), id))
+                            .or_insert(0) += 1;
                         found.remove(i);
                         continue;
                     }

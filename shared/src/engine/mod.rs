@@ -135,8 +135,8 @@ pub struct Delivered {
     pub summary: InputSummary,
     /// Findings whose thresholds are reached, as their counters stand after this input.
     pub fired: Vec<Fired>,
-    /// Hits the tuning's exceptions kept from counting, per (exception index, rule id).
-    pub suppressed: std::collections::BTreeMap<(usize, &'static str), u64>,
+    /// Hits the tuning's exceptions and the Sigma filters kept from counting.
+    pub suppressed: crate::tuning::Suppressed,
 }
 
 impl Delivered {
@@ -492,12 +492,8 @@ impl<S: StateStore, Q: Quarantine> Engine<S, Q> {
             .filter(|f| f.finding.finding.staged)
             .count() as u64;
         summary.suppressed = report.suppressed.values().sum();
-        if let Some(t) = tuning {
-            for ((i, rule), n) in &report.suppressed {
-                if let Some(e) = t.exceptions().get(*i) {
-                    metrics::emit_suppressed(rule, &e.label(), *n);
-                }
-            }
+        for ((by, rule), n) in &report.suppressed {
+            metrics::emit_suppressed(rule, &self.pipeline.suppressor_label(*by), *n);
         }
         let publish: Vec<_> = evaluation
             .fired
@@ -538,7 +534,7 @@ impl<S: StateStore, Q: Quarantine> Engine<S, Q> {
         // Kept before the input settles: a crash in between redelivers it, and the store
         // takes the same findings again as the same items.
         if let Some(store) = &self.findings {
-            let counts = crate::store::suppressed_counts(&report.suppressed, tuning, now);
+            let counts = crate::store::suppressed_counts(&report.suppressed, &self.pipeline, now);
             store
                 .keep(input, &evaluation.fired, &counts, now)
                 .await

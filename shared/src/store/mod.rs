@@ -193,17 +193,15 @@ pub fn stored(fired: &Fired, now: i64) -> StoredFinding {
 
 /// The suppressed counts of one delivery, as the store keeps them.
 pub fn suppressed_counts(
-    suppressed: &std::collections::BTreeMap<(usize, &'static str), u64>,
-    tuning: Option<&crate::tuning::Tuning>,
+    suppressed: &crate::tuning::Suppressed,
+    pipeline: &crate::pipeline::Pipeline,
     now: i64,
 ) -> Vec<SuppressedCount> {
     suppressed
         .iter()
-        .map(|((i, rule), n)| SuppressedCount {
+        .map(|((by, rule), n)| SuppressedCount {
             rule: (*rule).to_owned(),
-            exception: tuning
-                .and_then(|t| t.exceptions().get(*i))
-                .map_or_else(|| format!("exception {i}"), |e| e.label()),
+            exception: pipeline.suppressor_label(*by),
             count: *n,
             at: format_rfc3339(now),
         })

@@ -445,3 +445,15 @@ pub fn now() -> i64 {
 
 #[cfg(test)]
 mod tests;
+
+/// What kept a hit from counting: one of the tuning's exceptions, or one of the Sigma filters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Suppressor {
+    /// An exception, by its index in [`Tuning::exceptions`].
+    Exception(usize),
+    /// A Sigma filter, by its index in [`crate::sigma::SigmaSet::filters`].
+    SigmaFilter(usize),
+}
+
+/// Hits kept from counting, per (what kept them, rule id).
+pub type Suppressed = std::collections::BTreeMap<(Suppressor, &'static str), u64>;
