@@ -18,20 +18,76 @@ use serde_json::Value;
 /// `AWS.IPSet.Modified` are written with lower-cased keys, `eventname`, which CloudTrail never
 /// logs.)
 const PAIRS: &[(&str, &str, &str)] = &[
-    ("aws_console_getsignintoken.yml", "AWS.Console.GetSigninToken.Abuse", "user.get-signin-token"),
-    ("aws_root_account_usage.yml", "AWS.Root.Activity", "user.root-activity"),
-    ("aws_cloudtrail_disable_logging.yml", "AWS.CloudTrail.Stopped", "config.cloudtrail-stopped"),
-    ("aws_config_disable_recording.yml", "AWS.ConfigService.DisabledDeleted", "config.aws-config-change"),
-    ("aws_cloudtrail_vpc_flow_logs_deleted.yml", "AWS.VPCFlow.LogsDeleted", "config.log-deletion"),
-    ("aws_ec2_disable_encryption.yml", "AWS.EC2.EBS.Encryption.Disabled", "config.security-tooling-tampered"),
-    ("aws_ec2_startup_script_change.yml", "AWS.EC2.Startup.Script.Change", "exec.ec2-user-data-modified"),
-    ("aws_iam_backdoor_users_keys.yml", "AWS.IAM.Backdoor.User.Keys", "config.access-key-for-other-user"),
-    ("aws_new_lambda_layer_attached.yml", "AWS.Lambda.UpdateFunctionConfiguration", "config.lambda-code-changed"),
-    ("aws_update_login_profile.yml", "AWS.User.Login.Profile.Modified", "config.login-profile-change"),
-    ("aws_securityhub_finding_evasion.yml", "AWS.SecurityHub.Finding.Evasion", "config.security-tooling-tampered"),
-    ("aws_cloudtrail_new_acl_entries.yml", "AWS.EC2.NetworkACLModified", "config.nacl-change"),
-    ("aws_cloudtrail_new_route_added.yml", "AWS.EC2.RouteTableModified", "config.route-table-change"),
-    ("aws_cloudtrail_security_group_change_ingress_egress.yml", "AWS.EC2.SecurityGroupModified", "config.security-group-change"),
+    (
+        "aws_console_getsignintoken.yml",
+        "AWS.Console.GetSigninToken.Abuse",
+        "user.get-signin-token",
+    ),
+    (
+        "aws_root_account_usage.yml",
+        "AWS.Root.Activity",
+        "user.root-activity",
+    ),
+    (
+        "aws_cloudtrail_disable_logging.yml",
+        "AWS.CloudTrail.Stopped",
+        "config.cloudtrail-stopped",
+    ),
+    (
+        "aws_config_disable_recording.yml",
+        "AWS.ConfigService.DisabledDeleted",
+        "config.aws-config-change",
+    ),
+    (
+        "aws_cloudtrail_vpc_flow_logs_deleted.yml",
+        "AWS.VPCFlow.LogsDeleted",
+        "config.log-deletion",
+    ),
+    (
+        "aws_ec2_disable_encryption.yml",
+        "AWS.EC2.EBS.Encryption.Disabled",
+        "config.security-tooling-tampered",
+    ),
+    (
+        "aws_ec2_startup_script_change.yml",
+        "AWS.EC2.Startup.Script.Change",
+        "exec.ec2-user-data-modified",
+    ),
+    (
+        "aws_iam_backdoor_users_keys.yml",
+        "AWS.IAM.Backdoor.User.Keys",
+        "config.access-key-for-other-user",
+    ),
+    (
+        "aws_new_lambda_layer_attached.yml",
+        "AWS.Lambda.UpdateFunctionConfiguration",
+        "config.lambda-code-changed",
+    ),
+    (
+        "aws_update_login_profile.yml",
+        "AWS.User.Login.Profile.Modified",
+        "config.login-profile-change",
+    ),
+    (
+        "aws_securityhub_finding_evasion.yml",
+        "AWS.SecurityHub.Finding.Evasion",
+        "config.security-tooling-tampered",
+    ),
+    (
+        "aws_cloudtrail_new_acl_entries.yml",
+        "AWS.EC2.NetworkACLModified",
+        "config.nacl-change",
+    ),
+    (
+        "aws_cloudtrail_new_route_added.yml",
+        "AWS.EC2.RouteTableModified",
+        "config.route-table-change",
+    ),
+    (
+        "aws_cloudtrail_security_group_change_ingress_egress.yml",
+        "AWS.EC2.SecurityGroupModified",
+        "config.security-group-change",
+    ),
 ];
 
 /// Cases where SigmaHQ's rule and ours disagree, and why: (Sigma file, Panther case name,
@@ -108,7 +164,13 @@ fn every_sigmahq_cloudtrail_rule_loads_or_is_rejected_with_a_reason() {
         .lines()
         .map(|l| {
             let v: Value = serde_json::from_str(l).unwrap();
-            v["path"].as_str().unwrap().rsplit('/').next().unwrap().to_owned()
+            v["path"]
+                .as_str()
+                .unwrap()
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .to_owned()
         })
         .collect();
     assert_eq!(files.len(), 66);

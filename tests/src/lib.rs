@@ -245,6 +245,7 @@ impl Env {
             quarantine_bucket: Some(self.quarantine_bucket.clone()),
             republish_queue_url: None,
             tuning_uri: None,
+            sigma_rules_uri: None,
             chat_topic_arn: None,
             security_hub: None,
             findings_table: None,
