@@ -332,6 +332,28 @@ fn run(args: RunArgs) -> Result<(), Box<dyn std::error::Error>> {
         tuned_mbps / pipe_mbps
     );
 
+    // 3c. The same pipeline with SigmaHQ's CloudTrail rules loaded (those that load), each
+    // evaluated against every record under CloudTrail's own field names.
+    let sigma_dir = std::path::Path::new("../shared/corpora/sigma");
+    if sigma_dir.is_dir() {
+        let mut catalogue = Catalogue::builtin();
+        catalogue.sigma = cloudsec::sigma::SigmaSet::load_dir(sigma_dir)?;
+        let loaded = catalogue.sigma.detections().len();
+        let with_sigma = Arc::new(Pipeline::new(catalogue, PipelineConfig::default()));
+        let (sigma_s, (sigma_records, sigma_findings, _)) = best(args.repeat, || {
+            run_no += 1;
+            pipeline(&with_sigma, &runtime, &gz[..], &format!("bench-{run_no}"))
+        });
+        assert_eq!(sigma_records, records);
+        let sigma_mbps = mb(json_bytes) / sigma_s;
+        println!(
+            "   with {loaded} SigmaHQ rules:             {sigma_mbps:8.1} MB/s  ({sigma_findings} findings; pipeline / floor {:.2})",
+            sigma_mbps / floor_mbps
+        );
+    } else {
+        println!("   with SigmaHQ's rules: skipped (no ../shared/corpora/sigma)");
+    }
+
     // 4. The Python peer, on the same file.
     let script = [
         "import gzip, json, sys, time",

@@ -1156,7 +1156,7 @@ fn rules(format: Format, sigma: &SigmaArgs) -> Result<ExitCode, String> {
                 kind,
                 m.severity.as_str(),
                 m.category.as_str(),
-                m.title
+                printable(m.title)
             ),
         };
         r.map_err(|e| e.to_string())?;

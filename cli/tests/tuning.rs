@@ -1,4 +1,5 @@
-//! `cloudsec scan --tuning` and `cloudsec tuning check`, over the bundled samples.
+//! `cloudsec scan --tuning` and `cloudsec tuning check`, and the users' own Sigma rules
+//! (`--sigma`, `cloudsec sigma check`), over the bundled samples.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -176,4 +177,78 @@ fn check_reports_errors_and_a_dry_run() {
         text.contains("exceptions[1] (rule user.nosuch): names no rule"),
         "{text}"
     );
+}
+
+#[test]
+fn sigma_check_lists_what_loads_and_fails_on_a_bad_rule() {
+    let out = cloudsec(&["sigma", "check", "examples/sigma"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("ok     examples/sigma/inline_policy_on_role.yml"),
+        "{text}"
+    );
+    assert!(
+        text.contains("1 detections, 0 correlations, 0 filters load; 0 rejected"),
+        "{text}"
+    );
+
+    let dir = std::env::temp_dir().join(unique("cloudsec-sigma"));
+    std::fs::create_dir_all(&dir).expect("folder");
+    let good =
+        std::fs::read_to_string(root().join("examples/sigma/inline_policy_on_role.yml")).unwrap();
+    std::fs::write(dir.join("good.yml"), &good).unwrap();
+    std::fs::write(
+        dir.join("bad.yml"),
+        good.replace("3f1d2c4b", "4f1d2c4b")
+            .replace("eventName:", "eventName|nosuch:"),
+    )
+    .unwrap();
+    let out = cloudsec(&["sigma", "check", dir.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !out.status.success(),
+        "a rejected rule fails the check: {text}"
+    );
+    assert!(text.contains("error") && text.contains("nosuch"), "{text}");
+    assert!(
+        text.contains("1 detections") && text.contains("1 rejected"),
+        "{text}"
+    );
+}
+
+#[test]
+fn scan_with_sigma_rules_finds_what_they_say_beside_the_built_in_findings() {
+    let without = cloudsec(&["scan", "samples/cloudtrail", "--format", "json"]);
+    let with = cloudsec(&[
+        "scan",
+        "samples/cloudtrail",
+        "--format",
+        "json",
+        "--sigma",
+        "examples/sigma",
+    ]);
+    assert!(without.status.success() && with.status.success());
+    let ids = |o: &Output| -> Vec<String> {
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["rule"]["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    };
+    let (a, b) = (ids(&without), ids(&with));
+    let sigma: Vec<_> = b.iter().filter(|id| id.starts_with("sigma.")).collect();
+    assert_eq!(
+        sigma,
+        ["sigma.3f1d2c4b-5a6e-4f70-8b91-a2b3c4d5e6f7"],
+        "mallory's PutRolePolicy"
+    );
+    assert_eq!(b.len(), a.len() + 1, "the built-in findings are unchanged");
+    let rules = cloudsec(&["rules", "--sigma", "examples/sigma"]);
+    assert!(String::from_utf8_lossy(&rules.stdout)
+        .contains("sigma.3f1d2c4b-5a6e-4f70-8b91-a2b3c4d5e6f7"));
 }
