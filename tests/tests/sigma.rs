@@ -204,10 +204,11 @@ async fn rules_load_from_s3_at_cold_start_and_a_bad_one_is_left_out() {
     assert_eq!(published, [CORRELATION_ID]);
     // And a location that cannot be read fails the cold start, naming it
     let missing = format!("s3://{}-missing/sigma/", env.bucket);
-    let e = env
+    let Err(e) = env
         .handler_from_env(&[("SIGMA_RULES_URI", missing.as_str())])
         .await
-        .err()
-        .expect("an unreadable location fails the cold start");
+    else {
+        panic!("an unreadable location fails the cold start");
+    };
     assert!(e.contains("sigma rules") && e.contains("missing"), "{e}");
 }
