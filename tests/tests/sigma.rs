@@ -61,12 +61,61 @@ fn created(i: i64, by: &str) -> Value {
     )
 }
 
+const DISTINCT: &str = "\
+title: Users created under two names from one IP in an hour
+id: 6e5d4c3b-2a1f-4e0d-9c8b-7a6f5e4d3c2b
+level: medium
+correlation:
+  type: value_count
+  rules:
+    - 0b7e5f8a-1c2d-4e3f-9a8b-7c6d5e4f3a2b
+  group-by:
+    - sourceIPAddress
+  timespan: 1h
+  condition:
+    gte: 2
+    field: requestParameters.userName
+";
+
+const ATTACH: &str = "\
+title: Policy attached to a user
+id: 7f6e5d4c-3b2a-4f1e-8d9c-8b7a6f5e4d3c
+level: low
+logsource:
+  product: aws
+  service: cloudtrail
+detection:
+  selection:
+    eventName: AttachUserPolicy
+  condition: selection
+";
+
+const TEMPORAL: &str = "\
+title: A user created and given a policy by one principal in 10 minutes
+id: 8a7f6e5d-4c3b-4a2f-9e1d-9c8b7a6f5e4d
+level: high
+correlation:
+  type: temporal
+  rules:
+    - 0b7e5f8a-1c2d-4e3f-9a8b-7c6d5e4f3a2b
+    - 7f6e5d4c-3b2a-4f1e-8d9c-8b7a6f5e4d3c
+  group-by:
+    - userIdentity.arn
+  timespan: 10m
+";
+
 fn engine<S: StateStore>(
     store: S,
     sink: &Arc<MemorySink>,
 ) -> Engine<S, Arc<cloudsec::engine::ports::MemoryQuarantine>> {
     let mut catalogue = Catalogue::builtin();
-    catalogue.sigma = SigmaSet::load([("rule.yml", RULE), ("correlation.yml", CORRELATION)]);
+    catalogue.sigma = SigmaSet::load([
+        ("rule.yml", RULE),
+        ("correlation.yml", CORRELATION),
+        ("distinct.yml", DISTINCT),
+        ("attach.yml", ATTACH),
+        ("temporal.yml", TEMPORAL),
+    ]);
     assert!(
         catalogue.sigma.rejected().is_empty(),
         "{:?}",
@@ -83,7 +132,7 @@ fn engine<S: StateStore>(
 
 /// Runs `inputs` (each delivered, the last one twice) and returns (findings of the
 /// correlation, times published).
-async fn correlate<S: StateStore>(store: S, inputs: &[Vec<Value>]) -> (Vec<u64>, usize) {
+async fn correlate<S: StateStore>(store: S, id: &str, inputs: &[Vec<Value>]) -> (Vec<u64>, usize) {
     let sink = Arc::new(MemorySink::default());
     let engine = engine(store, &sink);
     let mut outcome = Outcome::default();
@@ -104,48 +153,90 @@ async fn correlate<S: StateStore>(store: S, inputs: &[Vec<Value>]) -> (Vec<u64>,
     let counts = outcome
         .findings
         .values()
-        .filter(|f| f.rule.id == CORRELATION_ID)
+        .filter(|f| f.rule.id == id)
         .map(|f| f.finding.count)
         .collect();
-    let published = sink
-        .findings()
-        .iter()
-        .filter(|f| f.rule.id == CORRELATION_ID)
-        .count();
+    let published = sink.findings().iter().filter(|f| f.rule.id == id).count();
     (counts, published)
 }
 
+fn attached(i: i64, by: &str) -> Value {
+    let mut r = created(i, by);
+    r["eventName"] = json!("AttachUserPolicy");
+    r
+}
+
+fn named(i: i64, by: &str, name: &str) -> Value {
+    let mut r = created(i, by);
+    r["requestParameters"]["userName"] = json!(name);
+    r
+}
+
+/// (what, correlation id, inputs at the threshold, inputs below it, count when it fires)
+fn scenarios() -> Vec<(&'static str, String, Vec<Vec<Value>>, Vec<Vec<Value>>, u64)> {
+    vec![
+        (
+            "event_count: three by one principal",
+            CORRELATION_ID.to_owned(),
+            vec![
+                vec![created(0, "mallory"), created(1, "mallory")],
+                vec![created(2, "mallory"), created(3, "alice")],
+            ],
+            vec![
+                vec![created(0, "mallory"), created(1, "alice")],
+                vec![created(2, "mallory"), created(3, "bob")],
+            ],
+            3,
+        ),
+        (
+            "value_count: two names from one IP",
+            "sigma.6e5d4c3b-2a1f-4e0d-9c8b-7a6f5e4d3c2b".to_owned(),
+            vec![vec![named(0, "mallory", "a")], vec![named(1, "alice", "b")]],
+            vec![vec![named(0, "mallory", "a")], vec![named(1, "alice", "a")]],
+            2,
+        ),
+        (
+            "temporal: created, then a policy attached",
+            "sigma.8a7f6e5d-4c3b-4a2f-9e1d-9c8b7a6f5e4d".to_owned(),
+            vec![vec![created(0, "mallory")], vec![attached(2, "mallory")]],
+            vec![
+                vec![created(0, "mallory")],
+                vec![created(2, "mallory"), attached(3, "alice")],
+            ],
+            2,
+        ),
+    ]
+}
+
 #[tokio::test]
-async fn a_correlation_reaches_its_threshold_once_across_inputs_on_both_stores() {
+async fn each_correlation_reaches_its_threshold_once_across_inputs_on_both_stores() {
     let env = Env::new().await;
-    let at_threshold = vec![
-        vec![created(0, "mallory"), created(1, "mallory")],
-        vec![created(2, "mallory"), created(3, "alice")],
-    ];
-    let below = vec![
-        vec![created(0, "mallory"), created(1, "alice")],
-        vec![created(2, "mallory"), created(3, "bob")],
-    ];
-    let memory = (
-        correlate(MemoryStore::new(), &at_threshold).await,
-        correlate(MemoryStore::new(), &below).await,
-    );
-    assert_eq!(
-        memory.0,
-        (vec![3], 1),
-        "fires once at 3, published once though redelivered"
-    );
-    assert_eq!(memory.1, (vec![], 0), "two per principal: nothing");
-    let Some(env) = env else { return };
-    for (inputs, expected) in [(&at_threshold, &memory.0), (&below, &memory.1)] {
-        let table = unique("sigma");
-        create_state_table(&env.dynamodb, &table).await;
-        let store = cloudsec::state::dynamodb::DynamoStore::new(env.dynamodb.clone(), &table);
-        assert_eq!(
-            &correlate(store, inputs).await,
-            expected,
-            "DynamoDB as memory"
+    for (what, id, at, below, count) in scenarios() {
+        let memory = (
+            correlate(MemoryStore::new(), &id, &at).await,
+            correlate(MemoryStore::new(), &id, &below).await,
         );
+        assert_eq!(
+            memory.0,
+            (vec![count], 1),
+            "{what}: fires once, published once though redelivered"
+        );
+        assert_eq!(
+            memory.1,
+            (vec![], 0),
+            "{what}: below the threshold, nothing"
+        );
+        let Some(env) = &env else { continue };
+        for (inputs, expected) in [(&at, &memory.0), (&below, &memory.1)] {
+            let table = unique("sigma");
+            create_state_table(&env.dynamodb, &table).await;
+            let store = cloudsec::state::dynamodb::DynamoStore::new(env.dynamodb.clone(), &table);
+            assert_eq!(
+                &correlate(store, &id, inputs).await,
+                expected,
+                "{what}: DynamoDB as memory"
+            );
+        }
     }
 }
 

@@ -13,11 +13,15 @@ use serde_json::Value;
 
 use crate::sources::cloudtrail::CloudTrailRecord;
 
+const ISSUER: &str = "userIdentity.sessionContext.sessionIssuer.";
+
 /// One CloudTrail record, for the Sigma rules.
 pub struct RecordEvent<'r, 'a> {
     record: &'r CloudTrailRecord<'a>,
     text: &'r str,
     document: OnceCell<JsonEvent<'static>>,
+    request: OnceCell<JsonEvent<'static>>,
+    response: OnceCell<JsonEvent<'static>>,
 }
 
 impl<'r, 'a> RecordEvent<'r, 'a> {
@@ -27,6 +31,8 @@ impl<'r, 'a> RecordEvent<'r, 'a> {
             record,
             text,
             document: OnceCell::new(),
+            request: OnceCell::new(),
+            response: OnceCell::new(),
         }
     }
 
@@ -38,6 +44,25 @@ impl<'r, 'a> RecordEvent<'r, 'a> {
                 serde_json::from_str(self.text).unwrap_or(Value::Object(Default::default())),
             )
         })
+    }
+
+    /// A field under `requestParameters` or `responseElements`, from that part alone (parsed
+    /// once, on first need): what the whole record would answer, for less.
+    fn part(&self, path: &str) -> Option<Option<EventValue<'_>>> {
+        let (cell, raw, rest) = if let Some(rest) = path.strip_prefix("requestParameters.") {
+            (&self.request, self.record.request_parameters, rest)
+        } else if let Some(rest) = path.strip_prefix("responseElements.") {
+            (&self.response, self.record.response_elements, rest)
+        } else {
+            return None;
+        };
+        let part = cell.get_or_init(|| {
+            JsonEvent::owned(
+                raw.and_then(|r| serde_json::from_str(r.get()).ok())
+                    .unwrap_or(Value::Null),
+            )
+        });
+        Some(part.get_field(rest))
     }
 
     /// A field the typed record holds as a string, when it holds it.
@@ -59,6 +84,7 @@ impl<'r, 'a> RecordEvent<'r, 'a> {
             "userIdentity.userName" => id.user_name.as_deref(),
             "userIdentity.principalId" => id.principal_id.as_deref(),
             "userIdentity.accessKeyId" => id.access_key_id.as_deref(),
+            "userIdentity.invokedBy" => id.invoked_by.as_deref(),
             _ => None,
         };
         value
@@ -67,8 +93,30 @@ impl<'r, 'a> RecordEvent<'r, 'a> {
 
 impl Event for RecordEvent<'_, '_> {
     fn get_field(&self, path: &str) -> Option<EventValue<'_>> {
-        match self.typed(path) {
-            Some(s) => Some(EventValue::Str(Cow::Borrowed(s))),
+        if let Some(s) = self.typed(path) {
+            return Some(EventValue::Str(Cow::Borrowed(s)));
+        }
+        if let Some(field) = path.strip_prefix(ISSUER) {
+            // A record without a session issuer has none of its fields (it would not have
+            // parsed with one that is not an object).
+            let ctx = self.record.user_identity.session_context.as_ref();
+            let Some(i) = ctx.and_then(|c| c.session_issuer.as_ref()) else {
+                return None;
+            };
+            let value = match field {
+                "type" => i.kind.as_deref(),
+                "arn" => i.arn.as_deref(),
+                "userName" => i.user_name.as_deref(),
+                "accountId" => i.account_id.as_deref(),
+                "principalId" => i.principal_id.as_deref(),
+                _ => None,
+            };
+            if let Some(s) = value {
+                return Some(EventValue::Str(Cow::Borrowed(s)));
+            }
+        }
+        match self.part(path) {
+            Some(value) => value,
             None => self.document().get_field(path),
         }
     }
@@ -113,6 +161,15 @@ mod tests {
             e.get_field("requestParameters.userName"),
             Some(EventValue::Str("bob".into()))
         );
+        assert!(e.document.get().is_none(), "nor do the request's");
+        assert_eq!(
+            e.get_field("requestParameters.tags.key"),
+            Some(EventValue::Array(vec![
+                EventValue::Str("a".into()),
+                EventValue::Str("b".into())
+            ]))
+        );
+        assert_eq!(e.get_field("responseElements.user"), None);
         assert_eq!(e.get_field("readOnly"), Some(EventValue::Bool(false)));
         assert_eq!(e.get_field("errorCode"), None);
         assert!(e.any_string_value(&|s| s == "b"));

@@ -362,3 +362,89 @@ fn correlations_that_cannot_run_exactly_once_are_rejected() {
         );
     }
 }
+
+#[test]
+fn value_count_and_temporal_correlations_count_what_they_say() {
+    let create = "aaaaaaaa-0000-0000-0000-000000000001";
+    let attach = "aaaaaaaa-0000-0000-0000-000000000002";
+    let distinct = format!(
+        "title: Users created under many names\nid: aaaaaaaa-0000-0000-0000-00000000000a\n\
+         correlation:\n  type: value_count\n  rules:\n    - {create}\n  group-by:\n    - sourceIPAddress\n\
+         \x20 timespan: 1h\n  condition:\n    gte: 2\n    field: requestParameters.userName\n"
+    );
+    let temporal = format!(
+        "title: Create then attach\nid: aaaaaaaa-0000-0000-0000-00000000000b\n\
+         correlation:\n  type: temporal\n  rules:\n    - {create}\n    - {attach}\n  group-by:\n    - userIdentity.arn\n\
+         \x20 timespan: 10m\n"
+    );
+    let p = pipeline(&[
+        (
+            "create.yml",
+            rule(
+                create,
+                "  sel:\n    eventName: CreateUser\n  condition: sel",
+                "",
+            ),
+        ),
+        (
+            "attach.yml",
+            rule(
+                attach,
+                "  sel:\n    eventName: AttachUserPolicy\n  condition: sel",
+                "",
+            ),
+        ),
+        ("distinct.yml", distinct),
+        ("temporal.yml", temporal),
+    ]);
+    let set = &p.catalogue().sigma;
+    assert_eq!(set.correlations().len(), 2, "{:?}", set.rejected());
+    assert_eq!(
+        set.correlations()[0].kind,
+        RuleKind::Window {
+            window_minutes: 60,
+            min_count: 1,
+            min_distinct: [2, 0]
+        }
+    );
+    assert_eq!(
+        set.correlations()[1].kind,
+        RuleKind::Window {
+            window_minutes: 10,
+            min_count: 2,
+            min_distinct: [2, 0]
+        }
+    );
+    let user = |n: &str| json!({"requestParameters": {"userName": n}});
+    let report = scan(
+        &p,
+        &[
+            record("CreateUser", user("a")),
+            record("CreateUser", user("a")),
+            record("CreateUser", user("b")),
+            record("AttachUserPolicy", user("b")),
+        ],
+    );
+    let group = |id: &str| {
+        report
+            .groups
+            .iter()
+            .find(|g| g.meta().id == id)
+            .unwrap_or_else(|| panic!("{id} counts"))
+            .clone()
+            .build()
+    };
+    // value_count: the names, per source IP.
+    let names = group("sigma.aaaaaaaa-0000-0000-0000-00000000000a");
+    assert_eq!(names.finding.entity.kind.as_str(), "ip");
+    assert_eq!(names.finding.entity.id, "203.0.113.10");
+    assert_eq!(names.finding.count, 3);
+    // temporal: which rules matched, per principal.
+    let both = group("sigma.aaaaaaaa-0000-0000-0000-00000000000b");
+    assert_eq!(both.finding.entity.kind.as_str(), "principal");
+    assert_eq!(
+        both.finding.entity.id,
+        "arn:aws:iam::111122223333:user/alice"
+    );
+    assert_eq!(both.finding.count, 4);
+}
