@@ -172,8 +172,11 @@ fn named(i: i64, by: &str, name: &str) -> Value {
     r
 }
 
-/// (what, correlation id, inputs at the threshold, inputs below it, count when it fires)
-fn scenarios() -> Vec<(&'static str, String, Vec<Vec<Value>>, Vec<Vec<Value>>, u64)> {
+/// What a correlation scenario is: (what, correlation id, inputs at the threshold, inputs below
+/// it, count when it fires).
+type Scenario = (&'static str, String, Vec<Vec<Value>>, Vec<Vec<Value>>, u64);
+
+fn scenarios() -> Vec<Scenario> {
     vec![
         (
             "event_count: three by one principal",

@@ -100,9 +100,7 @@ impl Event for RecordEvent<'_, '_> {
             // A record without a session issuer has none of its fields (it would not have
             // parsed with one that is not an object).
             let ctx = self.record.user_identity.session_context.as_ref();
-            let Some(i) = ctx.and_then(|c| c.session_issuer.as_ref()) else {
-                return None;
-            };
+            let i = ctx.and_then(|c| c.session_issuer.as_ref())?;
             let value = match field {
                 "type" => i.kind.as_deref(),
                 "arn" => i.arn.as_deref(),
