@@ -424,18 +424,16 @@ impl SigmaSet {
             }
         };
         let entity = group_entity(&c.group_by);
-        let meta = RuleMeta {
-            id: leak(sigma_id(id)),
-            title: leak(c.title.clone()),
-            description: leak(c.description.clone().unwrap_or_else(|| c.title.clone())),
-            severity: severity(c.level),
-            category: category(&c.tags),
-            entity,
-            attack: attack(&c.tags, attacks),
-            dedup_minutes: window_minutes,
-            action_plan: action_plan(&c.falsepositives),
-            references: leak_all(&c.references),
-        };
+        let meta = Described {
+            id,
+            title: &c.title,
+            description: c.description.as_deref(),
+            level: c.level,
+            tags: &c.tags,
+            falsepositives: &c.falsepositives,
+            references: &c.references,
+        }
+        .meta(entity, window_minutes, attacks);
         let index = self.correlations.len();
         self.correlations.push(Correlation {
             meta,
@@ -549,22 +547,16 @@ fn detection(
             "x-cloudsec-entity is one of user, principal, ip, account, access_key".to_owned()
         })?,
     };
-    let meta = RuleMeta {
-        id: leak(sigma_id(id)),
-        title: leak(rule.title.clone()),
-        description: leak(
-            rule.description
-                .clone()
-                .unwrap_or_else(|| rule.title.clone()),
-        ),
-        severity: severity(rule.level),
-        category: category(&rule.tags),
-        entity,
-        attack: attack(&rule.tags, attacks),
-        dedup_minutes: DEDUP_MINUTES,
-        action_plan: action_plan(&rule.falsepositives),
-        references: leak_all(&rule.references),
-    };
+    let meta = Described {
+        id,
+        title: &rule.title,
+        description: rule.description.as_deref(),
+        level: rule.level,
+        tags: &rule.tags,
+        falsepositives: &rule.falsepositives,
+        references: &rule.references,
+    }
+    .meta(entity, DEDUP_MINUTES, attacks);
     let mut names = vec![rule.title.clone()];
     names.extend(rule.name.clone());
     Ok(Detection {
@@ -578,6 +570,40 @@ fn detection(
         kind: RuleKind::Single,
         active: true,
     })
+}
+
+/// What detection and correlation rules both say about themselves.
+struct Described<'r> {
+    id: &'r str,
+    title: &'r str,
+    description: Option<&'r str>,
+    level: Option<Level>,
+    tags: &'r [String],
+    falsepositives: &'r [String],
+    references: &'r [String],
+}
+
+impl Described<'_> {
+    /// The rule's data as a finding shows it.
+    fn meta(
+        &self,
+        entity: EntityKind,
+        dedup_minutes: u32,
+        attacks: &HashMap<String, Attack>,
+    ) -> RuleMeta {
+        RuleMeta {
+            id: leak(sigma_id(self.id)),
+            title: leak(self.title.to_owned()),
+            description: leak(self.description.unwrap_or(self.title).to_owned()),
+            severity: severity(self.level),
+            category: category(self.tags),
+            entity,
+            attack: attack(self.tags, attacks),
+            dedup_minutes,
+            action_plan: action_plan(self.falsepositives),
+            references: leak_all(self.references),
+        }
+    }
 }
 
 /// Only CloudTrail's records are evaluated: a rule for another log would never fire.

@@ -59,6 +59,15 @@ fn sigma_rules(report: &InputReport) -> Vec<String> {
         .collect()
 }
 
+/// The one finding of a Sigma rule in `report`.
+fn sigma_finding(report: &InputReport) -> crate::finding::Finding {
+    report
+        .single_event_findings()
+        .into_iter()
+        .find(|f| f.rule.id.starts_with("sigma."))
+        .expect("a sigma finding")
+}
+
 #[test]
 fn each_modifier_matches_what_it_says_and_nothing_else() {
     let cases: &[(&str, &str, Value, Value)] = &[
@@ -127,11 +136,7 @@ fn a_finding_carries_the_rules_metadata_and_the_principal() {
         ),
     )]);
     let report = scan(&p, &[record("CreateUser", json!({}))]);
-    let f = report
-        .single_event_findings()
-        .into_iter()
-        .find(|f| f.rule.id.starts_with("sigma."))
-        .expect("a sigma finding");
+    let f = sigma_finding(&report);
     assert_eq!(f.rule.id, format!("sigma.{id}"));
     assert_eq!(f.rule.name, format!("Rule {id}"));
     assert_eq!(f.rule.description, format!("Test rule {id}."));
@@ -159,11 +164,7 @@ fn a_finding_carries_the_rules_metadata_and_the_principal() {
         ),
     )]);
     let report = scan(&p, &[record("CreateUser", json!({}))]);
-    let f = report
-        .single_event_findings()
-        .into_iter()
-        .find(|f| f.rule.id.starts_with("sigma."))
-        .unwrap();
+    let f = sigma_finding(&report);
     assert_eq!(
         (f.finding.entity.kind.as_str(), f.finding.entity.id.as_str()),
         ("ip", "203.0.113.10")
