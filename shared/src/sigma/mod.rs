@@ -19,7 +19,7 @@
 
 mod event;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -783,16 +783,6 @@ fn collect_yaml(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Resul
         }
     }
     Ok(())
-}
-
-/// How many rules of each outcome, for logs and `cloudsec sigma check`.
-pub fn summary(set: &SigmaSet) -> BTreeMap<&'static str, usize> {
-    BTreeMap::from([
-        ("detections", set.detections.len()),
-        ("correlations", set.correlations.len()),
-        ("filters", set.filters.len()),
-        ("rejected", set.rejected.len()),
-    ])
 }
 
 /// What one match of `detection` adds to the correlation `c`: a hit about the group of the

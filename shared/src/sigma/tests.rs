@@ -1,5 +1,7 @@
 //! Sigma rules through the pipeline: modifiers, metadata, rejection one by one, filters.
 
+use std::collections::BTreeMap;
+
 use serde_json::{json, Value};
 
 use super::*;
@@ -335,24 +337,31 @@ fn correlations_that_cannot_run_exactly_once_are_rejected() {
         "  sel:\n    eventName: CreateUser\n  condition: sel",
         "",
     );
-    let corr = |body: &str| {
-        format!("title: C\nid: bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb\ncorrelation:\n  rules:\n    - aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa\n  timespan: 1h\n{body}")
+    // A correlation of `rule` (an id) with `body` (its type and condition).
+    let corr = |rule: &str, body: &str| {
+        format!(
+            "title: C\nid: bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb\ncorrelation:\n  rules:\n    - {rule}\n  timespan: 1h\n{body}"
+        )
     };
-    for (body, reason) in [
+    let base_id = "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa";
+    for (rule, body, reason) in [
         (
+            base_id,
             "  type: event_count\n  condition:\n    lt: 3\n",
-            "not supported",
+            "condition Lt is not supported",
         ),
         (
+            base_id,
             "  type: value_sum\n  condition:\n    gte: 3\n    field: x\n",
             "value_sum",
         ),
         (
-            "  type: event_count\n  rules:\n    - nothing\n  condition:\n    gte: 3\n",
+            "nothing",
+            "  type: event_count\n  condition:\n    gte: 3\n",
             "not a loaded rule",
         ),
     ] {
-        let text = corr(body).replace("  rules:\n    - aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa\n  timespan: 1h\n  type: event_count\n  rules:\n    - nothing\n", "  rules:\n    - nothing\n  timespan: 1h\n  type: event_count\n");
+        let text = corr(rule, body);
         let set = SigmaSet::load([("r.yml", base.clone()), ("c.yml", text)]);
         assert_eq!(set.detections().len(), 1);
         assert_eq!(set.correlations().len(), 0, "{body}");
