@@ -1,17 +1,13 @@
 # Sourced by scripts/test and scripts/local: installs moto's server (the AWS emulator: S3,
-# DynamoDB, SNS, SQS, ...) into the git-ignored virtualenv .venv/ on first use, starts it on a
+# DynamoDB, SNS, SQS, ...) into the git-ignored virtualenv .venv/ on first use (scripts/tools),
+# starts it on a
 # free loopback port, waits until it answers, and points the AWS SDK (and boto3) at it with the
 # standard variables, as they would reach AWS. `emulator_stop` stops it; callers trap it.
 
-MOTO_SPEC='moto[server]>=5.2.1,<5.3'
 VENV=.venv
 
 emulator_start() {
-  if [ ! -x "$VENV/bin/moto_server" ]; then
-    echo "==> installing the AWS emulator ($MOTO_SPEC) into $VENV"
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check "$MOTO_SPEC"
-  fi
+  scripts/tools emulator
   MOTO_PORT=$("$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   mkdir -p target
   MOTO_LOG=target/moto_server.log

@@ -10,16 +10,78 @@ It also answers GET /_cloudsec/sns/sent?topic=ARN&protocol=email with what moto 
 messages published to a topic, each as a subscription of that protocol receives it (moto
 delivers to SQS, HTTP and Lambda, and only records the others): how the tests read what an
 e-mail subscriber would get.
+
+And it makes TransactWriteItems cost what its items cost: moto backs each transaction up by a
+deep copy of the whole table, once per item of the transaction, so a transaction's cost grew
+with the table (the redelivery trials spent most of their time copying). Here the items the
+transaction names are copied instead, and put back if it is cancelled: the same outcome, as
+every request runs alone under the lock.
 """
 
+import copy
 import json
 import os
 import sys
 import threading
 from urllib.parse import parse_qs
 
+import moto.dynamodb.models as dynamodb_models
+from moto.dynamodb.models.table import Table
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import run_simple
+
+
+class _CopyTablesByReference:
+    """Stands for the `copy` module inside moto's DynamoDB models: a table is not copied (the
+    transaction's own backup below restores its items), anything else is."""
+
+    @staticmethod
+    def deepcopy(obj, memo=None):
+        return obj if isinstance(obj, Table) else copy.deepcopy(obj, memo)
+
+
+def _transact_write_items_backing_up_items(transact):
+    def transact_write_items(self, transact_items):
+        backup = []
+        for entry in transact_items:
+            _, op = next(iter(entry.items()))
+            table = self.tables.get(op.get("TableName"))
+            if table is None:
+                continue
+            key = op.get("Key")
+            if key is None:
+                attrs = op.get("Item", {})
+                key = {a: attrs[a] for a in (table.hash_key_attr, table.range_key_attr) if a and a in attrs}
+            try:
+                hash_value, range_value = self.get_keys_value(table, key)
+            except Exception:
+                continue  # an invalid key: moto refuses the transaction before writing anything
+            old = table.get_item(hash_value, range_value)
+            backup.append((table, hash_value, range_value, copy.deepcopy(old)))
+        try:
+            return transact(self, transact_items)
+        except Exception:
+            for table, hash_value, range_value, old in reversed(backup):
+                if range_value is None:
+                    if old is None:
+                        table.items.pop(hash_value, None)
+                    else:
+                        table.items[hash_value] = old
+                elif old is None:
+                    table.items.get(hash_value, {}).pop(range_value, None)
+                    if hash_value in table.items and not table.items[hash_value]:
+                        del table.items[hash_value]
+                else:
+                    table.items[hash_value][range_value] = old
+            raise
+
+    return transact_write_items
+
+
+dynamodb_models.copy = _CopyTablesByReference
+dynamodb_models.DynamoDBBackend.transact_write_items = _transact_write_items_backing_up_items(
+    dynamodb_models.DynamoDBBackend.transact_write_items
+)
 
 
 def main() -> None:
