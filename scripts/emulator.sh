@@ -1,8 +1,7 @@
 # Sourced by scripts/test and scripts/local: installs moto's server (the AWS emulator: S3,
 # DynamoDB, SNS, SQS, ...) into the git-ignored virtualenv .venv/ on first use (scripts/tools),
-# starts it on a
-# free loopback port, waits until it answers, and points the AWS SDK (and boto3) at it with the
-# standard variables, as they would reach AWS. `emulator_stop` stops it; callers trap it.
+# starts it on a free loopback port, waits until it answers, and points the AWS SDK (and boto3)
+# at it with the standard variables, as they would reach AWS. `emulator_stop` stops it; callers trap it.
 
 VENV=.venv
 
