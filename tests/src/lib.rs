@@ -6,6 +6,7 @@
 
 pub mod browser;
 pub mod faults;
+pub mod requests;
 pub mod runtime_api;
 
 use std::collections::HashMap;
@@ -141,6 +142,24 @@ impl Env {
     pub async fn new() -> Option<Env> {
         endpoint()?;
         let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        Some(Env::with_aws(aws).await)
+    }
+
+    /// [`Env::new`], every client built from its config (the handlers' too) counting the
+    /// requests it sends; the counts start after the test's resources are created.
+    pub async fn counting() -> Option<(Env, requests::Requests)> {
+        endpoint()?;
+        let requests = requests::Requests::default();
+        let aws = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .http_client(requests.http_client())
+            .load()
+            .await;
+        let env = Env::with_aws(aws).await;
+        requests.take();
+        Some((env, requests))
+    }
+
+    async fn with_aws(aws: aws_config::SdkConfig) -> Env {
         let s3 = aws_sdk_s3::Client::new(&aws);
         let sns = aws_sdk_sns::Client::new(&aws);
         let sqs = aws_sdk_sqs::Client::new(&aws);
@@ -177,7 +196,7 @@ impl Env {
             all_queue: String::new(),
         };
         env.all_queue = env.subscribe_queue(None).await;
-        Some(env)
+        env
     }
 
     /// A queue subscribed to the topic with raw delivery, and a filter policy when given.
