@@ -29,6 +29,12 @@ pub struct EcsEvent<'r, A> {
     /// `user_agent.*`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_agent: Option<UserAgent<'r>>,
+    /// `group.*`: the group a call acted on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<GroupFields>,
+    /// `tls.*`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<Tls<'r>>,
     /// `error.*`: the error the call returned.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorFields<'r>>,
@@ -91,9 +97,12 @@ pub struct Event<'r> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<&'r str>,
     /// The source's own severity, as a number (a firewall alert's 1-3, a GuardDuty finding's
-    /// 1-10 scaled to 0-100).
+    /// 1-10, its band kept: 6.9 is 6).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub severity: Option<i64>,
+    /// The source's score on ECS's 0-100 scale (a GuardDuty finding's severity times ten).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risk_score_norm: Option<f64>,
     /// Where the source explains the event (a Security Hub control's remediation page).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reference: Option<&'r str>,
@@ -115,14 +124,15 @@ pub struct Cloud<'r> {
     pub availability_zone: Option<&'r str>,
     /// `cloud.service.name` (`wafv2`, `guardduty`, ...).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub service: Option<Service>,
+    pub service: Option<Service<'r>>,
 }
 
 /// `cloud.service.*`.
 #[derive(Debug, Serialize)]
-pub struct Service {
-    /// The service's name.
-    pub name: &'static str,
+pub struct Service<'r> {
+    /// The service's name (`wafv2`, `guardduty`; for CloudTrail, the `eventSource` without
+    /// `.amazonaws.com`: `iam`, `s3`).
+    pub name: &'r str,
 }
 
 impl Default for Cloud<'_> {
@@ -374,16 +384,69 @@ pub struct User<'r> {
     /// Roles the user acted under (role ARNs).
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub roles: Vec<&'r str>,
+    /// `user.email`: the user name when it is an e-mail address (federated and SSO users).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<&'r str>,
+    /// `user.domain`: the domain of that address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain: Option<&'r str>,
     /// `user.target.*`: the user an IAM call acted on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<Target>,
 }
 
 /// `user.target.*`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Default)]
 pub struct Target {
     /// The target user's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `user.target.group.*`: the group the call put the user in or took them out of.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<GroupFields>,
+}
+
+/// `group.*` (and `user.target.group.*`).
+#[derive(Debug, Serialize)]
+pub struct GroupFields {
+    /// The group's name.
     pub name: String,
+}
+
+/// `tls.*`: the connection the call came over.
+#[derive(Debug, Serialize)]
+pub struct Tls<'r> {
+    /// The version's number (`1.2`, `1.3`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<&'r str>,
+    /// The protocol, lowercase (`tls`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_protocol: Option<&'static str>,
+    /// The cipher suite as logged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cipher: Option<&'r str>,
+    /// `tls.client.*`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client: Option<TlsClient<'r>>,
+}
+
+/// `tls.client.*`.
+#[derive(Debug, Serialize)]
+pub struct TlsClient<'r> {
+    /// The host name the client asked for (SNI; CloudTrail's `clientProvidedHostHeader`).
+    pub server_name: &'r str,
+}
+
+/// `user.email` and `user.domain` of a user name that is an e-mail address.
+pub fn email_of(name: &str) -> Option<(&str, &str)> {
+    let (local, domain) = name.split_once('@')?;
+    let plausible = !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !name.contains(char::is_whitespace)
+        && !domain.contains('@');
+    plausible.then_some((name, domain))
 }
 
 /// `user_agent.*`.

@@ -16,8 +16,8 @@ use serde_json::Value;
 use super::lenient::{lenient_bool, lenient_str};
 use super::Aws;
 use crate::ecs::{
-    Account, Cloud, EcsEvent, Endpoint, ErrorFields, Event, Log, LogFile, Related, Target, User,
-    UserAgent,
+    Account, Cloud, EcsEvent, Endpoint, ErrorFields, Event, GroupFields, Log, LogFile, Related,
+    Service, Target, Tls, TlsClient, User, UserAgent,
 };
 
 /// `userName` as CloudTrail writes it when it hides a mistyped user name of a failed login.
@@ -115,12 +115,30 @@ pub struct CloudTrailRecord<'a> {
     /// `vpcEndpointId`.
     #[serde(borrow, default, deserialize_with = "lenient_str")]
     pub vpc_endpoint_id: Option<Cow<'a, str>>,
+    /// `tlsDetails`: the TLS connection the call came over.
+    #[serde(borrow, default)]
+    pub tls_details: Option<TlsDetails<'a>>,
     #[serde(skip)]
     request: OnceCell<Value>,
     #[serde(skip)]
     response: OnceCell<Value>,
     #[serde(skip)]
     additional: OnceCell<Value>,
+}
+
+/// `tlsDetails`.
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct TlsDetails<'a> {
+    /// `TLSv1.2`, `TLSv1.3`.
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub tls_version: Option<Cow<'a, str>>,
+    /// The cipher suite (OpenSSL's or IANA's name).
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub cipher_suite: Option<Cow<'a, str>>,
+    /// The host name the client asked for.
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub client_provided_host_header: Option<Cow<'a, str>>,
 }
 
 /// `insightDetails`: what an Insights event is about.
@@ -351,6 +369,13 @@ impl<'a> CloudTrailRecord<'a> {
         };
         let source_ip = self.source_ip();
         let target = self.target_user_name();
+        let target_group = self.target_group_name();
+        let session = self.session_name();
+        // The address a federated or SSO user is known by: their name, else their session's.
+        let email = self
+            .user_name()
+            .and_then(crate::ecs::email_of)
+            .or_else(|| session.and_then(crate::ecs::email_of));
         let user = User {
             name: self.user_name(),
             id: opt(&self.user_identity.principal_id),
@@ -360,17 +385,54 @@ impl<'a> CloudTrailRecord<'a> {
                 .and_then(|i| opt(&i.arn))
                 .into_iter()
                 .collect(),
-            target: target.clone().map(|name| Target { name }),
+            email: email.map(|(address, _)| address),
+            domain: email.map(|(_, domain)| domain),
+            target: target.clone().map(|name| Target {
+                name: Some(name),
+                // AddUserToGroup, RemoveUserFromGroup: the group the user joins or leaves.
+                group: target_group
+                    .clone()
+                    .filter(|_| self.event_name.contains("Group"))
+                    .map(|name| GroupFields { name }),
+            }),
         };
         let has_user = user.name.is_some() || user.id.is_some() || user.target.is_some();
         let mut related = Related::default();
-        related.user.extend(self.user_name().map(str::to_owned));
-        if let Some(t) = target {
-            if !related.user.contains(&t) {
-                related.user.push(t);
+        let mut relate = |name: &str| {
+            if !name.is_empty() && !related.user.iter().any(|u| u == name) {
+                related.user.push(name.to_owned());
             }
+        };
+        for name in [
+            self.user_name(),
+            opt(&self.user_identity.principal_id),
+            session,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            relate(name);
+        }
+        for name in self.named_users() {
+            relate(&name);
         }
         related.ip.extend(source_ip);
+        let tls = self.tls_details.as_ref().and_then(|t| {
+            let version = opt(&t.tls_version);
+            let tls = Tls {
+                version: version.map(|v| v.trim_start_matches("TLSv")),
+                version_protocol: version.filter(|v| v.starts_with("TLS")).map(|_| "tls"),
+                cipher: opt(&t.cipher_suite),
+                client: opt(&t.client_provided_host_header)
+                    .map(|server_name| TlsClient { server_name }),
+            };
+            (tls.version.is_some() || tls.cipher.is_some() || tls.client.is_some()).then_some(tls)
+        });
+        let service = self
+            .event_source
+            .strip_suffix(".amazonaws.com")
+            .filter(|s| !s.is_empty())
+            .map(|name| Service { name });
         let id = &self.user_identity;
         EcsEvent {
             timestamp: rfc3339(&self.event_time),
@@ -389,6 +451,7 @@ impl<'a> CloudTrailRecord<'a> {
             cloud: Cloud {
                 region: opt(&self.aws_region),
                 account: self.account_id().map(|id| Account { id }),
+                service,
                 ..Cloud::aws()
             },
             source: self.source_ip_address.as_deref().map(|address| Endpoint {
@@ -398,6 +461,10 @@ impl<'a> CloudTrailRecord<'a> {
             }),
             user: has_user.then_some(user),
             user_agent: opt(&self.user_agent).map(|original| UserAgent { original }),
+            group: target_group
+                .filter(|_| self.event_source == "iam.amazonaws.com")
+                .map(|name| GroupFields { name }),
+            tls,
             error: (self.error_code.is_some() || self.error_message.is_some()).then(|| {
                 ErrorFields {
                     code: opt(&self.error_code),
@@ -413,6 +480,23 @@ impl<'a> CloudTrailRecord<'a> {
                     event_version: opt(&self.event_version),
                     event_type: opt(&self.event_type),
                     event_category: opt(&self.event_category),
+                    error_code: opt(&self.error_code),
+                    error_message: opt(&self.error_message),
+                    console_login: (self.event_name == "ConsoleLogin")
+                        .then(|| ConsoleLoginFields {
+                            additional_eventdata: ConsoleLoginData {
+                                mfa_used: match self
+                                    .additional()
+                                    .get("MFAUsed")
+                                    .and_then(Value::as_str)
+                                {
+                                    Some(v) if v.eq_ignore_ascii_case("yes") => Some(true),
+                                    Some(v) if v.eq_ignore_ascii_case("no") => Some(false),
+                                    _ => None,
+                                },
+                            },
+                        })
+                        .filter(|c| c.additional_eventdata.mfa_used.is_some()),
                     user_identity: UserIdentityFields {
                         kind: opt(&id.kind),
                         arn: opt(&id.arn),
@@ -465,6 +549,48 @@ impl<'a> CloudTrailRecord<'a> {
         let target = self.request().get("userName")?.as_str()?;
         (Some(target) != self.user_identity.user_name.as_deref()).then(|| target.to_owned())
     }
+
+    /// The group an IAM call acts on (`requestParameters.groupName`).
+    fn target_group_name(&self) -> Option<String> {
+        if self.event_source != "iam.amazonaws.com" {
+            return None;
+        }
+        let name = self.request().get("groupName")?.as_str()?;
+        (!name.is_empty()).then(|| name.to_owned())
+    }
+
+    /// The session name of an assumed role (the ARN's last part:
+    /// `assumed-role/Admin/alice@example.com`).
+    fn session_name(&self) -> Option<&str> {
+        if self.identity_type() != Some("AssumedRole") {
+            return None;
+        }
+        let arn = self.arn()?;
+        let (_, resource) = arn.split_once(":assumed-role/")?;
+        let (_, session) = resource.split_once('/')?;
+        (!session.is_empty()).then_some(session)
+    }
+
+    /// The IAM user names a call names: the user it acts on, and the user a response
+    /// describes (the user created, the user whose key was created).
+    fn named_users(&self) -> Vec<String> {
+        if self.event_source != "iam.amazonaws.com" {
+            return Vec::new();
+        }
+        let request = self.request().get("userName");
+        let response = self.response();
+        [
+            request,
+            response.pointer("/user/userName"),
+            response.pointer("/accessKey/userName"),
+            response.pointer("/loginProfile/userName"),
+        ]
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_owned)
+        .collect()
+    }
 }
 
 /// The time as RFC 3339, borrowed when it already is (always, for CloudTrail's own files).
@@ -487,6 +613,14 @@ pub struct CloudTrailFields<'r> {
     event_type: Option<&'r str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     event_category: Option<&'r str>,
+    /// The error again where rules written for Elastic's integration look for it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_code: Option<&'r str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_message: Option<&'r str>,
+    /// `console_login.additional_eventdata.mfa_used`: the console login's `MFAUsed`, a boolean.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    console_login: Option<ConsoleLoginFields>,
     user_identity: UserIdentityFields<'r>,
     #[serde(skip_serializing_if = "Option::is_none")]
     recipient_account_id: Option<&'r str>,
@@ -515,6 +649,17 @@ pub struct CloudTrailFields<'r> {
         serialize_with = "crate::ecs::compact_raw"
     )]
     additional_eventdata: Option<&'r RawValue>,
+}
+
+#[derive(Debug, Serialize)]
+struct ConsoleLoginFields {
+    additional_eventdata: ConsoleLoginData,
+}
+
+#[derive(Debug, Serialize)]
+struct ConsoleLoginData {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mfa_used: Option<bool>,
 }
 
 #[derive(Debug, Serialize)]
@@ -579,6 +724,21 @@ fn categorize(r: &CloudTrailRecord<'_>) -> Categorization {
         }
         "iam.amazonaws.com" => iam_categorize(name),
         _ if denied => (&["api"], &["denied"]),
+        // Systems Manager sessions: a shell on an instance opens and closes.
+        "ssm.amazonaws.com" => match name {
+            "StartSession" | "ResumeSession" => (&["session"], &["start"]),
+            "TerminateSession" => (&["session"], &["end"]),
+            _ => api_categorize(name),
+        },
+        // Key pairs are credentials: an identity-and-access change.
+        "ec2.amazonaws.com" if name.ends_with("KeyPair") || name.ends_with("KeyPairs") => {
+            match api_categorize(name) {
+                (_, &["creation"]) => (&["iam"], &["creation"]),
+                (_, &["deletion"]) => (&["iam"], &["deletion"]),
+                (_, &["access"]) => (&["iam"], &["info"]),
+                _ => (&["iam"], &["change"]),
+            }
+        }
         _ => api_categorize(name),
     }
 }
@@ -621,28 +781,49 @@ fn iam_categorize(name: &str) -> Categorization {
 
 fn is_read(name: &str) -> bool {
     [
-        "Get", "List", "Describe", "Head", "Lookup", "Search", "Generate", "Simulate", "Check",
+        "Get",
+        "List",
+        "Describe",
+        "Head",
+        "Lookup",
+        "Search",
+        "Generate",
+        "Simulate",
+        "Check",
+        "BatchGet",
+        "BatchDescribe",
+        "Decrypt",
+        "Download",
+        "Select",
     ]
     .iter()
     .any(|p| name.starts_with(p))
 }
 
+/// A call that is not a read: `api`, and `configuration` for the writes that change how a
+/// resource is set up (ECS allows `configuration` with `change`, `creation` and `deletion`, not
+/// with `start`/`end`, which stay on processes, instances and trails).
 fn api_categorize(name: &str) -> Categorization {
     if is_read(name) {
         return (&["api"], &["access"]);
     }
     const CREATION: [&str; 5] = ["Create", "Run", "Put", "Import", "Copy"];
     const DELETION: [&str; 5] = ["Delete", "Terminate", "Remove", "Deregister", "Purge"];
-    if name.starts_with("Start") || name.starts_with("Enable") {
+    // ScheduleKeyDeletion, ScheduleSecretDeletion (scheduled, but a deletion all the same).
+    let scheduled_deletion = name.starts_with("Schedule") && name.ends_with("Deletion");
+    if name.starts_with("Start") {
         (&["api"], &["start"])
-    } else if name.starts_with("Stop") || name.starts_with("Disable") {
+    } else if name.starts_with("Stop") {
         (&["api"], &["end"])
-    } else if DELETION.iter().any(|p| name.starts_with(p)) {
-        (&["api"], &["deletion"])
+    } else if name.starts_with("Enable") || name.starts_with("Disable") {
+        // A setting turned on or off (DisableKey, EnableSerialConsoleAccess): a change.
+        (&["api", "configuration"], &["change"])
+    } else if scheduled_deletion || DELETION.iter().any(|p| name.starts_with(p)) {
+        (&["api", "configuration"], &["deletion"])
     } else if CREATION.iter().any(|p| name.starts_with(p)) && !name.contains("Policy") {
-        (&["api"], &["creation"])
+        (&["api", "configuration"], &["creation"])
     } else {
-        (&["api"], &["change"])
+        (&["api", "configuration"], &["change"])
     }
 }
 
@@ -820,7 +1001,12 @@ mod tests {
             "arn:aws:iam::111122223333:role/Admin"
         );
         assert_eq!(ecs["user"]["target"]["name"], "bob");
-        assert_eq!(ecs["related"]["user"], serde_json::json!(["Admin", "bob"]));
+        // The role, the principal id, the session's name, and the user acted on.
+        assert_eq!(
+            ecs["related"]["user"],
+            serde_json::json!(["Admin", "AROAEXAMPLE:alice", "alice", "bob"])
+        );
+        assert_eq!(ecs["cloud"]["service"]["name"], "iam");
         assert_eq!(ecs["source"]["ip"], "203.0.113.7");
         assert_eq!(ecs["event"]["outcome"], "success");
         assert_eq!(ecs["event"]["category"], serde_json::json!(["iam"]));
@@ -833,6 +1019,181 @@ mod tests {
             false
         );
         assert_eq!(ct["request_parameters"]["userName"], "bob");
+    }
+
+    fn ecs_of(raw: &str) -> Value {
+        let r = CloudTrailRecord::parse(raw).unwrap();
+        serde_json::to_value(r.to_ecs(None)).unwrap()
+    }
+
+    fn call(source: &str, name: &str, extra: &str) -> String {
+        format!(
+            r#"{{"eventTime":"2026-11-01T10:05:00Z","eventSource":"{source}","eventName":"{name}","sourceIPAddress":"203.0.113.7","userIdentity":{{"type":"IAMUser","userName":"alice","principalId":"AIDAALICE","arn":"arn:aws:iam::111122223333:user/alice","accountId":"111122223333"}}{extra}}}"#
+        )
+    }
+
+    #[test]
+    fn event_types_and_categories_of_the_calls_that_were_wrong() {
+        let kind = |source: &str, name: &str| {
+            let ecs = ecs_of(&call(source, name, ""));
+            (
+                ecs["event"]["category"].clone(),
+                ecs["event"]["type"].clone(),
+            )
+        };
+        let j = |v: &[&str]| serde_json::json!(v);
+        let cases: &[(&str, &str, &[&str], &[&str])] = &[
+            (
+                "secretsmanager.amazonaws.com",
+                "BatchGetSecretValue",
+                &["api"],
+                &["access"],
+            ),
+            ("kms.amazonaws.com", "Decrypt", &["api"], &["access"]),
+            (
+                "kms.amazonaws.com",
+                "DisableKey",
+                &["api", "configuration"],
+                &["change"],
+            ),
+            (
+                "kms.amazonaws.com",
+                "ScheduleKeyDeletion",
+                &["api", "configuration"],
+                &["deletion"],
+            ),
+            (
+                "ssm.amazonaws.com",
+                "StartSession",
+                &["session"],
+                &["start"],
+            ),
+            (
+                "ssm.amazonaws.com",
+                "TerminateSession",
+                &["session"],
+                &["end"],
+            ),
+            (
+                "ssm.amazonaws.com",
+                "SendCommand",
+                &["api", "configuration"],
+                &["change"],
+            ),
+            (
+                "ec2.amazonaws.com",
+                "CreateKeyPair",
+                &["iam"],
+                &["creation"],
+            ),
+            (
+                "ec2.amazonaws.com",
+                "ImportKeyPair",
+                &["iam"],
+                &["creation"],
+            ),
+            (
+                "ec2.amazonaws.com",
+                "DeleteKeyPair",
+                &["iam"],
+                &["deletion"],
+            ),
+            ("ec2.amazonaws.com", "DescribeKeyPairs", &["iam"], &["info"]),
+            (
+                "ec2.amazonaws.com",
+                "AuthorizeSecurityGroupIngress",
+                &["api", "configuration"],
+                &["change"],
+            ),
+            (
+                "ec2.amazonaws.com",
+                "RunInstances",
+                &["api", "configuration"],
+                &["creation"],
+            ),
+            ("ec2.amazonaws.com", "StopInstances", &["api"], &["end"]),
+            (
+                "cloudtrail.amazonaws.com",
+                "StopLogging",
+                &["api"],
+                &["end"],
+            ),
+            (
+                "ec2.amazonaws.com",
+                "DescribeInstances",
+                &["api"],
+                &["access"],
+            ),
+        ];
+        for (source, name, category, types) in cases {
+            assert_eq!(kind(source, name), (j(category), j(types)), "{name}");
+        }
+    }
+
+    #[test]
+    fn tls_error_mfa_and_the_users_a_call_names() {
+        let ecs = ecs_of(&call(
+            "iam.amazonaws.com",
+            "AddUserToGroup",
+            r#","requestParameters":{"userName":"bob","groupName":"admins"},"errorCode":"AccessDenied","errorMessage":"no","tlsDetails":{"tlsVersion":"TLSv1.3","cipherSuite":"TLS_AES_128_GCM_SHA256","clientProvidedHostHeader":"iam.amazonaws.com"}"#,
+        ));
+        assert_eq!(ecs["tls"]["version"], "1.3");
+        assert_eq!(ecs["tls"]["version_protocol"], "tls");
+        assert_eq!(ecs["tls"]["cipher"], "TLS_AES_128_GCM_SHA256");
+        assert_eq!(ecs["tls"]["client"]["server_name"], "iam.amazonaws.com");
+        assert_eq!(ecs["user"]["target"]["name"], "bob");
+        assert_eq!(ecs["user"]["target"]["group"]["name"], "admins");
+        assert_eq!(ecs["group"]["name"], "admins");
+        assert_eq!(
+            ecs["related"]["user"],
+            serde_json::json!(["alice", "AIDAALICE", "bob"])
+        );
+        assert_eq!(ecs["error"]["code"], "AccessDenied");
+        assert_eq!(ecs["aws"]["cloudtrail"]["error_code"], "AccessDenied");
+        assert_eq!(ecs["aws"]["cloudtrail"]["error_message"], "no");
+        // The user a response names (the one created).
+        let created = ecs_of(&call(
+            "iam.amazonaws.com",
+            "CreateUser",
+            r#","requestParameters":{"userName":"carol"},"responseElements":{"user":{"userName":"carol","arn":"arn:aws:iam::111122223333:user/carol"}}"#,
+        ));
+        assert_eq!(
+            created["related"]["user"],
+            serde_json::json!(["alice", "AIDAALICE", "carol"])
+        );
+        assert!(created.get("group").is_none() && created.get("tls").is_none());
+        // A console login's MFA flag as a boolean; none when it is not logged.
+        let login = |mfa: &str| {
+            ecs_of(&call(
+                "signin.amazonaws.com",
+                "ConsoleLogin",
+                &format!(r#","additionalEventData":{{"MFAUsed":"{mfa}"}},"responseElements":{{"ConsoleLogin":"Success"}}"#),
+            ))["aws"]["cloudtrail"]["console_login"]["additional_eventdata"]["mfa_used"]
+                .clone()
+        };
+        assert_eq!(login("Yes"), true);
+        assert_eq!(login("No"), false);
+        assert_eq!(login("maybe"), Value::Null);
+    }
+
+    #[test]
+    fn a_federated_user_known_by_an_address_gets_user_email_and_domain() {
+        let sso = r#"{"eventTime":"2026-11-01T10:05:00Z","eventSource":"s3.amazonaws.com","eventName":"ListBuckets","userIdentity":{"type":"AssumedRole","principalId":"AROAX:alice@example.com","arn":"arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_0123/alice@example.com","sessionContext":{"sessionIssuer":{"type":"Role","arn":"arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123","userName":"AWSReservedSSO_Admin_0123"}}}}"#;
+        let ecs = ecs_of(sso);
+        assert_eq!(ecs["user"]["name"], "AWSReservedSSO_Admin_0123");
+        assert_eq!(ecs["user"]["email"], "alice@example.com");
+        assert_eq!(ecs["user"]["domain"], "example.com");
+        let plain = ecs_of(&call("s3.amazonaws.com", "ListBuckets", ""));
+        assert!(plain["user"].get("email").is_none());
+        for name in [
+            "a@b",
+            "@example.com",
+            "a b@example.com",
+            "a@example.",
+            "a@@example.com",
+        ] {
+            assert_eq!(crate::ecs::email_of(name), None, "{name}");
+        }
     }
 
     #[test]

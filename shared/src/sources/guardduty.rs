@@ -394,7 +394,10 @@ impl<'a> GuardDutyFinding<'a> {
                 dataset: "aws.guardduty",
                 module: "aws",
                 id: opt(&self.id),
-                severity: self.severity.map(|s| (s * 10.0).round() as i64),
+                severity: self.severity.map(|s| s.clamp(0.0, 10.0).trunc() as i64),
+                risk_score_norm: self
+                    .severity
+                    .map(|s| (s.clamp(0.0, 10.0) * 100.0).round() / 10.0),
                 ..Event::default()
             },
             cloud: Cloud {
@@ -568,7 +571,17 @@ pub(crate) mod tests {
         let ecs = serde_json::to_value(f.to_ecs(None)).unwrap();
         assert_eq!(ecs["@timestamp"], "2026-11-01T10:05:00Z");
         assert_eq!(ecs["event"]["kind"], "alert");
-        assert_eq!(ecs["event"]["severity"], 50);
+        // GuardDuty's own number, as ECS defines event.severity; the 0-100 score beside it.
+        assert_eq!(ecs["event"]["severity"], 5);
+        assert_eq!(ecs["event"]["risk_score_norm"], 50.0);
+        let high = finding("Discovery:IAMUser/AnomalousBehavior", 6.9, false);
+        let ecs =
+            serde_json::to_value(GuardDutyFinding::parse(&high).unwrap().to_ecs(None)).unwrap();
+        assert_eq!(
+            ecs["event"]["severity"], 6,
+            "the band is kept: 6.9 is medium"
+        );
+        assert_eq!(ecs["event"]["risk_score_norm"], 69.0);
         assert_eq!(ecs["source"]["ip"], "198.51.100.7");
         assert_eq!(ecs["user"]["name"], "alice");
         assert_eq!(ecs["cloud"]["account"]["id"], "111122223333");
