@@ -229,7 +229,7 @@ pub static RULES: &[CloudTrailRule] = &[
         meta: RuleMeta {
             id: "config.security-group-open-ingress",
             title: "Security group opened to the internet",
-            description: "An ingress rule was added allowing any IPv4 or IPv6 address (0.0.0.0/0 or ::/0).",
+            description: "An ingress rule was added allowing any IPv4 or IPv6 address (any /0 prefix: 0.0.0.0/0, ::/0), or an existing rule was changed to allow one.",
             severity: Severity::High,
             category: Category::ConfigIam,
             entity: EntityKind::Resource,
@@ -837,20 +837,64 @@ fn security_group_change(r: &CloudTrailRecord<'_>, _: &Context<'_>) -> Option<Hi
     hit_on(r, &["groupId", "groupName"])
 }
 
+/// The request shapes AWS logs for opening a security group, each tested:
+/// `AuthorizeSecurityGroupIngress` with `ipPermissions.items[].ipRanges.items[].cidrIp` (and
+/// `ipv6Ranges`/`cidrIpv6`); its simple form, `cidrIp` with `ipProtocol`/`fromPort`/`toPort` at
+/// the top; the capitalized names newer SDKs log (`IpPermissions`, `CidrIp`, `CidrIpv6`); any of
+/// these as a JSON string rather than an object; and `ModifySecurityGroupRules`, which rewrites
+/// an existing rule (`ModifySecurityGroupRulesRequest.SecurityGroupRule.SecurityGroupRule`
+/// with `CidrIpv4`/`CidrIpv6`; the request does not say whether that rule is inbound).
+const OPEN_INGRESS_CALLS: &[&str] = &["AuthorizeSecurityGroupIngress", "ModifySecurityGroupRules"];
+const CIDR_KEYS: &[&str] = &[
+    "cidrIp", "cidrIpv6", "CidrIp", "CidrIpv6", "cidrIpv4", "CidrIpv4",
+];
+
 fn security_group_open_ingress(r: &CloudTrailRecord<'_>, _: &Context<'_>) -> Option<Hit> {
-    if !(r.is_success() && call_in(r, "ec2.amazonaws.com", &["AuthorizeSecurityGroupIngress"])) {
+    if !(r.is_success() && call_in(r, "ec2.amazonaws.com", OPEN_INGRESS_CALLS)) {
         return None;
     }
-    // The API logs ipPermissions as {"items": [...]} with ipRanges {"items": [{"cidrIp"}]}, the
-    // older form puts cidrIp at the top, and the newer SDKs log IpPermissions/CidrIp.
-    let anywhere = any_keyed(
-        r.request(),
-        &["cidrIp", "cidrIpv6", "CidrIp", "CidrIpv6"],
-        &|v| matches!(v.as_str(), Some("0.0.0.0/0" | "::/0")),
-    );
+    let anywhere = any_keyed_in_json(r.request(), CIDR_KEYS, &|v| {
+        v.as_str().is_some_and(is_whole_internet)
+    });
     anywhere.then(|| Hit {
-        entity: target(r, &["groupId", "groupName"]),
+        entity: target_in(r, &["groupId", "groupName", "GroupId"]),
         ..Hit::default()
+    })
+}
+
+/// Whether a CIDR block covers every address: any prefix of length 0 (`0.0.0.0/0`, `::/0`,
+/// but also `10.1.2.3/0` or `0::/0`, which AWS accepts and which mean the same).
+pub(crate) fn is_whole_internet(cidr: &str) -> bool {
+    cidr.trim().split_once('/').is_some_and(|(addr, len)| {
+        len.trim() == "0" && addr.trim().parse::<std::net::IpAddr>().is_ok()
+    })
+}
+
+/// [`any_keyed`], also looking into string values that hold a JSON object or array (some
+/// callers' parameters are logged as a JSON string).
+fn any_keyed_in_json(v: &Value, keys: &[&str], pred: &dyn Fn(&Value) -> bool) -> bool {
+    match v {
+        Value::Array(a) => a.iter().any(|x| any_keyed_in_json(x, keys, pred)),
+        Value::Object(o) => o.iter().any(|(k, x)| {
+            (keys.contains(&k.as_str()) && pred(x)) || any_keyed_in_json(x, keys, pred)
+        }),
+        Value::String(s) if s.trim_start().starts_with(['{', '[']) => {
+            serde_json::from_str::<Value>(s)
+                .is_ok_and(|inner| any_keyed_in_json(&inner, keys, pred))
+        }
+        _ => false,
+    }
+}
+
+/// The resource of a call: the first of `keys` at the top of `requestParameters`, or in the
+/// one object nested there (`ModifySecurityGroupRulesRequest`).
+fn target_in(r: &CloudTrailRecord<'_>, keys: &[&str]) -> Option<Entity> {
+    target(r, keys).or_else(|| {
+        let request = r.request().as_object().filter(|o| o.len() == 1)?;
+        let inner = request.values().next()?;
+        keys.iter()
+            .find_map(|k| inner.get(k).and_then(Value::as_str))
+            .map(resource)
     })
 }
 
@@ -873,11 +917,11 @@ fn nacl_open_ingress(r: &CloudTrailRecord<'_>, _: &Context<'_>) -> Option<Hit> {
     if !(r.is_success() && call_in(r, "ec2.amazonaws.com", &["CreateNetworkAclEntry"])) {
         return None;
     }
-    let req = r.request();
-    let anywhere =
-        req_str(r, "cidrBlock") == Some("0.0.0.0/0") || req_str(r, "ipv6CidrBlock") == Some("::/0");
+    let anywhere = ["cidrBlock", "ipv6CidrBlock"]
+        .iter()
+        .any(|k| req_str(r, k).is_some_and(is_whole_internet));
     let allow = req_str(r, "ruleAction").is_some_and(|a| a.eq_ignore_ascii_case("allow"));
-    let ingress = matches!(req.get("egress"), Some(Value::Bool(false)));
+    let ingress = req_bool(r, "egress") == Some(false);
     (anywhere && allow && ingress).then(|| Hit {
         entity: target(r, &["networkAclId"]),
         ..Hit::default()
@@ -992,7 +1036,7 @@ fn security_tooling_tampered(r: &CloudTrailRecord<'_>, _: &Context<'_>) -> Optio
     let tampered = match &*r.event_source {
         "guardduty.amazonaws.com" => match name {
             "DeleteDetector" | "CreateIPSet" | "UpdateIPSet" => true,
-            "UpdateDetector" => r.request().get("enable") == Some(&Value::Bool(false)),
+            "UpdateDetector" => req_bool(r, "enable") == Some(false),
             _ => false,
         },
         "securityhub.amazonaws.com" => {
@@ -1134,7 +1178,7 @@ fn login_profile_change(r: &CloudTrailRecord<'_>, _: &Context<'_>) -> Option<Hit
     // force a change are the normal flows.
     let target_user = req_str(r, "userName");
     let for_other = target_user.is_some() && target_user != caller_name(r);
-    let reset_required = r.request().get("passwordResetRequired") == Some(&Value::Bool(true));
+    let reset_required = req_bool(r, "passwordResetRequired") == Some(true);
     (for_other && !reset_required).then(|| Hit {
         entity: target_user.map(resource),
         ..Hit::default()
@@ -1531,6 +1575,57 @@ mod tests {
             "config.security-group-open-ingress",
             failed(open("0.0.0.0/0"), "InvalidPermission.Duplicate")
         ));
+        // Any /0 prefix is every address, whatever the address before it.
+        for cidr in ["10.1.2.3/0", "0::/0", "2001:db8::/0"] {
+            assert!(
+                fires("config.security-group-open-ingress", open(cidr)),
+                "{cidr}"
+            );
+        }
+        for cidr in ["0.0.0.0/1", "0.0.0.0/00x", "not-an-ip/0", "0.0.0.0"] {
+            assert!(
+                !fires("config.security-group-open-ingress", open(cidr)),
+                "{cidr}"
+            );
+        }
+        // The capitalized names of newer SDKs.
+        let capitalized = with_req(
+            base("ec2.amazonaws.com", "AuthorizeSecurityGroupIngress"),
+            json!({"GroupId": "sg-2", "IpPermissions": [{"IpProtocol": "tcp", "FromPort": 3389,
+                "ToPort": 3389, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]}),
+        );
+        assert_eq!(
+            entity("config.security-group-open-ingress", &capitalized),
+            "sg-2"
+        );
+        // The permissions logged as a JSON string.
+        let as_string = with_req(
+            base("ec2.amazonaws.com", "AuthorizeSecurityGroupIngress"),
+            json!({"groupId": "sg-3", "ipPermissions":
+                "{\"items\": [{\"ipRanges\": {\"items\": [{\"cidrIp\": \"0.0.0.0/0\"}]}}]}"}),
+        );
+        assert_eq!(
+            entity("config.security-group-open-ingress", &as_string),
+            "sg-3"
+        );
+        // An existing rule rewritten to any address (the current API), under its group.
+        let modify = |cidr: &str| {
+            with_req(
+                base("ec2.amazonaws.com", "ModifySecurityGroupRules"),
+                json!({"ModifySecurityGroupRulesRequest": {"GroupId": "sg-4",
+                    "SecurityGroupRule": {"SecurityGroupRuleId": "sgr-1", "tag": 1,
+                        "SecurityGroupRule": {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
+                            "CidrIpv4": cidr}}}}),
+            )
+        };
+        assert_eq!(
+            entity("config.security-group-open-ingress", &modify("0.0.0.0/0")),
+            "sg-4"
+        );
+        assert!(!fires(
+            "config.security-group-open-ingress",
+            modify("192.0.2.0/24")
+        ));
     }
 
     #[test]
@@ -1561,6 +1656,16 @@ mod tests {
             "config.nacl-open-ingress",
             entry("10.0.0.0/8", "allow", false)
         ));
+        assert!(fires(
+            "config.nacl-open-ingress",
+            entry("192.0.2.1/0", "allow", false)
+        ));
+        let v6 = with_req(
+            base("ec2.amazonaws.com", "CreateNetworkAclEntry"),
+            json!({"networkAclId": "acl-1", "ipv6CidrBlock": "::/0", "ruleAction": "allow",
+                "egress": "false", "ruleNumber": 100}),
+        );
+        assert!(fires("config.nacl-open-ingress", v6));
     }
 
     #[test]
@@ -1640,6 +1745,21 @@ mod tests {
             with_req(
                 base("guardduty.amazonaws.com", "UpdateDetector"),
                 json!({"detectorId": "d", "enable": true})
+            )
+        ));
+        // The flag as a string, as some callers log it.
+        assert!(fires(
+            "config.security-tooling-tampered",
+            with_req(
+                base("guardduty.amazonaws.com", "UpdateDetector"),
+                json!({"detectorId": "d", "enable": "False"})
+            )
+        ));
+        assert!(!fires(
+            "config.security-tooling-tampered",
+            with_req(
+                base("guardduty.amazonaws.com", "UpdateDetector"),
+                json!({"detectorId": "d", "enable": "true"})
             )
         ));
         assert!(fires(
@@ -1772,6 +1892,14 @@ mod tests {
         assert!(
             !fires("config.login-profile-change", lp("bob", true)),
             "a helpdesk reset forcing a change"
+        );
+        let as_string = with_req(
+            base("iam.amazonaws.com", "UpdateLoginProfile"),
+            json!({"userName": "bob", "passwordResetRequired": "true"}),
+        );
+        assert!(
+            !fires("config.login-profile-change", as_string),
+            "the reset flag logged as a string"
         );
         assert!(
             !fires("config.login-profile-change", lp("alice", false)),

@@ -36,6 +36,17 @@ pub(crate) fn req_str<'r>(r: &'r CloudTrailRecord<'_>, key: &str) -> Option<&'r 
     r.request().get(key).and_then(Value::as_str)
 }
 
+/// A boolean of `requestParameters` as callers log it: `true`, or the string `"true"` (any
+/// case) that some SDKs and the console send.
+pub(crate) fn req_bool(r: &CloudTrailRecord<'_>, key: &str) -> Option<bool> {
+    match r.request().get(key)? {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) if s.eq_ignore_ascii_case("true") => Some(true),
+        Value::String(s) if s.eq_ignore_ascii_case("false") => Some(false),
+        _ => None,
+    }
+}
+
 /// A resource entity.
 pub(crate) fn resource(id: impl Into<String>) -> Entity {
     Entity {

@@ -396,7 +396,7 @@ fn ssm_secure_parameters(r: &CloudTrailRecord<'_>, _: &Context<'_>, out: &mut Ve
         return;
     }
     let req = r.request();
-    if req.get("withDecryption") != Some(&Value::Bool(true)) {
+    if req_bool(r, "withDecryption") != Some(true) {
         return;
     }
     let mut names: Vec<&str> = req_str(r, "name")
