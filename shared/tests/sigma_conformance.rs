@@ -268,3 +268,69 @@ fn sigmahq_rules_agree_with_their_built_in_counterparts_on_pantherss_cases() {
     );
     assert_eq!(used, EXPLAINED.len(), "every explanation is still needed");
 }
+
+/// The index (rsigma's candidate index, which spares a record the rules it cannot match) finds
+/// exactly what evaluating every rule finds, on every CloudTrail record of the corpora: Panther's
+/// cases of every rule, and the bundled samples.
+#[test]
+fn the_rule_index_matches_what_every_rule_in_turn_matches() {
+    let Some(set) = corpus() else { return };
+    let Some(path) = common::shared_path("corpora/panther/panther_aws_test_cases.jsonl") else {
+        return;
+    };
+    let mut records: Vec<String> = Vec::new();
+    for line in std::fs::read_to_string(path).unwrap().lines() {
+        let case: Value = serde_json::from_str(line).unwrap();
+        let mut log = case["log"].clone();
+        common::strip_panther_fields(&mut log);
+        records.push(log.to_string());
+    }
+    let mut dirs =
+        vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples/cloudtrail")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("samples") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            let bytes = std::fs::read(&path).unwrap();
+            let mut text = String::new();
+            if path.extension().is_some_and(|x| x == "gz") {
+                std::io::Read::read_to_string(
+                    &mut flate2::read::MultiGzDecoder::new(&bytes[..]),
+                    &mut text,
+                )
+                .unwrap();
+            } else {
+                text = String::from_utf8(bytes).unwrap();
+            }
+            let doc: Value = serde_json::from_str(&text).unwrap();
+            records.extend(
+                doc["Records"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(Value::to_string),
+            );
+        }
+    }
+    let (mut checked, mut matched) = (0, 0);
+    for raw in &records {
+        let Ok(record) = CloudTrailRecord::parse(raw) else {
+            continue;
+        };
+        let event = RecordEvent::new(&record, raw);
+        let (mut indexed, mut every) = (Vec::new(), Vec::new());
+        set.evaluate(&event, &mut indexed);
+        set.evaluate_unindexed(&event, &mut every);
+        assert_eq!(indexed, every, "{raw}");
+        checked += 1;
+        matched += every.len();
+    }
+    println!("{checked} records, {matched} matches, the same with and without the index");
+    assert!(
+        checked > 400 && matched > 50,
+        "{checked} records, {matched} matches"
+    );
+}

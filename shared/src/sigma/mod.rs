@@ -156,6 +156,24 @@ pub struct SigmaSet {
     correlations: Vec<Correlation>,
     filters: Vec<Filter>,
     rejected: Vec<Rejected>,
+    index: Index,
+}
+
+/// The custom attribute that carries a detection's position into rsigma's engine and back.
+const INDEX_ATTRIBUTE: &str = "x-cloudsec-detection";
+
+/// rsigma's engine over the active detections: its candidate index takes from each rule the
+/// conditions every match needs (an `eventName` or `eventSource` it must equal, a field it
+/// must have, a substring), so a record is evaluated only by the rules it can match, not by
+/// every rule. Rebuilt whenever the set of active detections changes.
+#[derive(Clone, Default)]
+struct Index(Option<Arc<rsigma_eval::Engine>>);
+
+impl std::fmt::Debug for Index {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let rules = self.0.as_ref().map_or(0, |e| e.rule_count());
+        write!(f, "Index({rules} rules)")
+    }
 }
 
 impl SigmaSet {
@@ -209,7 +227,33 @@ impl SigmaSet {
                 Err(reason) => set.reject(&file, Some(&f.title), reason),
             }
         }
+        set.reindex();
         set
+    }
+
+    /// Builds [`Index`] over the active detections.
+    fn reindex(&mut self) {
+        let rules: Vec<CompiledRule> = self
+            .detections
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.active)
+            .map(|(i, d)| {
+                let mut rule = (*d.compiled).clone();
+                Arc::make_mut(&mut rule.custom_attributes)
+                    .insert(INDEX_ATTRIBUTE.to_owned(), serde_json::Value::from(i));
+                rule
+            })
+            .collect();
+        if rules.is_empty() {
+            self.index = Index(None);
+            return;
+        }
+        let mut engine = rsigma_eval::Engine::new();
+        engine.set_include_event(false);
+        engine.set_match_detail(rsigma_eval::MatchDetailLevel::Off);
+        engine.extend_compiled_rules(rules);
+        self.index = Index(Some(Arc::new(engine)));
     }
 
     /// The rules of the `.yml`/`.yaml` files under `dir`, at any depth, in path order. An
@@ -299,10 +343,44 @@ impl SigmaSet {
         for c in &mut self.correlations {
             c.active &= keep(&c.meta);
         }
+        self.reindex();
     }
 
-    /// Evaluates every active detection rule on `event` and pushes what matched.
+    /// Evaluates the active detection rules on `event` (those the index does not rule out)
+    /// and pushes what matched, in the rules' order.
     pub fn evaluate(&self, event: &impl Event, out: &mut Vec<Match>) {
+        let Some(engine) = &self.index.0 else { return };
+        let start = out.len();
+        for m in engine.evaluate(event) {
+            let Some(i) = m
+                .header
+                .custom_attributes
+                .get(INDEX_ATTRIBUTE)
+                .and_then(serde_json::Value::as_u64)
+                .and_then(|i| usize::try_from(i).ok())
+            else {
+                continue;
+            };
+            let Some(d) = self.detections.get(i).filter(|d| d.active) else {
+                continue;
+            };
+            let filtered_by = d
+                .filters
+                .iter()
+                .copied()
+                .find(|&f| !self.filters[f].passes(event));
+            out.push(Match {
+                detection: i,
+                filtered_by,
+            });
+        }
+        out[start..].sort_by_key(|m| m.detection);
+    }
+
+    /// [`SigmaSet::evaluate`] by every active rule in turn, without the index: what the
+    /// index must agree with (a test holds them equal over every corpus record).
+    #[doc(hidden)]
+    pub fn evaluate_unindexed(&self, event: &impl Event, out: &mut Vec<Match>) {
         for (i, d) in self.detections.iter().enumerate() {
             if !d.active || rsigma_eval::evaluate_rule(&d.compiled, event).is_none() {
                 continue;
