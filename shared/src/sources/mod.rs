@@ -126,8 +126,9 @@ pub fn arn_account_region(arn: &str) -> (Option<&str>, Option<&str>) {
 pub type Ecs<'r> = crate::ecs::EcsEvent<'r, Aws<'r>>;
 
 /// The findings an EventBridge event carries: its `detail` (GuardDuty), or each of
-/// `detail.findings` (Security Hub). A record that is not an EventBridge event is returned as
-/// it is: a finding exported on its own.
+/// `detail.findings` (Security Hub). A list of findings as the APIs return them
+/// (`{"findings": [...]}`, `{"Findings": [...]}`) is its findings, none when it is empty. A
+/// record that is neither is returned as it is: a finding exported on its own.
 pub fn unwrap_eventbridge(raw: &str) -> Result<Vec<&str>, String> {
     #[derive(Deserialize)]
     struct Envelope<'a> {
@@ -135,6 +136,10 @@ pub fn unwrap_eventbridge(raw: &str) -> Result<Vec<&str>, String> {
         detail_type: Option<&'a serde_json::value::RawValue>,
         #[serde(borrow, default)]
         detail: Option<&'a serde_json::value::RawValue>,
+        #[serde(borrow, default)]
+        findings: Option<Vec<&'a serde_json::value::RawValue>>,
+        #[serde(borrow, default, rename = "Findings")]
+        findings_capitalized: Option<Vec<&'a serde_json::value::RawValue>>,
     }
     #[derive(Deserialize)]
     struct Findings<'a> {
@@ -145,6 +150,11 @@ pub fn unwrap_eventbridge(raw: &str) -> Result<Vec<&str>, String> {
         // Not an object: the parser of the source says what is wrong with it.
         return Ok(vec![raw]);
     };
+    if env.detail_type.is_none() && env.detail.is_none() {
+        if let Some(list) = env.findings.or(env.findings_capitalized) {
+            return Ok(list.into_iter().map(|f| f.get()).collect());
+        }
+    }
     let Some(detail_type) = env.detail_type else {
         // A trimmed event (only `detail`, as some tools forward it): its detail is the finding,
         // or holds them.
@@ -467,6 +477,25 @@ mod tests {
                 .classify("logs/AWSLogs/111122223333/network-firewall/flow/us-east-1/fw/x.log.gz"),
             KeyVerdict::Read(LogSource::NetworkFirewall)
         );
+    }
+
+    #[test]
+    fn a_list_of_findings_is_its_findings_and_an_empty_one_none() {
+        assert_eq!(
+            unwrap_eventbridge(r#"{"findings": []}"#).unwrap(),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            unwrap_eventbridge(r#"{"findings": [{"id":"a"}, {"id":"b"}]}"#).unwrap(),
+            vec![r#"{"id":"a"}"#, r#"{"id":"b"}"#]
+        );
+        assert_eq!(
+            unwrap_eventbridge(r#"{"Findings": [{"Id":"a"}], "NextToken": "x"}"#).unwrap(),
+            vec![r#"{"Id":"a"}"#]
+        );
+        // A finding exported on its own is one finding.
+        let finding = r#"{"id":"f","type":"Recon:EC2/PortProbeUnprotectedPort"}"#;
+        assert_eq!(unwrap_eventbridge(finding).unwrap(), vec![finding]);
     }
 
     #[test]
