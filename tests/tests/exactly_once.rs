@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use cloudsec::detect::Severity;
 use cloudsec::engine::evaluate::{evaluate, StateConfig};
 use cloudsec::error::InputError;
 use cloudsec::publish::memory::MemorySink;
@@ -375,10 +376,17 @@ async fn a_crash_between_commit_and_publish_is_published_by_the_retry() {
             cloudsec::sources::LogSource::CloudTrail,
         )
         .groups;
-    let fired = evaluate(&store, "crashed", groups, 1000, &StateConfig::default())
-        .await
-        .unwrap()
-        .fired;
+    let fired = evaluate(
+        &store,
+        "crashed",
+        groups,
+        1000,
+        &StateConfig::default(),
+        Severity::Info,
+    )
+    .await
+    .unwrap()
+    .fired;
     assert!(fired.iter().all(|f| f.publish));
     let ids: BTreeSet<String> = fired.iter().map(|f| f.finding.finding.id.clone()).collect();
     // WHEN another input with the same finding comes while the claim holds

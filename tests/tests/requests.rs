@@ -171,3 +171,70 @@ async fn an_input_costs_the_requests_its_findings_need_and_a_quiet_one_costs_one
         "{busy:?}"
     );
 }
+
+/// A finding under the publishing threshold is never sent: it is counted and kept in the
+/// findings store, but not claimed, looked up or settled (the template publishes from `low`;
+/// a denied call is an `info` finding, the most common there is).
+#[tokio::test]
+async fn a_finding_under_the_publishing_threshold_costs_no_claim() {
+    let Some((env, requests)) = Env::counting().await else {
+        return;
+    };
+    let table = unique("findings");
+    create_findings_table(&env.dynamodb, &table).await;
+    let mut config = env.config(cloudsec::detect::Severity::Low);
+    config.findings_table = Some(table);
+    let handler = cloudsec::ingest::LogIngest::from_config(&env.aws, &config)
+        .await
+        .expect("cold start");
+    let mut records = quiet_records(100);
+    records.push(ct(
+        "2026-11-01T10:40:00Z",
+        "s3.amazonaws.com",
+        "ListBuckets",
+        iam_user("bob"),
+        json!({"errorCode": "AccessDenied", "errorMessage": "Access Denied"}),
+    ));
+    env.put(&key("denied"), trail_file(&records)).await;
+    requests.take();
+    handler
+        .handle(env.event("s3-object-created.json", Some(&key("denied"))))
+        .await
+        .expect("handled");
+    let r = requests.take();
+    println!("requests of an object with an info finding, published from low: {r:?}");
+    // The counters' commit and read; the store's write of the finding; nothing else.
+    assert_eq!(count(&r, "s3.GetObject"), 1, "{r:?}");
+    assert_eq!(count(&r, "dynamodb.TransactWriteItems"), 1, "{r:?}");
+    assert_eq!(count(&r, "dynamodb.BatchGetItem"), 1, "{r:?}");
+    assert_eq!(count(&r, "dynamodb.UpdateItem"), 1, "{r:?}");
+    for op in ["dynamodb.BatchWriteItem", "sns.PublishBatch"] {
+        assert_eq!(count(&r, op), 0, "{op}: {r:?}");
+    }
+    // And it is in the store, as not published.
+    let items = env
+        .dynamodb
+        .scan()
+        .table_name(config.findings_table.as_deref().unwrap_or_default())
+        .send()
+        .await
+        .expect("scan")
+        .items
+        .unwrap_or_default();
+    let unauthorized: Vec<_> = items
+        .iter()
+        .filter(|i| {
+            i.get("rule")
+                .and_then(|v| v.as_s().ok())
+                .map(String::as_str)
+                == Some("user.unauthorized-api-call")
+        })
+        .collect();
+    assert_eq!(unauthorized.len(), 1, "{items:?}");
+    assert_eq!(
+        unauthorized[0]
+            .get("published")
+            .and_then(|v| v.as_bool().ok()),
+        Some(&false)
+    );
+}

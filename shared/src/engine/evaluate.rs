@@ -67,12 +67,16 @@ impl Evaluation {
 }
 
 /// Commits `groups` for `input_id`, and returns the findings whose thresholds are reached.
+/// Only those at or above `publishing_from` are claimed for publishing: one below it is never
+/// sent, so exactly-once publishing has nothing to guard, and its claim, lookup and settling
+/// would be DynamoDB requests for nothing (the most common findings, `info`, are of this kind).
 pub async fn evaluate<S: Counters + FindingLedger>(
     store: &S,
     input_id: &str,
     groups: Vec<FindingBuilder>,
     now: i64,
     config: &StateConfig,
+    publishing_from: Severity,
 ) -> Result<Evaluation, StateError> {
     let updates: Vec<_> = groups
         .iter()
@@ -138,9 +142,20 @@ pub async fn evaluate<S: Counters + FindingLedger>(
             firing.push((group.build_with(&state, severity, z), update.expires_at));
         }
     }
+    let mut fired = Vec::new();
+    let (firing, unsent): (Vec<_>, Vec<_>) = firing
+        .into_iter()
+        .partition(|(f, _)| f.finding.severity >= publishing_from);
+    for (finding, expires_at) in unsent {
+        fired.push(Fired {
+            finding,
+            publish: false,
+            sent: false,
+            expires_at,
+        });
+    }
     let ids: Vec<String> = firing.iter().map(|(f, _)| f.finding.id.clone()).collect();
     let published = store.published(&ids).await?;
-    let mut fired = Vec::new();
     let mut busy = Vec::new();
     for (finding, expires_at) in firing {
         if published.contains(&finding.finding.id) {

@@ -464,9 +464,16 @@ impl<S: StateStore, Q: Quarantine> Engine<S, Q> {
             .map_err(InputError::State)?;
         }
         let now = self.clock.now();
-        let mut evaluation = evaluate(&self.store, input.ledger(), groups, now, &self.config.state)
-            .await
-            .map_err(InputError::State)?;
+        let mut evaluation = evaluate(
+            &self.store,
+            input.ledger(),
+            groups,
+            now,
+            &self.config.state,
+            self.config.min_severity,
+        )
+        .await
+        .map_err(InputError::State)?;
         let tuning = self.pipeline.tuning();
         for f in &mut evaluation.fired {
             // A staged rule's findings are evaluated, kept and settled, never sent.
