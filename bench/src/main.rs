@@ -9,8 +9,12 @@
 //! 5. peak resident memory of a process running the pipeline over the object, streamed from a
 //!    file;
 //! 6. DynamoDB write requests per 1,000 records with the state of the windowed rules (against
-//!    the emulator when `AWS_ENDPOINT_URL` is set).
+//!    the emulator when `AWS_ENDPOINT_URL` is set);
+//! 7. `cloudsec scan` over a folder, on every core against one.
+//!
+//! `cloudsec-bench cost` prints the monthly cost for an organization's volumes ([`cost`]).
 
+mod cost;
 mod generate;
 
 use std::io::Write;
@@ -55,6 +59,9 @@ enum Cmd {
         #[arg(long)]
         out: PathBuf,
     },
+    /// The monthly cost for an organization's volumes, from this run's measurements and AWS's
+    /// list prices (needs the emulator: `scripts/bench cost ...`).
+    Cost(cost::CostArgs),
     /// (used by `run`) Run the pipeline over a file and print the peak resident memory.
     RssChild { path: PathBuf },
 }
@@ -105,6 +112,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             );
             Ok(())
         }
+        Cmd::Cost(args) => cost::cost(args),
         Cmd::RssChild { path } => rss_child(&path),
     }
 }
