@@ -323,6 +323,17 @@ impl<'a> CloudTrailRecord<'a> {
             .get_or_init(|| parse_raw(self.additional_event_data))
     }
 
+    /// Which of the request, response and extra data have been parsed (for the test that no
+    /// rule parses what it does not judge).
+    #[cfg(test)]
+    pub(crate) fn parsed_lazily(&self) -> [bool; 3] {
+        [
+            self.request.get().is_some(),
+            self.response.get().is_some(),
+            self.additional.get().is_some(),
+        ]
+    }
+
     /// The account the caller belongs to, falling back to the trail's account.
     pub fn account_id(&self) -> Option<&str> {
         opt(&self.user_identity.account_id).or(opt(&self.recipient_account_id))

@@ -613,8 +613,10 @@ fn admin_policy_attached(r: &CloudTrailRecord<'_>, _: &Context<'_>) -> Option<Hi
         "iam.amazonaws.com",
         &["AttachUserPolicy", "AttachRolePolicy", "AttachGroupPolicy"],
     );
-    let admin = req_str(r, "policyArn").is_some_and(|a| a.ends_with("/AdministratorAccess"));
-    if !(attach && admin && r.is_success()) {
+    if !(attach
+        && r.is_success()
+        && req_str(r, "policyArn").is_some_and(|a| a.ends_with("/AdministratorAccess")))
+    {
         return None;
     }
     hit_on(r, &["userName", "roleName", "groupName"])
@@ -772,12 +774,12 @@ fn s3_public_access(r: &CloudTrailRecord<'_>, _: &Context<'_>) -> Option<Hit> {
     {
         return None;
     }
-    let req = r.request();
+    let req = || r.request();
     let public = match &*r.event_name {
-        "PutBucketAcl" | "PutObjectAcl" => grants_public(req),
+        "PutBucketAcl" | "PutObjectAcl" => grants_public(req()),
         "DeleteBucketPublicAccessBlock" | "DeleteAccountPublicAccessBlock" => true,
         "PutBucketPublicAccessBlock" | "PutAccountPublicAccessBlock" => any_keyed(
-            req,
+            req(),
             &[
                 "BlockPublicAcls",
                 "IgnorePublicAcls",
@@ -786,7 +788,7 @@ fn s3_public_access(r: &CloudTrailRecord<'_>, _: &Context<'_>) -> Option<Hit> {
             ],
             &|v| v == &Value::Bool(false) || v.as_str() == Some("false"),
         ),
-        "PutBucketPolicy" => req
+        "PutBucketPolicy" => req()
             .get("bucketPolicy")
             .and_then(document)
             .is_some_and(|p| allows_everyone(&p)),
@@ -1077,26 +1079,28 @@ fn resource_shared(r: &CloudTrailRecord<'_>, settings: &Context<'_>) -> Option<H
     if !r.is_success() {
         return None;
     }
-    let req = r.request();
-    // Who the resource is shared with: "all", or account ids.
-    let (grantees, target_key): (Vec<&str>, &str) = match (&*r.event_source, &*r.event_name) {
-        ("ec2.amazonaws.com", "ModifySnapshotAttribute") => (
-            added_items(req.pointer("/createVolumePermission/add/items")),
-            "snapshotId",
-        ),
-        ("ec2.amazonaws.com", "ModifyImageAttribute") => (
-            added_items(req.pointer("/launchPermission/add/items")),
-            "imageId",
-        ),
-        ("rds.amazonaws.com", "ModifyDBSnapshotAttribute") => {
-            (string_list(req.get("valuesToAdd")), "dBSnapshotIdentifier")
-        }
-        ("rds.amazonaws.com", "ModifyDBClusterSnapshotAttribute") => (
-            string_list(req.get("valuesToAdd")),
-            "dBClusterSnapshotIdentifier",
-        ),
-        _ => return None,
-    };
+    // Who the resource is shared with: "all", or account ids; the request is parsed only for
+    // the calls that share.
+    type Grantees = fn(Option<&Value>) -> Vec<&str>;
+    let (path, grantees, target_key): (&str, Grantees, &str) =
+        match (&*r.event_source, &*r.event_name) {
+            ("ec2.amazonaws.com", "ModifySnapshotAttribute") => (
+                "/createVolumePermission/add/items",
+                added_items,
+                "snapshotId",
+            ),
+            ("ec2.amazonaws.com", "ModifyImageAttribute") => {
+                ("/launchPermission/add/items", added_items, "imageId")
+            }
+            ("rds.amazonaws.com", "ModifyDBSnapshotAttribute") => {
+                ("/valuesToAdd", string_list, "dBSnapshotIdentifier")
+            }
+            ("rds.amazonaws.com", "ModifyDBClusterSnapshotAttribute") => {
+                ("/valuesToAdd", string_list, "dBClusterSnapshotIdentifier")
+            }
+            _ => return None,
+        };
+    let grantees = grantees(r.request().pointer(path));
     let severity = if grantees.iter().any(|g| g.eq_ignore_ascii_case("all")) {
         Severity::High
     } else if grantees

@@ -300,6 +300,61 @@ mod tests {
 }
 
 #[cfg(test)]
+mod cost {
+    use serde_json::json;
+
+    use super::testing::{base, failed};
+    use crate::detect::{Context, Settings};
+    use crate::sources::cloudtrail::CloudTrailRecord;
+
+    /// The calls no rule judges are the bulk of a trail (data events, reads, role sessions):
+    /// their request, response and extra data are parsed on first use, and no rule may use
+    /// them before it knows the call is one it judges, or every record pays three parses.
+    #[test]
+    fn no_rule_parses_what_a_call_it_does_not_judge_carries() {
+        let quiet = [
+            ("s3.amazonaws.com", "GetObject"),
+            ("s3.amazonaws.com", "PutObject"),
+            ("s3.amazonaws.com", "ListObjects"),
+            ("ec2.amazonaws.com", "DescribeInstances"),
+            ("sts.amazonaws.com", "GetCallerIdentity"),
+            ("kms.amazonaws.com", "Decrypt"),
+            ("dynamodb.amazonaws.com", "GetItem"),
+            ("lambda.amazonaws.com", "Invoke"),
+            ("iam.amazonaws.com", "GetUser"),
+            ("rds.amazonaws.com", "DescribeDBInstances"),
+            ("cloudtrail.amazonaws.com", "LookupEvents"),
+            ("config.amazonaws.com", "DescribeConfigRules"),
+        ];
+        let settings = Settings::default();
+        let cx = Context::of(&settings);
+        let rules = super::rules();
+        let mut parsing = std::collections::BTreeSet::new();
+        for (source, name) in quiet {
+            let mut ok = base(source, name);
+            ok["requestParameters"] = json!({"bucketName": "b", "key": "k", "userName": "x"});
+            ok["responseElements"] = json!({"x": 1});
+            ok["additionalEventData"] = json!({"bytesTransferredIn": 0, "MFAUsed": "Yes"});
+            for v in [ok.clone(), failed(ok, "AccessDenied")] {
+                let text = v.to_string();
+                for rule in &rules {
+                    let r = CloudTrailRecord::parse(&text).expect("record");
+                    rule.run(&r, &cx, &mut Vec::new());
+                    if r.parsed_lazily() != [false; 3] {
+                        parsing.insert(format!("{} on {source} {name}", rule.meta.id));
+                    }
+                }
+            }
+        }
+        assert!(
+            parsing.is_empty(),
+            "these parse the request, response or extra data of a call they do not judge: \
+             {parsing:#?}"
+        );
+    }
+}
+
+#[cfg(test)]
 pub(crate) mod testing {
     //! Builders of records for the rules' tests.
 

@@ -325,8 +325,9 @@ fn password_spraying(r: &CloudTrailRecord<'_>, _: &Context<'_>, out: &mut Vec<Hi
 }
 
 fn mfa_failed(r: &CloudTrailRecord<'_>, _: &Context<'_>, out: &mut Vec<Hit>) {
-    let mfa = r.additional().get("MFAUsed").and_then(Value::as_str) == Some("Yes");
-    if r.console_login_outcome() == Some(false) && mfa {
+    if r.console_login_outcome() == Some(false)
+        && r.additional().get("MFAUsed").and_then(Value::as_str) == Some("Yes")
+    {
         out.push(Hit::of(crate::detect::cloudtrail_entity(
             EntityKind::User,
             r,
