@@ -225,8 +225,8 @@ impl Pipeline {
             logins: Vec::new(),
             uri,
             max_evidence: self.config.max_evidence,
-            findings: HashMap::new(),
-            order: Vec::new(),
+            index: HashMap::new(),
+            builders: Vec::new(),
             fired: Vec::new(),
             hits: Vec::new(),
             securityhub: Vec::new(),
@@ -242,17 +242,11 @@ impl Pipeline {
         report.logins = std::mem::take(&mut detect.logins);
         report.passed_controls = std::mem::take(&mut detect.passed);
         report.suppressed = std::mem::take(&mut detect.suppressed);
-        let mut builders = detect.findings;
+        let mut builders = detect.builders;
         if let Some(account) = crate::sources::account_from_key(uri) {
-            builders
-                .values_mut()
-                .for_each(|b| b.default_account(account));
+            builders.iter_mut().for_each(|b| b.default_account(account));
         }
-        report.groups = detect
-            .order
-            .iter()
-            .filter_map(|id| builders.remove(id))
-            .collect();
+        report.groups = builders;
         report
     }
 
@@ -488,8 +482,10 @@ struct Detect<'c> {
     logins: Vec<crate::detect::geo::Login>,
     uri: &'c str,
     max_evidence: usize,
-    findings: HashMap<String, FindingBuilder>,
-    order: Vec<String>,
+    /// The findings of this input, in the order of their first hit, and each one's place
+    /// there by id (the builders do not move when the index grows).
+    builders: Vec<FindingBuilder>,
+    index: HashMap<String, usize>,
     // Scratch space reused across records.
     fired: Vec<&'static str>,
     hits: Vec<Hit>,
@@ -529,23 +525,27 @@ impl Detect<'_> {
     ) -> &mut FindingBuilder {
         let window = Window::of(ts, window_minutes);
         let id = finding_id(meta.id, &entity, discriminator.as_deref(), window.start);
-        let max_evidence = self.max_evidence;
-        let order = &mut self.order;
-        let builder = self.findings.entry(id.clone()).or_insert_with(|| {
-            order.push(id.clone());
-            FindingBuilder::start(
-                meta,
-                kind,
-                id,
-                entity,
-                discriminator,
-                severity,
-                window,
-                ts,
-                record,
-                max_evidence,
-            )
-        });
+        let at = match self.index.get(&id) {
+            Some(&at) => at,
+            None => {
+                let at = self.builders.len();
+                self.index.insert(id.clone(), at);
+                self.builders.push(FindingBuilder::start(
+                    meta,
+                    kind,
+                    id,
+                    entity,
+                    discriminator,
+                    severity,
+                    window,
+                    ts,
+                    record,
+                    self.max_evidence,
+                ));
+                at
+            }
+        };
+        let builder = &mut self.builders[at];
         builder.add(ts, severity, record, evidence);
         builder
     }
