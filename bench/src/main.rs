@@ -62,8 +62,17 @@ enum Cmd {
     /// The monthly cost for an organization's volumes, from this run's measurements and AWS's
     /// list prices (needs the emulator: `scripts/bench cost ...`).
     Cost(cost::CostArgs),
+    /// Pipeline / floor in instructions executed, counted by valgrind (callgrind): the same on
+    /// every run of the same build, where the timed ratio moves with a shared machine's load.
+    Instructions {
+        /// Size of the generated object, MB of JSON.
+        #[arg(long, default_value_t = 20)]
+        megabytes: usize,
+    },
     /// (used by `run`) Run the pipeline over a file and print the peak resident memory.
     RssChild { path: PathBuf },
+    /// (used by `instructions`) Run the floor over a file.
+    FloorChild { path: PathBuf },
 }
 
 #[derive(clap::Args, Clone)]
@@ -114,7 +123,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Ok(())
         }
         Cmd::Cost(args) => cost::cost(args),
+        Cmd::Instructions { megabytes } => instructions(megabytes),
         Cmd::RssChild { path } => rss_child(&path),
+        Cmd::FloorChild { path } => {
+            let records = floor(&std::fs::read(path)?);
+            println!("{records}");
+            Ok(())
+        }
     }
 }
 
@@ -540,6 +555,50 @@ fn rss_child(path: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let (records, _, _) = pipeline(&p, &runtime, file, "rss");
     let peak = memory_kib("VmHWM:");
     println!("{start} {peak} {records}");
+    Ok(())
+}
+
+/// Counts the instructions of the floor and of the pipeline over the same generated object,
+/// each in a child process under callgrind (process start and the catalogue's setup included
+/// in both: a few million instructions against billions).
+fn instructions(megabytes: usize) -> Result<(), Box<dyn std::error::Error>> {
+    let (gz, json_bytes, records) = generate_object(megabytes, 42)?;
+    let dir = PathBuf::from("target/bench");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join(format!("cloudtrail-{megabytes}mb-instructions.json.gz"));
+    std::fs::write(&path, &gz)?;
+    let me = std::env::current_exe()?;
+    let count = |child: &str| -> Result<u64, Box<dyn std::error::Error>> {
+        let out = Command::new("valgrind")
+            .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
+            .arg(&me)
+            .arg(child)
+            .arg(&path)
+            .output()
+            .map_err(|e| format!("valgrind (apt-get install valgrind): {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "{child} under valgrind: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+            .into());
+        }
+        // callgrind ends with `==pid== Collected : <instructions>`.
+        String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .find_map(|l| l.split("Collected :").nth(1))
+            .and_then(|n| n.trim().parse().ok())
+            .ok_or_else(|| format!("no instruction count from callgrind for {child}").into())
+    };
+    let floor = count("floor-child")?;
+    let pipeline = count("rss-child")?;
+    println!(
+        "instructions over {:.1} MB of JSON ({records} records): floor {:.0} per record, pipeline {:.0} per record; pipeline / floor {:.2} (as throughput: floor / pipeline)",
+        mb(json_bytes),
+        floor as f64 / records as f64,
+        pipeline as f64 / records as f64,
+        floor as f64 / pipeline as f64
+    );
     Ok(())
 }
 
