@@ -364,15 +364,7 @@ impl SigmaSet {
             let Some(d) = self.detections.get(i).filter(|d| d.active) else {
                 continue;
             };
-            let filtered_by = d
-                .filters
-                .iter()
-                .copied()
-                .find(|&f| !self.filters[f].passes(event));
-            out.push(Match {
-                detection: i,
-                filtered_by,
-            });
+            out.push(self.matched(i, d, event));
         }
         out[start..].sort_by_key(|m| m.detection);
     }
@@ -385,15 +377,20 @@ impl SigmaSet {
             if !d.active || rsigma_eval::evaluate_rule(&d.compiled, event).is_none() {
                 continue;
             }
-            let filtered_by = d
+            out.push(self.matched(i, d, event));
+        }
+    }
+
+    /// The match of detection `i` (`d`) on `event`, with the first filter that keeps the event
+    /// from it, if one does.
+    fn matched(&self, i: usize, d: &Detection, event: &impl Event) -> Match {
+        Match {
+            detection: i,
+            filtered_by: d
                 .filters
                 .iter()
                 .copied()
-                .find(|&f| !self.filters[f].passes(event));
-            out.push(Match {
-                detection: i,
-                filtered_by,
-            });
+                .find(|&f| !self.filters[f].passes(event)),
         }
     }
 
