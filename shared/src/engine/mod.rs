@@ -479,10 +479,8 @@ impl<S: StateStore, Q: Quarantine> Engine<S, Q> {
             // A staged rule's findings are evaluated, kept and settled, never sent.
             let staged = tuning.is_some_and(|t| t.is_staged(&f.finding.rule.id));
             f.finding.finding.staged = staged;
-            f.sent = !staged
-                && publishing == Publishing::Publish
-                && f.publish
-                && f.finding.finding.severity >= self.config.min_severity;
+            // `publish` is false under `min_severity` already: `evaluate` does not claim them.
+            f.sent = !staged && publishing == Publishing::Publish && f.publish;
             if publishing == Publishing::Hold && f.publish {
                 summary.held += 1;
             }
