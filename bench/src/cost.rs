@@ -133,17 +133,11 @@ impl PerObject {
     fn get(&self, op: &str) -> f64 {
         self.requests.get(op).copied().unwrap_or(0.0)
     }
-    fn dynamodb_requests(&self) -> f64 {
+    /// The requests to one service (`dynamodb`, `sns`).
+    fn requests_to(&self, service: &str) -> f64 {
         self.requests
             .iter()
-            .filter(|(k, _)| k.starts_with("dynamodb."))
-            .map(|(_, v)| v)
-            .sum()
-    }
-    fn sns_requests(&self) -> f64 {
-        self.requests
-            .iter()
-            .filter(|(k, _)| k.starts_with("sns."))
+            .filter(|(k, _)| k.split('.').next() == Some(service))
             .map(|(_, v)| v)
             .sum()
     }
@@ -267,8 +261,8 @@ impl Model<'_> {
         let cpu_s = bytes / 1e6 / (self.mb_per_s * vcpu(memory_mb));
         // WAF and Network Firewall objects are costed as quiet ones: one GET.
         let wait_per_ct = S3_GET_LATENCY_S
-            + p.dynamodb_requests() * DYNAMODB_LATENCY_S
-            + p.sns_requests() * SNS_LATENCY_S;
+            + p.requests_to("dynamodb") * DYNAMODB_LATENCY_S
+            + p.requests_to("sns") * SNS_LATENCY_S;
         let wait_s = (self.ct_objects * wait_per_ct + other_objects * S3_GET_LATENCY_S)
             / cloudsec::batch::MAX_CONCURRENT_INPUTS as f64;
         let gb_s = memory_mb / 1024.0 * (cpu_s + wait_s);
@@ -407,9 +401,7 @@ fn measure_requests(
         let table = unique("findings");
         create_findings_table(&env.dynamodb, &table).await;
         // Published from `low` up, as the template's default.
-        let mut config = env.config(Severity::Low);
-        config.findings_table = Some(table.clone());
-        let handler = cloudsec::ingest::LogIngest::from_config(&env.aws, &config).await?;
+        let handler = env.handler_keeping_from(&table, Severity::Low).await;
         let mut keys = Vec::new();
         for (i, chunk) in records
             .chunks(records_per_object)

@@ -299,7 +299,16 @@ impl Env {
         &self,
         table: &str,
     ) -> LogIngest<DynamoStore, Option<S3Quarantine>> {
-        let mut config = self.config(Severity::Info);
+        self.handler_keeping_from(table, Severity::Info).await
+    }
+
+    /// The same, publishing from `min_severity` (`MIN_PUBLISH_SEVERITY`).
+    pub async fn handler_keeping_from(
+        &self,
+        table: &str,
+        min_severity: Severity,
+    ) -> LogIngest<DynamoStore, Option<S3Quarantine>> {
+        let mut config = self.config(min_severity);
         config.findings_table = Some(table.to_owned());
         LogIngest::from_config(&self.aws, &config)
             .await

@@ -182,11 +182,9 @@ async fn a_finding_under_the_publishing_threshold_costs_no_claim() {
     };
     let table = unique("findings");
     create_findings_table(&env.dynamodb, &table).await;
-    let mut config = env.config(cloudsec::detect::Severity::Low);
-    config.findings_table = Some(table);
-    let handler = cloudsec::ingest::LogIngest::from_config(&env.aws, &config)
-        .await
-        .expect("cold start");
+    let handler = env
+        .handler_keeping_from(&table, cloudsec::detect::Severity::Low)
+        .await;
     let mut records = quiet_records(100);
     records.push(ct(
         "2026-11-01T10:40:00Z",
@@ -215,7 +213,7 @@ async fn a_finding_under_the_publishing_threshold_costs_no_claim() {
     let items = env
         .dynamodb
         .scan()
-        .table_name(config.findings_table.as_deref().unwrap_or_default())
+        .table_name(&table)
         .send()
         .await
         .expect("scan")
