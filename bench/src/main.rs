@@ -250,6 +250,15 @@ fn fifty_exceptions() -> String {
     text
 }
 
+/// Writes a generated object under `target/bench/`, for the child processes and Python.
+fn save_object(gz: &[u8], megabytes: usize, seed: u64) -> std::io::Result<PathBuf> {
+    let dir = PathBuf::from("target/bench");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join(format!("cloudtrail-{megabytes}mb-seed{seed}.json.gz"));
+    std::fs::write(&path, gz)?;
+    Ok(path)
+}
+
 fn best<T>(repeat: usize, mut f: impl FnMut() -> T) -> (f64, T) {
     let mut best = f64::MAX;
     let mut last = None;
@@ -288,13 +297,7 @@ fn run(args: RunArgs) -> Result<(), Box<dyn std::error::Error>> {
         mb(gz.len()),
         t.elapsed().as_secs_f64()
     );
-    let dir = PathBuf::from("target/bench");
-    std::fs::create_dir_all(&dir)?;
-    let path = dir.join(format!(
-        "cloudtrail-{}mb-seed{}.json.gz",
-        args.megabytes, args.seed
-    ));
-    std::fs::write(&path, &gz)?;
+    let path = save_object(&gz, args.megabytes, args.seed)?;
 
     // 0. Decompression alone: no reader of this object can go faster.
     let (gunzip_s, _) = best(args.repeat, || {
@@ -563,10 +566,7 @@ fn rss_child(path: &Path) -> Result<(), Box<dyn std::error::Error>> {
 /// in both: a few million instructions against billions).
 fn instructions(megabytes: usize) -> Result<(), Box<dyn std::error::Error>> {
     let (gz, json_bytes, records) = generate_object(megabytes, 42)?;
-    let dir = PathBuf::from("target/bench");
-    std::fs::create_dir_all(&dir)?;
-    let path = dir.join(format!("cloudtrail-{megabytes}mb-instructions.json.gz"));
-    std::fs::write(&path, &gz)?;
+    let path = save_object(&gz, megabytes, 42)?;
     let me = std::env::current_exe()?;
     let count = |child: &str| -> Result<u64, Box<dyn std::error::Error>> {
         let out = Command::new("valgrind")
