@@ -145,7 +145,7 @@ fn check_reports_errors_and_a_dry_run() {
     // A file with what cannot be right fails, naming each entry.
     let bad = file(&format!(
         "exceptions:
-  - {{rule: user.root-login, match: {{process.name: x}}, reason: r, owner: o, expires: {soon}}}
+  - {{rule: user.root-login, match: {{file.path: x}}, reason: r, owner: o, expires: {soon}}}
   - {{rule: user.root-login, match: {{user.name: x}}, reason: r, owner: o, expires: {far}}}
   - {{rule: user.root-login, match: {{user.name: y}}, reason: r, owner: o, expires: {past}}}
 ",
@@ -156,7 +156,7 @@ fn check_reports_errors_and_a_dry_run() {
     let out = cloudsec(&["tuning", "check", bad.to_str().expect("path")]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success(), "{text}");
-    assert!(text.contains("error: exceptions[1] (rule user.root-login): `process.name` is a field the product never writes"), "{text}");
+    assert!(text.contains("error: exceptions[1] (rule user.root-login): `file.path` is a field the product never writes"), "{text}");
     assert!(
         text.contains("error: exceptions[2] (rule user.root-login): expires on"),
         "{text}"

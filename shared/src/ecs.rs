@@ -63,6 +63,27 @@ pub struct EcsEvent<'r, A> {
     /// `observer.*`: the appliance that logged it (a firewall, a WAF).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub observer: Option<Observer<'r>>,
+    /// `host.id`: the host (an EC2 instance) the event is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<Id<'r>>,
+    /// `dns.*`: the name a DNS request asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dns: Option<Dns<'r>>,
+    /// `process.*`: the process a runtime finding is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub process: Option<Process<'r>>,
+    /// `container.*`: the container a finding is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container: Option<Container<'r>>,
+    /// `entity.*`: the resource a finding is about (a Security Hub finding's first resource).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entity: Option<Entity<'r>>,
+    /// `vulnerability.*`: the vulnerability a finding reports (its first, by Inspector).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vulnerability: Option<Vulnerability<'r>>,
+    /// `threat.indicator.*`: the threat intelligence indicator a finding names (its first).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threat: Option<Threat<'r>>,
     /// `message`: the source's own description (a GuardDuty or Security Hub finding's title).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<&'r str>,
@@ -106,6 +127,12 @@ pub struct Event<'r> {
     /// Where the source explains the event (a Security Hub control's remediation page).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reference: Option<&'r str>,
+    /// When what the event reports began (a GuardDuty finding's first sighting), RFC 3339.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<String>,
+    /// When it was last seen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end: Option<String>,
 }
 
 /// `cloud.*`.
@@ -125,6 +152,16 @@ pub struct Cloud<'r> {
     /// `cloud.service.name` (`wafv2`, `guardduty`, ...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service: Option<Service<'r>>,
+    /// `cloud.instance.id`: the EC2 instance the event is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<Id<'r>>,
+}
+
+/// An object with an id only (`cloud.instance`, `host`).
+#[derive(Debug, Serialize)]
+pub struct Id<'r> {
+    /// The id.
+    pub id: &'r str,
 }
 
 /// `cloud.service.*`.
@@ -150,6 +187,7 @@ impl<'r> Cloud<'r> {
             account: None,
             availability_zone: None,
             service: None,
+            instance: None,
         }
     }
 }
@@ -172,6 +210,9 @@ pub struct Endpoint<'r> {
     /// Port, for network sources.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub port: Option<u16>,
+    /// The host name the source gives the endpoint (a Security Hub finding's domain).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain: Option<&'r str>,
     /// `*.geo.*`: from the source (WAF names a country) or the GeoIP databases.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub geo: Option<Geo<'r>>,
@@ -294,11 +335,210 @@ pub struct Network {
     /// Packets in both directions.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub packets: Option<u64>,
+    /// `inbound` or `outbound`, where the source tells.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub direction: Option<&'static str>,
+    /// The flow's Community ID (`1:<base64>`), for joins with other tools' flow records.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub community_id: Option<String>,
+}
+
+/// `dns.*`.
+#[derive(Debug, Serialize)]
+pub struct Dns<'r> {
+    /// `dns.question.*`.
+    pub question: DnsQuestion<'r>,
+}
+
+/// `dns.question.*`.
+#[derive(Debug, Serialize)]
+pub struct DnsQuestion<'r> {
+    /// The name asked for, as logged.
+    pub name: &'r str,
+}
+
+/// `process.*`.
+#[derive(Debug, Serialize, Default)]
+pub struct Process<'r> {
+    /// The executable's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<&'r str>,
+    /// Its path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub executable: Option<&'r str>,
+    /// The process id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u64>,
+    /// Its working directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub working_directory: Option<&'r str>,
+    /// The source's id of the process (unique where a pid is reused).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entity_id: Option<&'r str>,
+    /// `process.hash.*`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hash: Option<Sha256<'r>>,
+    /// `process.user.*`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<ProcessUser<'r>>,
+    /// `process.parent.*`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent: Option<ProcessParent<'r>>,
+}
+
+/// `*.hash.*`.
+#[derive(Debug, Serialize)]
+pub struct Sha256<'r> {
+    /// SHA-256, hex.
+    pub sha256: &'r str,
+}
+
+/// `process.user.*`.
+#[derive(Debug, Serialize)]
+pub struct ProcessUser<'r> {
+    /// The user's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<&'r str>,
+    /// The user's id (a uid, as text).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+}
+
+/// `process.parent.*`.
+#[derive(Debug, Serialize)]
+pub struct ProcessParent<'r> {
+    /// The source's id of the parent process.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entity_id: Option<&'r str>,
+    /// Its process id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u64>,
+}
+
+/// `entity.*`.
+#[derive(Debug, Serialize)]
+pub struct Entity<'r> {
+    /// The resource's ARN or id.
+    pub id: &'r str,
+    /// ECS's class of it (`bucket`, `host`, `user`, `function`, `database`, `queue`,
+    /// `container`), where the source's type maps to one.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<&'static str>,
+    /// The source's own type (`AwsS3Bucket`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub_type: Option<&'r str>,
+}
+
+/// `vulnerability.*`.
+#[derive(Debug, Serialize, Default)]
+pub struct Vulnerability<'r> {
+    /// `CVE-2024-1234`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<&'r str>,
+    /// `CVE` for a CVE id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enumeration: Option<&'static str>,
+    /// Where it is described (the first reference).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<&'r str>,
+    /// The finding's severity label.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub severity: Option<&'r str>,
+    /// The finding's description.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<&'r str>,
+    /// `vulnerability.score.*`: the first CVSS score.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<VulnerabilityScore<'r>>,
+    /// `vulnerability.scanner.*`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scanner: Option<Scanner<'r>>,
+}
+
+/// `vulnerability.score.*`.
+#[derive(Debug, Serialize)]
+pub struct VulnerabilityScore<'r> {
+    /// The CVSS base score.
+    pub base: f64,
+    /// The CVSS version (`3.1`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<&'r str>,
+}
+
+/// `vulnerability.scanner.*`.
+#[derive(Debug, Serialize)]
+pub struct Scanner<'r> {
+    /// The product that found it (`Inspector`).
+    pub vendor: &'r str,
+}
+
+/// `threat.*`.
+#[derive(Debug, Serialize)]
+pub struct Threat<'r> {
+    /// `threat.indicator.*`.
+    pub indicator: Indicator<'r>,
+}
+
+/// `threat.indicator.*`.
+#[derive(Debug, Serialize, Default)]
+pub struct Indicator<'r> {
+    /// ECS's indicator type (`ipv4-addr`, `domain-name`, `url`, `file`, ...).
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<&'static str>,
+    /// The indicator, as the source gives it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<&'r str>,
+    /// Set for an IP indicator.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip: Option<&'r str>,
+    /// Who published it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<&'r str>,
+    /// When it was last seen, as logged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_seen: Option<&'r str>,
+}
+
+/// `container.*`.
+#[derive(Debug, Serialize, Default)]
+pub struct Container<'r> {
+    /// The container's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<&'r str>,
+    /// Its name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<&'r str>,
+    /// `docker`, `containerd`, ...
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<&'r str>,
+    /// `container.image.*`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<ContainerImage<'r>>,
+    /// `container.security_context.*`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub security_context: Option<SecurityContext>,
+}
+
+/// `container.image.*`.
+#[derive(Debug, Serialize)]
+pub struct ContainerImage<'r> {
+    /// The image, as logged.
+    pub name: &'r str,
+}
+
+/// `container.security_context.*`.
+#[derive(Debug, Serialize)]
+pub struct SecurityContext {
+    /// Whether the container runs privileged.
+    pub privileged: bool,
 }
 
 /// `url.*`.
 #[derive(Debug, Serialize)]
 pub struct Url<'r> {
+    /// The URL as logged, where the source logs it whole.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub original: Option<&'r str>,
     /// The path, without the query.
     pub path: &'r str,
     /// The query, without `?`.
@@ -355,6 +595,12 @@ pub struct ObserverRule<'r> {
     /// The set of rules it belongs to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ruleset: Option<&'r str>,
+    /// What the rule checks (a Security Hub finding's description).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<&'r str>,
+    /// Where the rule and its remediation are explained.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<&'r str>,
 }
 
 /// `observer.*`.
@@ -454,6 +700,19 @@ pub fn email_of(name: &str) -> Option<(&str, &str)> {
 pub struct UserAgent<'r> {
     /// The user agent as logged.
     pub original: &'r str,
+    /// What it says about itself: name, version, OS, device.
+    #[serde(flatten)]
+    pub parsed: crate::user_agent::Parsed<'r>,
+}
+
+impl<'r> UserAgent<'r> {
+    /// The agent as logged, and parsed.
+    pub fn of(original: &'r str) -> Self {
+        UserAgent {
+            original,
+            parsed: crate::user_agent::parse(original),
+        }
+    }
 }
 
 /// `error.*`.

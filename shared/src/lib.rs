@@ -39,3 +39,4 @@ pub mod state;
 pub mod store;
 pub mod timefmt;
 pub mod tuning;
+pub mod user_agent;

@@ -471,7 +471,7 @@ impl<'a> CloudTrailRecord<'a> {
                 ..Endpoint::default()
             }),
             user: has_user.then_some(user),
-            user_agent: opt(&self.user_agent).map(|original| UserAgent { original }),
+            user_agent: opt(&self.user_agent).map(UserAgent::of),
             group: target_group
                 .filter(|_| self.event_source == "iam.amazonaws.com")
                 .map(|name| GroupFields { name }),
@@ -1185,6 +1185,44 @@ mod tests {
         assert_eq!(login("Yes"), true);
         assert_eq!(login("No"), false);
         assert_eq!(login("maybe"), Value::Null);
+    }
+
+    #[test]
+    fn the_user_agent_is_parsed_the_cli_and_sdks_by_their_own_names() {
+        let agent = |ua: &str| {
+            ecs_of(&call(
+                "sts.amazonaws.com",
+                "GetCallerIdentity",
+                &format!(r#","userAgent":{}"#, serde_json::json!(ua)),
+            ))["user_agent"]
+                .clone()
+        };
+        let cli =
+            agent("aws-cli/2.15.0 md/awscrt#0.19.18 ua/2.0 os/linux#5.10.0 lang/python#3.11.6");
+        assert_eq!(
+            cli["original"],
+            "aws-cli/2.15.0 md/awscrt#0.19.18 ua/2.0 os/linux#5.10.0 lang/python#3.11.6"
+        );
+        assert_eq!(cli["name"], "aws-cli");
+        assert_eq!(cli["version"], "2.15.0");
+        assert_eq!(cli["os"]["name"], "Linux");
+        assert_eq!(cli["os"]["version"], "5.10.0");
+        assert_eq!(cli["os"]["type"], "linux");
+        let boto = agent("Boto3/1.9.201 Python/2.7.16 Linux/4.14.138 Botocore/1.12.201");
+        assert_eq!(
+            (boto["name"].as_str(), boto["version"].as_str()),
+            (Some("Boto3"), Some("1.9.201"))
+        );
+        let console = agent("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/119.0.0.0 Safari/537.36");
+        assert_eq!(console["name"], "Chrome");
+        assert_eq!(console["os"]["name"], "Windows");
+        assert_eq!(console["os"]["type"], "windows");
+        let service = agent("cloudformation.amazonaws.com");
+        assert_eq!(service["name"], "cloudformation.amazonaws.com");
+        assert!(service.get("os").is_none() && service.get("version").is_none());
+        let unknown = agent("zzz");
+        assert_eq!(unknown["original"], "zzz");
+        assert!(unknown.get("name").is_none());
     }
 
     #[test]

@@ -65,8 +65,11 @@ pub struct EveEvent<'a> {
     #[serde(borrow, default)]
     pub alert: Option<Alert<'a>>,
     /// The counters of a flow log.
-    #[serde(default)]
-    pub netflow: Option<Netflow>,
+    #[serde(borrow, default)]
+    pub netflow: Option<Netflow<'a>>,
+    /// The TCP flags seen in a flow.
+    #[serde(borrow, default)]
+    pub tcp: Option<TcpFields<'a>>,
     /// HTTP metadata.
     #[serde(borrow, default)]
     pub http: Option<HttpFields<'a>>,
@@ -105,14 +108,82 @@ pub struct Alert<'a> {
 }
 
 /// `event.netflow`.
-#[derive(Debug, Deserialize, Default, Serialize)]
-pub struct Netflow {
+#[derive(Debug, Deserialize, Default)]
+pub struct Netflow<'a> {
     /// Packets.
     #[serde(default, deserialize_with = "lenient_u64")]
     pub pkts: Option<u64>,
     /// Bytes.
     #[serde(default, deserialize_with = "lenient_u64")]
     pub bytes: Option<u64>,
+    /// The flow's first packet, as logged (`2021-11-08T18:18:11.990632+0000`).
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub start: Option<Cow<'a, str>>,
+    /// Its last packet.
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub end: Option<Cow<'a, str>>,
+    /// Seconds between them.
+    #[serde(default, deserialize_with = "lenient_u64")]
+    pub age: Option<u64>,
+    /// The lowest TTL seen.
+    #[serde(default, deserialize_with = "lenient_u64")]
+    pub min_ttl: Option<u64>,
+    /// The highest TTL seen.
+    #[serde(default, deserialize_with = "lenient_u64")]
+    pub max_ttl: Option<u64>,
+}
+
+/// `event.tcp`.
+#[derive(Debug, Deserialize, Default)]
+pub struct TcpFields<'a> {
+    /// The flags seen, OR-ed, in hex (`02`: SYN only; `1b`: FIN, SYN, PSH, ACK).
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub tcp_flags: Option<Cow<'a, str>>,
+}
+
+/// The names Suricata gives the TCP flag bits, lowest first.
+const TCP_FLAGS: [&str; 8] = ["fin", "syn", "rst", "psh", "ack", "urg", "ecn", "cwr"];
+
+/// The flags of a hex flag byte, by name; none for text that is not one byte of hex.
+fn tcp_flag_names(hex: &str) -> Vec<&'static str> {
+    match u8::from_str_radix(hex, 16) {
+        Ok(bits) if hex.len() <= 2 => TCP_FLAGS
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| bits & (1 << i) != 0)
+            .map(|(_, name)| *name)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// `network.community_id` of a flow, as the Community ID spec (v1, seed 0) defines it, for the
+/// protocols whose ports it hashes: TCP, UDP and SCTP. ICMP flows would need the ICMP type and
+/// code, which Network Firewall's flow logs do not carry: they get none.
+fn flow_community_id(
+    proto: &str,
+    src: &str,
+    sport: Option<u64>,
+    dst: &str,
+    dport: Option<u64>,
+) -> Option<String> {
+    let number = match proto.to_ascii_uppercase().as_str() {
+        "TCP" => 6,
+        "UDP" => 17,
+        "SCTP" => 132,
+        _ => return None,
+    };
+    let port = |p: Option<u64>| p.and_then(|p| u16::try_from(p).ok());
+    ::community_id::calculate_community_id(
+        0,
+        src.parse().ok()?,
+        dst.parse().ok()?,
+        Some(port(sport)?),
+        Some(port(dport)?),
+        number,
+        false,
+    )
+    .ok()
 }
 
 /// `event.http`.
@@ -216,6 +287,7 @@ impl<'a> FirewallRecord<'a> {
             .and_then(|ip| ip.parse::<std::net::IpAddr>().ok())
             .map(|ip| if ip.is_ipv4() { "ipv4" } else { "ipv6" });
         let netflow = e.netflow.as_ref();
+        let tcp_flags = e.tcp.as_ref().and_then(|t| opt(&t.tcp_flags));
         EcsEvent {
             timestamp: Cow::Owned(format_rfc3339_millis(self.millis())),
             event: Event {
@@ -240,7 +312,7 @@ impl<'a> FirewallRecord<'a> {
             }),
             user_agent: http
                 .and_then(|h| opt(&h.http_user_agent))
-                .map(|original| UserAgent { original }),
+                .map(UserAgent::of),
             related: Related {
                 ip: src.into_iter().chain(dst).collect(),
                 ..Related::default()
@@ -254,6 +326,13 @@ impl<'a> FirewallRecord<'a> {
                 kind: ip_type,
                 bytes: netflow.and_then(|n| n.bytes),
                 packets: netflow.and_then(|n| n.pkts),
+                community_id: match (opt(&e.proto), src, dst) {
+                    (Some(p), Some(s), Some(d)) => {
+                        flow_community_id(p, s, e.src_port, d, e.dest_port)
+                    }
+                    _ => None,
+                },
+                direction: None,
             }),
             url: http.and_then(|h| opt(&h.url)).map(|u| {
                 let (path, query) = match u.split_once('?') {
@@ -261,6 +340,7 @@ impl<'a> FirewallRecord<'a> {
                     None => (u, None),
                 };
                 Url {
+                    original: Some(u),
                     path,
                     query,
                     domain: http.and_then(|h| opt(&h.hostname)),
@@ -278,7 +358,7 @@ impl<'a> FirewallRecord<'a> {
                 id: a.signature_id.map(|id| Cow::Owned(id.to_string())),
                 name: opt(&a.signature).filter(|s| !s.is_empty()),
                 category: opt(&a.category).filter(|s| !s.is_empty()),
-                ruleset: None,
+                ..ObserverRule::default()
             }),
             observer: Some(Observer {
                 name: opt(&self.firewall_name),
@@ -290,7 +370,16 @@ impl<'a> FirewallRecord<'a> {
                 firewall: Some(FirewallFields {
                     flow: FlowFields {
                         id: e.flow_id.map(|id| id.to_string()),
+                        pkts: netflow.and_then(|n| n.pkts),
+                        bytes: netflow.and_then(|n| n.bytes),
+                        start: netflow.and_then(|n| opt(&n.start)),
+                        end: netflow.and_then(|n| opt(&n.end)),
+                        age: netflow.and_then(|n| n.age),
+                        min_ttl: netflow.and_then(|n| n.min_ttl),
+                        max_ttl: netflow.and_then(|n| n.max_ttl),
                     },
+                    tcp_flags,
+                    tcp_flags_array: tcp_flags.map(tcp_flag_names).unwrap_or_default(),
                     sni: opt(&e.sni),
                     aws_category: opt(&e.aws_category),
                     tls: e.tls,
@@ -316,7 +405,11 @@ fn region_of_zone(zone: &str) -> &str {
 /// `aws.firewall.*`, named as Elastic's integration names them.
 #[derive(Debug, Serialize)]
 pub struct FirewallFields<'r> {
-    flow: FlowFields,
+    flow: FlowFields<'r>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tcp_flags: Option<&'r str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tcp_flags_array: Vec<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     sni: Option<&'r str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -333,10 +426,25 @@ pub struct FirewallFields<'r> {
     revocation_check: Option<&'r RawValue>,
 }
 
+/// `aws.firewall.flow.*`: the flow's id, and a flow log's counters as logged.
 #[derive(Debug, Serialize)]
-struct FlowFields {
+struct FlowFields<'r> {
     #[serde(skip_serializing_if = "Option::is_none")]
     id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pkts: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start: Option<&'r str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end: Option<&'r str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    age: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    min_ttl: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_ttl: Option<u64>,
 }
 
 impl<'a> super::SourceRecord<'a> for FirewallRecord<'a> {
@@ -426,6 +534,8 @@ mod tests {
         assert_eq!(ecs["rule"]["id"], "5");
         assert!(ecs["rule"].get("category").is_none());
         assert_eq!(ecs["aws"]["firewall"]["flow"]["id"], "1582438383425873");
+        assert!(ecs["aws"]["firewall"]["flow"].get("pkts").is_none());
+        assert!(ecs["aws"]["firewall"].get("tcp_flags_array").is_none());
     }
 
     #[test]
@@ -439,6 +549,65 @@ mod tests {
             ecs["aws"]["firewall"]["revocation_check"]["status"],
             "REVOKED"
         );
+    }
+
+    #[test]
+    fn a_flow_log_keeps_its_counters_flags_and_community_id() {
+        let raw = r#"{"firewall_name":"fw","availability_zone":"us-east-2a","event_timestamp":"1636395643","event":{"timestamp":"2021-11-08T18:20:43.324542+0000","flow_id":625409144331688,"event_type":"netflow","src_ip":"1.2.3.4","src_port":1122,"dest_ip":"5.6.7.8","dest_port":3344,"proto":"TCP","netflow":{"pkts":3,"bytes":180,"start":"2021-11-08T18:18:11.990632+0000","end":"2021-11-08T18:18:12.990632+0000","age":1,"min_ttl":60,"max_ttl":64},"tcp":{"tcp_flags":"1b","syn":true,"fin":true,"psh":true,"ack":true}}}"#;
+        let ecs = serde_json::to_value(FirewallRecord::parse(raw).unwrap().to_ecs(None)).unwrap();
+        let flow = &ecs["aws"]["firewall"]["flow"];
+        assert_eq!(flow["pkts"], 3);
+        assert_eq!(flow["bytes"], 180);
+        assert_eq!(flow["start"], "2021-11-08T18:18:11.990632+0000");
+        assert_eq!(flow["end"], "2021-11-08T18:18:12.990632+0000");
+        assert_eq!(
+            (
+                flow["age"].as_u64(),
+                flow["min_ttl"].as_u64(),
+                flow["max_ttl"].as_u64()
+            ),
+            (Some(1), Some(60), Some(64))
+        );
+        assert_eq!(ecs["aws"]["firewall"]["tcp_flags"], "1b");
+        assert_eq!(
+            ecs["aws"]["firewall"]["tcp_flags_array"],
+            serde_json::json!(["fin", "syn", "psh", "ack"])
+        );
+        // The Community ID spec's own example flow.
+        assert_eq!(
+            ecs["network"]["community_id"],
+            "1:wCb3OG7yAFWelaUydu0D+125CLM="
+        );
+    }
+
+    #[test]
+    fn the_community_id_is_the_same_both_ways_and_only_for_ported_protocols() {
+        let there = flow_community_id("tcp", "1.2.3.4", Some(1122), "5.6.7.8", Some(3344));
+        let back = flow_community_id("TCP", "5.6.7.8", Some(3344), "1.2.3.4", Some(1122));
+        assert_eq!(there.as_deref(), Some("1:wCb3OG7yAFWelaUydu0D+125CLM="));
+        assert_eq!(there, back);
+        assert_ne!(
+            there,
+            flow_community_id("UDP", "1.2.3.4", Some(1122), "5.6.7.8", Some(3344))
+        );
+        assert!(
+            flow_community_id("UDP", "2001:db8::1", Some(53), "2001:db8::2", Some(5353)).is_some()
+        );
+        assert_eq!(
+            flow_community_id("ICMP", "1.2.3.4", None, "5.6.7.8", None),
+            None
+        );
+        assert_eq!(
+            flow_community_id("TCP", "not-an-ip", Some(1), "5.6.7.8", Some(2)),
+            None
+        );
+        assert_eq!(
+            flow_community_id("TCP", "1.2.3.4", Some(70_000), "5.6.7.8", Some(2)),
+            None
+        );
+        assert_eq!(tcp_flag_names("zz"), Vec::<&str>::new());
+        assert_eq!(tcp_flag_names("102"), Vec::<&str>::new());
+        assert_eq!(tcp_flag_names("12"), vec!["syn", "ack"]);
     }
 
     #[test]

@@ -10,8 +10,9 @@ use serde_json::value::RawValue;
 
 use super::lenient::{lenient_bool, lenient_f64, lenient_str, lenient_time, lenient_u64};
 use crate::ecs::{
-    compact_raw, Account, Cloud, EcsEvent, Endpoint, Event, Geo, Log, LogFile, ObserverRule,
-    Related, Service, User,
+    Account, Cloud, Container, ContainerImage, Dns, DnsQuestion, EcsEvent, Endpoint, Event, Geo,
+    Id, Log, LogFile, Network, ObserverRule, Process, ProcessParent, ProcessUser, Related,
+    SecurityContext as EcsSecurityContext, Service, Sha256, User,
 };
 use crate::timefmt::format_rfc3339_millis;
 
@@ -58,10 +59,11 @@ pub struct GuardDutyFinding<'a> {
     /// What GuardDuty saw, raw.
     #[serde(borrow, default)]
     pub service: Option<&'a RawValue>,
+    // Boxed: parsed on first use only, and a finding stays the size of the other records.
     #[serde(skip)]
-    typed_resource: OnceCell<Resource<'a>>,
+    typed_resource: OnceCell<Box<Resource<'a>>>,
     #[serde(skip)]
-    typed_service: OnceCell<ServiceFields<'a>>,
+    typed_service: OnceCell<Box<ServiceFields<'a>>>,
 }
 
 /// `resource`, the parts used.
@@ -92,6 +94,39 @@ pub struct Resource<'a> {
     /// `lambdaDetails`.
     #[serde(borrow, default)]
     pub lambda_details: Option<LambdaDetails<'a>>,
+    /// `containerDetails` (Runtime Monitoring findings on a container; boxed, as the other
+    /// rare parts below, so that a record stays small on the hot path).
+    #[serde(borrow, default)]
+    pub container_details: Option<Box<ContainerDetails<'a>>>,
+}
+
+/// `containerDetails`.
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerDetails<'a> {
+    /// The container's id.
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub id: Option<Cow<'a, str>>,
+    /// Its name.
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub name: Option<Cow<'a, str>>,
+    /// `docker`, `containerd`, ...
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub container_runtime: Option<Cow<'a, str>>,
+    /// The image, as logged.
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub image: Option<Cow<'a, str>>,
+    /// `securityContext`.
+    #[serde(default)]
+    pub security_context: Option<SecurityContext>,
+}
+
+/// `containerDetails.securityContext`.
+#[derive(Debug, Deserialize, Default)]
+pub struct SecurityContext {
+    /// Whether the container runs privileged.
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub privileged: Option<bool>,
 }
 
 /// `instanceDetails`.
@@ -166,6 +201,56 @@ pub struct ServiceFields<'a> {
     /// Whether it was archived (suppressed).
     #[serde(default, deserialize_with = "lenient_bool")]
     pub archived: Option<bool>,
+    /// The first sighting, as logged (`2024-07-24T04:03:51.666Z`).
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub event_first_seen: Option<Cow<'a, str>>,
+    /// The last one.
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub event_last_seen: Option<Cow<'a, str>>,
+    /// What Runtime Monitoring saw on the host or container.
+    #[serde(borrow, default)]
+    pub runtime_details: Option<Box<RuntimeDetails<'a>>>,
+}
+
+/// `service.runtimeDetails`, the parts mapped.
+#[derive(Debug, Deserialize, Default)]
+pub struct RuntimeDetails<'a> {
+    /// The process the finding is about.
+    #[serde(borrow, default)]
+    pub process: Option<RuntimeProcess<'a>>,
+}
+
+/// `service.runtimeDetails.process`.
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct RuntimeProcess<'a> {
+    /// The executable's name.
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub name: Option<Cow<'a, str>>,
+    /// Its path.
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub executable_path: Option<Cow<'a, str>>,
+    /// Its SHA-256.
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub executable_sha256: Option<Cow<'a, str>>,
+    /// The process id (on the host).
+    #[serde(default, deserialize_with = "lenient_u64")]
+    pub pid: Option<u64>,
+    /// Its working directory.
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub pwd: Option<Cow<'a, str>>,
+    /// GuardDuty's id of the process.
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub uuid: Option<Cow<'a, str>>,
+    /// GuardDuty's id of its parent.
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub parent_uuid: Option<Cow<'a, str>>,
+    /// The user it runs as.
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub user: Option<Cow<'a, str>>,
+    /// The user's uid.
+    #[serde(default, deserialize_with = "lenient_u64")]
+    pub user_id: Option<u64>,
 }
 
 /// `service.additionalInfo`.
@@ -198,6 +283,20 @@ pub struct Action<'a> {
     /// `portProbeAction`.
     #[serde(borrow, default)]
     pub port_probe_action: Option<PortProbe<'a>>,
+    /// `dnsRequestAction`.
+    #[serde(borrow, default)]
+    pub dns_request_action: Option<Box<DnsRequest<'a>>>,
+}
+
+/// `dnsRequestAction`.
+#[derive(Debug, Deserialize, Default)]
+pub struct DnsRequest<'a> {
+    /// The name asked for.
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub domain: Option<Cow<'a, str>>,
+    /// `UDP` or `TCP`.
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub protocol: Option<Cow<'a, str>>,
 }
 
 /// An action with a remote party.
@@ -207,6 +306,9 @@ pub struct Remote<'a> {
     /// The API called.
     #[serde(borrow, default, deserialize_with = "lenient_str")]
     pub api: Option<Cow<'a, str>>,
+    /// `TCP`, `UDP` (network connections).
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub protocol: Option<Cow<'a, str>>,
     /// The remote party.
     #[serde(borrow, default)]
     pub remote_ip_details: Option<RemoteIp<'a>>,
@@ -271,20 +373,24 @@ impl<'a> GuardDutyFinding<'a> {
 
     /// The affected resource, typed (parsed on first use).
     pub fn resource(&self) -> &Resource<'a> {
-        self.typed_resource.get_or_init(|| {
-            self.resource
-                .and_then(|r| serde_json::from_str(r.get()).ok())
-                .unwrap_or_default()
-        })
+        self.typed_resource
+            .get_or_init(|| {
+                self.resource
+                    .and_then(|r| serde_json::from_str(r.get()).ok())
+                    .unwrap_or_default()
+            })
+            .as_ref()
     }
 
     /// What GuardDuty saw, typed (parsed on first use).
     pub fn service(&self) -> &ServiceFields<'a> {
-        self.typed_service.get_or_init(|| {
-            self.service
-                .and_then(|r| serde_json::from_str(r.get()).ok())
-                .unwrap_or_default()
-        })
+        self.typed_service
+            .get_or_init(|| {
+                self.service
+                    .and_then(|r| serde_json::from_str(r.get()).ok())
+                    .unwrap_or_default()
+            })
+            .as_ref()
     }
 
     /// Whether it is one of GuardDuty's generated sample findings.
@@ -384,6 +490,52 @@ impl<'a> GuardDutyFinding<'a> {
             .instance_details
             .as_ref()
             .and_then(|d| opt(&d.instance_id));
+        let service = self.service();
+        let action = service.action.as_ref();
+        let dns = action.and_then(|a| a.dns_request_action.as_ref());
+        let transport = action
+            .and_then(|a| a.network_connection_action.as_ref())
+            .and_then(|n| opt(&n.protocol))
+            .or_else(|| dns.and_then(|d| opt(&d.protocol)));
+        let process = service
+            .runtime_details
+            .as_ref()
+            .and_then(|r| r.process.as_ref())
+            .map(|p| Process {
+                name: opt(&p.name),
+                executable: opt(&p.executable_path),
+                pid: p.pid,
+                working_directory: opt(&p.pwd),
+                entity_id: opt(&p.uuid),
+                hash: opt(&p.executable_sha256).map(|sha256| Sha256 { sha256 }),
+                user: (p.user.is_some() || p.user_id.is_some()).then(|| ProcessUser {
+                    name: opt(&p.user),
+                    id: p.user_id.map(|id| id.to_string()),
+                }),
+                parent: opt(&p.parent_uuid).map(|entity_id| ProcessParent {
+                    entity_id: Some(entity_id),
+                    pid: None,
+                }),
+            });
+        let container = self
+            .resource()
+            .container_details
+            .as_ref()
+            .map(|c| Container {
+                id: opt(&c.id),
+                name: opt(&c.name),
+                runtime: opt(&c.container_runtime),
+                image: opt(&c.image).map(|name| ContainerImage { name }),
+                security_context: c
+                    .security_context
+                    .as_ref()
+                    .and_then(|s| s.privileged)
+                    .map(|privileged| EcsSecurityContext { privileged }),
+            });
+        // `ThreatPurpose:ResourceTypeAffected/ThreatFamilyName.DetectionMechanism!Artifact`.
+        let (purpose, rest) = self.kind.split_once(':').unwrap_or(("", &self.kind));
+        let (resource_kind, family) = rest.split_once('/').unwrap_or(("", rest));
+        let part = |p: &'r str| (!p.is_empty()).then_some(p);
         EcsEvent {
             timestamp: Cow::Owned(format_rfc3339_millis(self.millis())),
             event: Event {
@@ -398,12 +550,20 @@ impl<'a> GuardDutyFinding<'a> {
                 risk_score_norm: self
                     .severity
                     .map(|s| (s.clamp(0.0, 10.0) * 100.0).round() / 10.0),
+                // As RFC 3339 whatever the form logged (exports write `2025-02-25 20:40:06.000000000`).
+                start: opt(&service.event_first_seen)
+                    .and_then(crate::timefmt::parse_any_millis)
+                    .map(format_rfc3339_millis),
+                end: opt(&service.event_last_seen)
+                    .and_then(crate::timefmt::parse_any_millis)
+                    .map(format_rfc3339_millis),
                 ..Event::default()
             },
             cloud: Cloud {
                 region: opt(&self.region),
                 account: opt(&self.account_id).map(|id| Account { id }),
                 service: Some(Service { name: "guardduty" }),
+                instance: host.map(|id| Id { id }),
                 ..Cloud::aws()
             },
             source: remote_ip.map(|ip| Endpoint {
@@ -430,10 +590,21 @@ impl<'a> GuardDutyFinding<'a> {
                 file: LogFile { path },
             }),
             rule: Some(ObserverRule {
-                name: Some(&self.kind),
-                ruleset: Some("GuardDuty"),
+                name: part(family).or(Some(&self.kind)),
+                category: part(purpose),
+                ruleset: part(resource_kind),
                 ..ObserverRule::default()
             }),
+            host: host.map(|id| Id { id }),
+            dns: dns.and_then(|d| opt(&d.domain)).map(|name| Dns {
+                question: DnsQuestion { name },
+            }),
+            network: transport.map(|t| Network {
+                transport: Some(t.to_ascii_lowercase()),
+                ..Network::default()
+            }),
+            process,
+            container,
             message: opt(&self.title),
             aws: super::Aws {
                 guardduty: Some(GuardDutyFields {
@@ -473,12 +644,12 @@ pub struct GuardDutyFields<'r> {
     description: Option<&'r str>,
     #[serde(
         skip_serializing_if = "Option::is_none",
-        serialize_with = "compact_raw"
+        serialize_with = "snake_case_raw"
     )]
     resource: Option<&'r RawValue>,
     #[serde(
         skip_serializing_if = "Option::is_none",
-        serialize_with = "compact_raw"
+        serialize_with = "snake_case_raw"
     )]
     service: Option<&'r RawValue>,
 }
@@ -539,6 +710,49 @@ impl<'a> super::SourceRecord<'a> for GuardDutyFinding<'a> {
     }
 }
 
+/// A raw part of the finding with its keys in snake_case (`ipAddressV4` -> `ip_address_v4`),
+/// as Elastic names `aws.guardduty.*`; values are kept as logged.
+fn snake_case_raw<S: serde::Serializer>(raw: &Option<&RawValue>, s: S) -> Result<S::Ok, S::Error> {
+    fn rename(v: serde_json::Value) -> serde_json::Value {
+        use serde_json::Value;
+        match v {
+            Value::Object(m) => Value::Object(
+                m.into_iter()
+                    .map(|(k, v)| (snake_case(&k), rename(v)))
+                    .collect(),
+            ),
+            Value::Array(a) => Value::Array(a.into_iter().map(rename).collect()),
+            other => other,
+        }
+    }
+    match raw {
+        Some(r) => {
+            let v: serde_json::Value =
+                serde_json::from_str(r.get()).map_err(serde::ser::Error::custom)?;
+            rename(v).serialize(s)
+        }
+        None => s.serialize_none(),
+    }
+}
+
+/// `eventFirstSeen` -> `event_first_seen`; an acronym stays one word (`DNSRequest` ->
+/// `dns_request`).
+fn snake_case(key: &str) -> String {
+    let chars: Vec<char> = key.chars().collect();
+    let mut out = String::with_capacity(key.len() + 4);
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            let prev = chars[i - 1];
+            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
+            if prev.is_lowercase() || prev.is_ascii_digit() || (prev.is_uppercase() && next_lower) {
+                out.push('_');
+            }
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -591,6 +805,110 @@ pub(crate) mod tests {
         );
         assert_eq!(ecs["aws"]["guardduty"]["service"]["count"], 3);
         assert_eq!(ecs["message"], "Unusual API call");
+    }
+
+    #[test]
+    fn the_type_splits_into_rule_fields_and_runtime_findings_map_process_and_container() {
+        let raw = serde_json::json!({
+            "accountId": "111122223333", "region": "us-east-1", "id": "f2",
+            "type": "PrivilegeEscalation:Runtime/DockerSocketAccessed", "severity": 8.0,
+            "updatedAt": "2026-11-01T10:05:00.000Z",
+            "resource": {"resourceType": "Container",
+                "instanceDetails": {"instanceId": "i-0abc"},
+                "containerDetails": {"containerRuntime": "docker", "id": "c1", "name": "web",
+                    "image": "repo/web:1.2", "securityContext": {"privileged": true}}},
+            "service": {"eventFirstSeen": "2026-10-30T04:03:51.666Z",
+                "eventLastSeen": "2026-11-01T10:00:00.000Z",
+                "runtimeDetails": {"process": {"name": "sshd", "executablePath": "/usr/sbin/sshd",
+                    "executableSha256": "d2d2", "pid": 2345, "pwd": "/home/user",
+                    "uuid": "u-1", "parentUuid": "u-0", "user": "admin", "userId": 1000}}}
+        })
+        .to_string();
+        let ecs =
+            serde_json::to_value(GuardDutyFinding::parse(&raw).unwrap().to_ecs(None)).unwrap();
+        assert_eq!(ecs["rule"]["category"], "PrivilegeEscalation");
+        assert_eq!(ecs["rule"]["ruleset"], "Runtime");
+        assert_eq!(ecs["rule"]["name"], "DockerSocketAccessed");
+        assert_eq!(ecs["event"]["start"], "2026-10-30T04:03:51.666Z");
+        assert_eq!(ecs["event"]["end"], "2026-11-01T10:00:00Z");
+        assert_eq!(ecs["cloud"]["instance"]["id"], "i-0abc");
+        assert_eq!(ecs["host"]["id"], "i-0abc");
+        let p = &ecs["process"];
+        assert_eq!(
+            (p["name"].as_str(), p["executable"].as_str()),
+            (Some("sshd"), Some("/usr/sbin/sshd"))
+        );
+        assert_eq!(p["pid"], 2345);
+        assert_eq!(p["working_directory"], "/home/user");
+        assert_eq!(p["hash"]["sha256"], "d2d2");
+        assert_eq!(p["user"]["name"], "admin");
+        assert_eq!(p["user"]["id"], "1000");
+        assert_eq!(p["entity_id"], "u-1");
+        assert_eq!(p["parent"]["entity_id"], "u-0");
+        let c = &ecs["container"];
+        assert_eq!(
+            (c["id"].as_str(), c["name"].as_str(), c["runtime"].as_str()),
+            (Some("c1"), Some("web"), Some("docker"))
+        );
+        assert_eq!(c["image"]["name"], "repo/web:1.2");
+        assert_eq!(c["security_context"]["privileged"], true);
+        // aws.guardduty.* in snake_case, values as logged.
+        let gd = &ecs["aws"]["guardduty"];
+        assert_eq!(
+            gd["service"]["runtime_details"]["process"]["executable_path"],
+            "/usr/sbin/sshd"
+        );
+        assert_eq!(
+            gd["resource"]["container_details"]["security_context"]["privileged"],
+            true
+        );
+        assert!(gd["service"].get("eventFirstSeen").is_none());
+    }
+
+    #[test]
+    fn dns_and_network_findings_name_the_question_and_the_transport() {
+        let with_service = |service: serde_json::Value| {
+            let raw = serde_json::json!({"type": "Trojan:EC2/BlackholeTraffic!DNS",
+                "updatedAt": "2026-11-01T10:05:00.000Z", "service": service})
+            .to_string();
+            serde_json::to_value(GuardDutyFinding::parse(&raw).unwrap().to_ecs(None)).unwrap()
+        };
+        let dns = with_service(serde_json::json!({"action": {"actionType": "DNS_REQUEST",
+            "dnsRequestAction": {"domain": "evil.example.com", "protocol": "UDP"}}}));
+        assert_eq!(dns["dns"]["question"]["name"], "evil.example.com");
+        assert_eq!(dns["network"]["transport"], "udp");
+        assert_eq!(dns["rule"]["name"], "BlackholeTraffic!DNS");
+        let tcp = with_service(
+            serde_json::json!({"action": {"actionType": "NETWORK_CONNECTION",
+            "networkConnectionAction": {"protocol": "TCP", "connectionDirection": "OUTBOUND"}}}),
+        );
+        assert_eq!(tcp["network"]["transport"], "tcp");
+        assert!(
+            tcp.get("dns").is_none() && tcp.get("process").is_none() && tcp.get("host").is_none()
+        );
+        // A type without the usual parts is still the rule's name.
+        let odd = serde_json::json!({"type": "Custom", "updatedAt": "2026-11-01T10:05:00.000Z"})
+            .to_string();
+        let ecs =
+            serde_json::to_value(GuardDutyFinding::parse(&odd).unwrap().to_ecs(None)).unwrap();
+        assert_eq!(ecs["rule"]["name"], "Custom");
+        assert!(ecs["rule"].get("category").is_none() && ecs["rule"].get("ruleset").is_none());
+    }
+
+    #[test]
+    fn keys_become_snake_case() {
+        for (camel, snake) in [
+            ("eventFirstSeen", "event_first_seen"),
+            ("ipAddressV4", "ip_address_v4"),
+            ("executableSha256", "executable_sha256"),
+            ("s3BucketDetails", "s3_bucket_details"),
+            ("DNSRequest", "dns_request"),
+            ("count", "count"),
+            ("already_snake", "already_snake"),
+            ("", ""),
+        ] {
+            assert_eq!(snake_case(camel), snake, "{camel}");
+        }
     }
 
     #[test]

@@ -292,6 +292,9 @@ macro_rules! sources {
 
         /// A parsed record of any source: what the pipeline, the detections and the findings
         /// see.
+        // CloudTrail's, the bulk of every input, is the largest variant: boxing it to shrink
+        // the rare others would cost an allocation per record on the hot path.
+        #[allow(clippy::large_enum_variant)]
         #[derive(Debug)]
         pub enum Record<'a> {
             $( $(#[$doc])* $variant($module::$record<'a>), )+

@@ -7,9 +7,11 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use super::lenient::{lenient_f64, lenient_str, lenient_time};
+use super::lenient::{lenient_f64, lenient_str, lenient_time, lenient_u64};
 use crate::ecs::{
-    compact_raw, Account, Cloud, EcsEvent, Event, Log, LogFile, ObserverRule, Related,
+    compact_raw, Account, Cloud, Dns, DnsQuestion, EcsEvent, Endpoint, Entity, Event, Indicator,
+    Log, LogFile, Network, ObserverRule, Process, ProcessParent, Related, Scanner, Threat,
+    Vulnerability, VulnerabilityScore,
 };
 use crate::timefmt::format_rfc3339_millis;
 
@@ -77,6 +79,23 @@ pub struct SecurityHubFinding<'a> {
     /// Finding types.
     #[serde(borrow, default)]
     pub types: Option<&'a RawValue>,
+    // The three parts below are boxed: most findings (controls) have none, and a record stays
+    // the size of the others on the hot path.
+    /// The network connection a threat finding is about.
+    #[serde(borrow, default)]
+    pub network: Option<Box<NetworkFields<'a>>>,
+    /// The process a threat finding is about.
+    #[serde(borrow, default)]
+    pub process: Option<Box<ProcessFields<'a>>>,
+    /// What was done (findings imported from GuardDuty).
+    #[serde(borrow, default)]
+    pub action: Option<Box<ActionFields<'a>>>,
+    /// The vulnerabilities a finding reports (Inspector's).
+    #[serde(borrow, default)]
+    pub vulnerabilities: Option<Vec<VulnerabilityFields<'a>>>,
+    /// The threat intelligence indicators a finding names.
+    #[serde(borrow, default)]
+    pub threat_intel_indicators: Option<Vec<IndicatorFields<'a>>>,
     /// Set by the pipeline when a newer version of the same finding (`Id`) is in the same
     /// input: rules about the current state skip it, rules about changes still see it.
     #[serde(skip)]
@@ -117,6 +136,185 @@ pub struct ResourceRef<'a> {
     /// Its ARN or id.
     #[serde(borrow, default, deserialize_with = "lenient_str")]
     pub id: Option<Cow<'a, str>>,
+}
+
+/// `Network`.
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct NetworkFields<'a> {
+    /// `IN` or `OUT`.
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub direction: Option<Cow<'a, str>>,
+    /// `TCP`, `UDP`.
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub protocol: Option<Cow<'a, str>>,
+    /// Source IPv4.
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub source_ip_v4: Option<Cow<'a, str>>,
+    /// Source IPv6.
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub source_ip_v6: Option<Cow<'a, str>>,
+    /// Source port.
+    #[serde(default, deserialize_with = "lenient_u64")]
+    pub source_port: Option<u64>,
+    /// Source domain.
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub source_domain: Option<Cow<'a, str>>,
+    /// Destination IPv4.
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub destination_ip_v4: Option<Cow<'a, str>>,
+    /// Destination IPv6.
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub destination_ip_v6: Option<Cow<'a, str>>,
+    /// Destination port.
+    #[serde(default, deserialize_with = "lenient_u64")]
+    pub destination_port: Option<u64>,
+    /// Destination domain.
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub destination_domain: Option<Cow<'a, str>>,
+}
+
+/// `Process`.
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct ProcessFields<'a> {
+    /// The executable's name.
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub name: Option<Cow<'a, str>>,
+    /// Its path.
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub path: Option<Cow<'a, str>>,
+    /// Its id.
+    #[serde(default, deserialize_with = "lenient_u64")]
+    pub pid: Option<u64>,
+    /// Its parent's id.
+    #[serde(default, deserialize_with = "lenient_u64")]
+    pub parent_pid: Option<u64>,
+}
+
+/// `Action`, the parts mapped.
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct ActionFields<'a> {
+    /// `NETWORK_CONNECTION`, `AWS_API_CALL`, `DNS_REQUEST`, `PORT_PROBE`.
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub action_type: Option<Cow<'a, str>>,
+    /// `NetworkConnectionAction`.
+    #[serde(borrow, default)]
+    pub network_connection_action: Option<RemoteAction<'a>>,
+    /// `AwsApiCallAction`.
+    #[serde(borrow, default)]
+    pub aws_api_call_action: Option<RemoteAction<'a>>,
+    /// `DnsRequestAction`.
+    #[serde(borrow, default)]
+    pub dns_request_action: Option<DnsRequestAction<'a>>,
+}
+
+/// An action with a remote party.
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct RemoteAction<'a> {
+    /// `TCP`, `UDP` (network connections).
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub protocol: Option<Cow<'a, str>>,
+    /// The remote party.
+    #[serde(borrow, default)]
+    pub remote_ip_details: Option<RemoteIpDetails<'a>>,
+}
+
+/// `RemoteIpDetails`.
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct RemoteIpDetails<'a> {
+    /// IPv4.
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub ip_address_v4: Option<Cow<'a, str>>,
+}
+
+/// `DnsRequestAction`.
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct DnsRequestAction<'a> {
+    /// The name asked for.
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub domain: Option<Cow<'a, str>>,
+    /// `UDP`, `TCP`.
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub protocol: Option<Cow<'a, str>>,
+}
+
+/// One of `Vulnerabilities`.
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct VulnerabilityFields<'a> {
+    /// `CVE-2024-1234`.
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub id: Option<Cow<'a, str>>,
+    /// Its CVSS scores.
+    #[serde(borrow, default)]
+    pub cvss: Option<Vec<Cvss<'a>>>,
+    /// Where it is described.
+    #[serde(borrow, default)]
+    pub reference_urls: Option<Vec<Cow<'a, str>>>,
+}
+
+/// One of `Vulnerabilities[].Cvss`.
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct Cvss<'a> {
+    /// `3.1`.
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub version: Option<Cow<'a, str>>,
+    /// 0-10.
+    #[serde(default, deserialize_with = "lenient_f64")]
+    pub base_score: Option<f64>,
+}
+
+/// One of `ThreatIntelIndicators`.
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct IndicatorFields<'a> {
+    /// `IPV4_ADDRESS`, `DOMAIN`, `URL`, `HASH_SHA256`, ...
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub r#type: Option<Cow<'a, str>>,
+    /// The indicator.
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub value: Option<Cow<'a, str>>,
+    /// Who published it.
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub source: Option<Cow<'a, str>>,
+    /// When it was last seen.
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub last_observed_at: Option<Cow<'a, str>>,
+}
+
+/// ECS's `threat.indicator.type` of an ASFF indicator type.
+fn indicator_type(asff: &str) -> Option<&'static str> {
+    Some(match asff {
+        "IPV4_ADDRESS" => "ipv4-addr",
+        "IPV6_ADDRESS" => "ipv6-addr",
+        "DOMAIN" => "domain-name",
+        "URL" => "url",
+        "EMAIL_ADDRESS" => "email-addr",
+        "MUTEX" => "mutex",
+        "PROCESS" => "process",
+        t if t.starts_with("HASH_") => "file",
+        _ => return None,
+    })
+}
+
+/// ECS's `entity.type` of an ASFF resource type.
+fn entity_type(asff: &str) -> Option<&'static str> {
+    Some(match asff {
+        "AwsS3Bucket" => "bucket",
+        "AwsEc2Instance" => "host",
+        "AwsIamUser" | "AwsIamAccessKey" => "user",
+        "AwsLambdaFunction" => "function",
+        "AwsRdsDbInstance" | "AwsRdsDbCluster" | "AwsDynamoDbTable" => "database",
+        "AwsSqsQueue" => "queue",
+        "Container" | "AwsEcsContainer" | "AwsEcrContainerImage" => "container",
+        _ => return None,
+    })
 }
 
 /// `Workflow`.
@@ -250,6 +448,118 @@ impl<'a> SecurityHubFinding<'a> {
     /// Maps the finding to ECS. `path` is where it was read from.
     pub fn to_ecs<'r>(&'r self, path: Option<&'r str>) -> super::Ecs<'r> {
         let control = self.compliance.is_some();
+        let net = self.network.as_ref();
+        let action = self.action.as_ref();
+        let remote = action.and_then(|a| {
+            a.network_connection_action
+                .as_ref()
+                .or(a.aws_api_call_action.as_ref())
+        });
+        let remote_ip = remote
+            .and_then(|r| r.remote_ip_details.as_ref())
+            .and_then(|d| opt(&d.ip_address_v4));
+        let dns = action.and_then(|a| a.dns_request_action.as_ref());
+        let port = |p: Option<u64>| p.and_then(|p| u16::try_from(p).ok());
+        let endpoint = |ip: Option<&'r str>, p: Option<u64>, domain: Option<&'r str>| {
+            let mut e = match ip {
+                Some(ip) => Endpoint::at(ip),
+                None => Endpoint {
+                    address: domain?,
+                    ..Endpoint::default()
+                },
+            };
+            e.port = port(p);
+            e.domain = domain;
+            Some(e)
+        };
+        let source = net
+            .and_then(|n| {
+                endpoint(
+                    opt(&n.source_ip_v4).or(opt(&n.source_ip_v6)),
+                    n.source_port,
+                    opt(&n.source_domain),
+                )
+            })
+            .or_else(|| remote_ip.map(Endpoint::at));
+        let destination = net.and_then(|n| {
+            endpoint(
+                opt(&n.destination_ip_v4).or(opt(&n.destination_ip_v6)),
+                n.destination_port,
+                opt(&n.destination_domain),
+            )
+        });
+        let transport = net
+            .and_then(|n| opt(&n.protocol))
+            .or_else(|| remote.and_then(|r| opt(&r.protocol)))
+            .or_else(|| dns.and_then(|d| opt(&d.protocol)));
+        let direction = net.and_then(|n| match opt(&n.direction)? {
+            "IN" => Some("inbound"),
+            "OUT" => Some("outbound"),
+            _ => None,
+        });
+        let vulnerability = self
+            .vulnerabilities
+            .as_ref()
+            .and_then(|v| v.first())
+            .map(|v| Vulnerability {
+                id: opt(&v.id),
+                enumeration: opt(&v.id)
+                    .filter(|id| id.starts_with("CVE-"))
+                    .map(|_| "CVE"),
+                reference: v
+                    .reference_urls
+                    .as_ref()
+                    .and_then(|u| u.first())
+                    .map(|u| u.as_ref()),
+                severity: self.severity.as_ref().and_then(|s| opt(&s.label)),
+                description: opt(&self.description),
+                score: v
+                    .cvss
+                    .as_ref()
+                    .and_then(|c| c.iter().find(|c| c.base_score.is_some()))
+                    .and_then(|c| {
+                        Some(VulnerabilityScore {
+                            base: c.base_score?,
+                            version: opt(&c.version),
+                        })
+                    }),
+                scanner: opt(&self.product_name).map(|vendor| Scanner { vendor }),
+            });
+        let threat = self
+            .threat_intel_indicators
+            .as_ref()
+            .and_then(|t| t.first())
+            .map(|i| {
+                let kind = opt(&i.r#type).and_then(indicator_type);
+                Threat {
+                    indicator: Indicator {
+                        kind,
+                        name: opt(&i.value),
+                        ip: opt(&i.value)
+                            .filter(|_| matches!(kind, Some("ipv4-addr" | "ipv6-addr"))),
+                        provider: opt(&i.source),
+                        last_seen: opt(&i.last_observed_at),
+                    },
+                }
+            });
+        let entity = self
+            .resources
+            .as_ref()
+            .and_then(|r| r.first())
+            .and_then(|r| {
+                Some(Entity {
+                    id: opt(&r.id)?,
+                    kind: opt(&r.r#type).and_then(entity_type),
+                    sub_type: opt(&r.r#type),
+                })
+            });
+        let ips: Vec<&str> = [
+            source.as_ref().and_then(|e| e.ip),
+            destination.as_ref().and_then(|e| e.ip),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         EcsEvent {
             timestamp: Cow::Owned(format_rfc3339_millis(self.millis())),
             event: Event {
@@ -283,13 +593,51 @@ impl<'a> SecurityHubFinding<'a> {
                 account: opt(&self.aws_account_id).map(|id| Account { id }),
                 ..Cloud::aws()
             },
-            related: Related::default(),
+            related: Related {
+                ip: ips,
+                hosts: [source.as_ref(), destination.as_ref()]
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|e| e.domain)
+                    .chain(dns.and_then(|d| opt(&d.domain)))
+                    .collect(),
+                ..Related::default()
+            },
+            source,
+            destination,
+            network: (transport.is_some() || direction.is_some()).then(|| Network {
+                transport: transport.map(str::to_ascii_lowercase),
+                direction,
+                ..Network::default()
+            }),
+            dns: dns.and_then(|d| opt(&d.domain)).map(|name| Dns {
+                question: DnsQuestion { name },
+            }),
+            process: self.process.as_ref().map(|p| Process {
+                name: opt(&p.name),
+                executable: opt(&p.path),
+                pid: p.pid,
+                parent: p.parent_pid.map(|pid| ProcessParent {
+                    entity_id: None,
+                    pid: Some(pid),
+                }),
+                ..Process::default()
+            }),
+            entity,
+            vulnerability,
+            threat,
             log: path.map(|path| Log {
                 file: LogFile { path },
             }),
             rule: self.control_id().map(|id| ObserverRule {
                 id: Some(Cow::Borrowed(id)),
                 name: opt(&self.title),
+                description: opt(&self.description),
+                reference: self
+                    .remediation
+                    .as_ref()
+                    .and_then(|r| r.recommendation.as_ref())
+                    .and_then(|r| opt(&r.url)),
                 ..ObserverRule::default()
             }),
             message: opt(&self.title),
@@ -417,6 +765,114 @@ pub(crate) mod tests {
             "Workflow": {"Status": "NEW"}, "WorkflowState": "NEW", "RecordState": "ACTIVE"
         })
         .to_string()
+    }
+
+    #[test]
+    fn a_control_names_its_resource_rule_description_and_remediation() {
+        let raw = control(
+            "S3.8",
+            "arn:aws:s3:::b",
+            "FAILED",
+            "2026-11-01T10:00:00.000Z",
+        );
+        let ecs =
+            serde_json::to_value(SecurityHubFinding::parse(&raw).unwrap().to_ecs(None)).unwrap();
+        assert_eq!(ecs["entity"]["id"], "arn:aws:s3:::b");
+        assert_eq!(ecs["entity"]["type"], "bucket");
+        assert_eq!(ecs["entity"]["sub_type"], "AwsS3Bucket");
+        assert_eq!(ecs["rule"]["description"], "d");
+        assert_eq!(
+            ecs["rule"]["reference"],
+            "https://docs.aws.amazon.com/console/securityhub/S3.8/remediation"
+        );
+        assert_eq!(ecs["aws"]["securityhub_findings"]["remediation"], "Fix it");
+        assert!(ecs.get("vulnerability").is_none() && ecs.get("threat").is_none());
+        assert!(ecs.get("source").is_none() && ecs.get("network").is_none());
+    }
+
+    #[test]
+    fn threat_and_vulnerability_findings_map_network_process_indicator_and_cve() {
+        let raw = serde_json::json!({
+            "Id": "t1", "ProductName": "Inspector", "UpdatedAt": "2026-11-01T10:00:00.000Z",
+            "Severity": {"Label": "CRITICAL"}, "Title": "CVE-2024-1234 - openssl",
+            "Description": "A flaw in openssl.",
+            "Resources": [{"Type": "AwsEc2Instance", "Id": "arn:aws:ec2:us-east-1:111122223333:instance/i-0abc"}],
+            "Network": {"Direction": "IN", "Protocol": "TCP", "SourceIpV4": "198.51.100.7",
+                "SourcePort": 4444, "DestinationIpV4": "10.0.0.5", "DestinationPort": "22",
+                "DestinationDomain": "db.internal.example"},
+            "Process": {"Name": "sshd", "Path": "/usr/sbin/sshd", "Pid": 77, "ParentPid": 1},
+            "Vulnerabilities": [{"Id": "CVE-2024-1234",
+                "Cvss": [{"Version": "3.1", "BaseScore": 9.8, "BaseVector": "AV:N"}],
+                "ReferenceUrls": ["https://nvd.nist.gov/vuln/detail/CVE-2024-1234"]}],
+            "ThreatIntelIndicators": [{"Type": "IPV4_ADDRESS", "Value": "198.51.100.7",
+                "Source": "ExampleFeed", "LastObservedAt": "2026-10-31T00:00:00.000Z"}]
+        })
+        .to_string();
+        let ecs =
+            serde_json::to_value(SecurityHubFinding::parse(&raw).unwrap().to_ecs(None)).unwrap();
+        assert_eq!(ecs["source"]["ip"], "198.51.100.7");
+        assert_eq!(ecs["source"]["port"], 4444);
+        assert_eq!(ecs["destination"]["ip"], "10.0.0.5");
+        assert_eq!(ecs["destination"]["port"], 22);
+        assert_eq!(ecs["destination"]["domain"], "db.internal.example");
+        assert_eq!(ecs["network"]["transport"], "tcp");
+        assert_eq!(ecs["network"]["direction"], "inbound");
+        assert_eq!(
+            ecs["related"]["ip"],
+            serde_json::json!(["198.51.100.7", "10.0.0.5"])
+        );
+        assert_eq!(ecs["process"]["name"], "sshd");
+        assert_eq!(ecs["process"]["executable"], "/usr/sbin/sshd");
+        assert_eq!(ecs["process"]["pid"], 77);
+        assert_eq!(ecs["process"]["parent"]["pid"], 1);
+        let v = &ecs["vulnerability"];
+        assert_eq!(v["id"], "CVE-2024-1234");
+        assert_eq!(v["enumeration"], "CVE");
+        assert_eq!(v["score"]["base"], 9.8);
+        assert_eq!(v["score"]["version"], "3.1");
+        assert_eq!(
+            v["reference"],
+            "https://nvd.nist.gov/vuln/detail/CVE-2024-1234"
+        );
+        assert_eq!(v["severity"], "CRITICAL");
+        assert_eq!(v["scanner"]["vendor"], "Inspector");
+        let i = &ecs["threat"]["indicator"];
+        assert_eq!(i["type"], "ipv4-addr");
+        assert_eq!(i["ip"], "198.51.100.7");
+        assert_eq!(i["provider"], "ExampleFeed");
+        assert_eq!(i["last_seen"], "2026-10-31T00:00:00.000Z");
+        assert_eq!(ecs["entity"]["type"], "host");
+    }
+
+    #[test]
+    fn an_imported_guardduty_finding_names_its_remote_party_and_dns_question() {
+        let raw = serde_json::json!({
+            "Id": "g1", "ProductName": "GuardDuty", "UpdatedAt": "2026-11-01T10:00:00.000Z",
+            "Action": {"ActionType": "DNS_REQUEST",
+                "DnsRequestAction": {"Domain": "evil.example.com", "Protocol": "UDP"}},
+            "ThreatIntelIndicators": [{"Type": "DOMAIN", "Value": "evil.example.com"}]
+        })
+        .to_string();
+        let ecs =
+            serde_json::to_value(SecurityHubFinding::parse(&raw).unwrap().to_ecs(None)).unwrap();
+        assert_eq!(ecs["dns"]["question"]["name"], "evil.example.com");
+        assert_eq!(ecs["network"]["transport"], "udp");
+        assert_eq!(
+            ecs["related"]["hosts"],
+            serde_json::json!(["evil.example.com"])
+        );
+        assert_eq!(ecs["threat"]["indicator"]["type"], "domain-name");
+        assert!(ecs["threat"]["indicator"].get("ip").is_none());
+        let api = serde_json::json!({
+            "Id": "g2", "UpdatedAt": "2026-11-01T10:00:00.000Z",
+            "Action": {"ActionType": "AWS_API_CALL", "AwsApiCallAction": {"Api": "ListBuckets",
+                "RemoteIpDetails": {"IpAddressV4": "203.0.113.9"}}}
+        })
+        .to_string();
+        let ecs =
+            serde_json::to_value(SecurityHubFinding::parse(&api).unwrap().to_ecs(None)).unwrap();
+        assert_eq!(ecs["source"]["ip"], "203.0.113.9");
+        assert_eq!(ecs["related"]["ip"], serde_json::json!(["203.0.113.9"]));
     }
 
     #[test]

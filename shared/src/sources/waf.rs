@@ -253,9 +253,7 @@ impl<'a> WafRecord<'a> {
                 }),
                 ..Endpoint::at(ip)
             }),
-            user_agent: self
-                .header("user-agent")
-                .map(|original| UserAgent { original }),
+            user_agent: self.header("user-agent").map(UserAgent::of),
             related: Related {
                 ip: client_ip.into_iter().collect(),
                 ..Related::default()
@@ -269,6 +267,7 @@ impl<'a> WafRecord<'a> {
                 ..Network::default()
             }),
             url: uri.map(|path| Url {
+                original: None,
                 path,
                 query: opt(&self.http_request.args).filter(|a| !a.is_empty()),
                 domain: self.header("host"),
@@ -441,6 +440,8 @@ mod tests {
         assert_eq!(ecs["url"]["domain"], "shop.example.com");
         assert_eq!(ecs["http"]["version"], "1.1");
         assert_eq!(ecs["user_agent"]["original"], "curl/7.61.1");
+        assert_eq!(ecs["user_agent"]["name"], "curl");
+        assert_eq!(ecs["user_agent"]["version"], "7.61.1");
         assert_eq!(ecs["rule"]["id"], "STMTest_SQLi_XSS");
         assert_eq!(ecs["aws"]["waf"]["id"], "regional/webacl/STMTest/1EXAMPLE");
         assert_eq!(ecs["aws"]["waf"]["source"]["name"], "ALB");

@@ -224,7 +224,7 @@ fn states_disable_and_stage_rules_and_settings_apply() {
 fn the_check_finds_what_cannot_be_right() {
     let text = format!(
         "exceptions:
-  - {{rule: {RULE}, match: {{process.name: x}}, reason: r, owner: o, expires: {soon}}}
+  - {{rule: {RULE}, match: {{file.path: x}}, reason: r, owner: o, expires: {soon}}}
   - {{rule: {RULE}, match: {{user.name: x}}, reason: r, owner: o, expires: {far}}}
   - {{rule: {RULE}, match: {{user.name: y}}, reason: r, owner: o, expires: {past}}}
   - {{rule: {RULE}, match: {{user.name: y}}, reason: r, owner: o, expires: {soon}}}
@@ -258,5 +258,9 @@ fn the_check_finds_what_cannot_be_right() {
     );
     assert!(at(5).is_empty(), "{problems:?}");
     assert!(known_field("user.name") && known_field("source.geo.city_name"));
-    assert!(!known_field("process.name") && !known_field("source.geo"));
+    assert!(!known_field("file.path") && !known_field("source.geo"));
+    assert!(
+        known_field("process.name"),
+        "Runtime Monitoring findings name the process"
+    );
 }
