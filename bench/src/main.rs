@@ -469,7 +469,55 @@ fn run(args: RunArgs) -> Result<(), Box<dyn std::error::Error>> {
 
     // 7. `cloudsec scan` over a folder of objects: all cores against one.
     scan_folder(&args)?;
+
+    // 8. The user agent parser, against a record's share of the floor.
+    user_agents(floor_s / generated as f64);
     Ok(())
+}
+
+/// What `user_agent.*` costs where an ECS event is built (evidence, exceptions, `normalize`):
+/// compiling uap-core's regexes once per process, and parsing one agent of each kind.
+fn user_agents(floor_per_record_s: f64) {
+    let t = Instant::now();
+    let agents = cloudsec::user_agent::Agents::load();
+    let load_ms = t.elapsed().as_secs_f64() * 1e3;
+    let per_agent = |list: &[&str]| {
+        let rounds = 2_000;
+        let (s, named) = best(3, || {
+            let mut named = 0;
+            for _ in 0..rounds {
+                for ua in list {
+                    named += usize::from(std::hint::black_box(agents.parse(ua)).name.is_some());
+                }
+            }
+            named
+        });
+        assert_eq!(
+            named,
+            rounds * list.len(),
+            "an agent of the benchmark was not recognized"
+        );
+        s / (rounds * list.len()) as f64
+    };
+    let sdk = per_agent(&[
+        "aws-cli/2.15.0 md/awscrt#0.19.18 ua/2.0 os/linux#5.10.0 md/arch#x86_64 lang/python#3.11.6",
+        "Boto3/1.28.0 md/Botocore#1.31.0 ua/2.0 os/linux#5.10.0 md/arch#x86_64 lang/python#3.11.4",
+        "aws-sdk-java/1.12.488 Linux/5.10.184-175.749.amzn2.x86_64 OpenJDK_64-Bit_Server_VM/11.0.19",
+        "ec2.amazonaws.com",
+    ]);
+    let browser = per_agent(&[
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/119.0.0.0 Safari/537.36",
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:120.0) Gecko/20100101 Firefox/120.0",
+        "curl/7.61.1",
+    ]);
+    println!(
+        "8. user agents: uap-core regexes compiled in {load_ms:.1} ms (once per process); \
+         parsed in {:.2} us (CLI/SDK) and {:.2} us (browser), {:.2} and {:.2} of a record's floor",
+        sdk * 1e6,
+        browser * 1e6,
+        sdk / floor_per_record_s,
+        browser / floor_per_record_s
+    );
 }
 
 /// `cloudsec scan` (the release binary beside this one) over a folder of 16 objects of the
