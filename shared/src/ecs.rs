@@ -419,14 +419,14 @@ pub struct ProcessParent<'r> {
 #[derive(Debug, Serialize)]
 pub struct Entity<'r> {
     /// The resource's ARN or id.
-    pub id: &'r str,
+    pub id: std::borrow::Cow<'r, str>,
     /// ECS's class of it (`bucket`, `host`, `user`, `function`, `database`, `queue`,
     /// `container`), where the source's type maps to one.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub kind: Option<&'static str>,
-    /// The source's own type (`AwsS3Bucket`).
+    /// The source's own type (`AwsS3Bucket`, `AWS::S3::Bucket`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sub_type: Option<&'r str>,
+    pub sub_type: Option<std::borrow::Cow<'r, str>>,
 }
 
 /// `vulnerability.*`.

@@ -16,8 +16,8 @@ use serde_json::Value;
 use super::lenient::{lenient_bool, lenient_str};
 use super::Aws;
 use crate::ecs::{
-    Account, Cloud, EcsEvent, Endpoint, ErrorFields, Event, GroupFields, Log, LogFile, Related,
-    Service, Target, Tls, TlsClient, User, UserAgent,
+    Account, Cloud, EcsEvent, Endpoint, Entity, ErrorFields, Event, GroupFields, Log, LogFile,
+    Related, Service, Target, Tls, TlsClient, User, UserAgent,
 };
 
 /// `userName` as CloudTrail writes it when it hides a mistyped user name of a failed login.
@@ -75,6 +75,10 @@ pub struct CloudTrailRecord<'a> {
     /// `additionalEventData`, raw.
     #[serde(borrow, default)]
     pub additional_event_data: Option<&'a RawValue>,
+    /// `resources`: what the call acted on, as CloudTrail lists it (`ARN`, `accountId`,
+    /// `type`), raw.
+    #[serde(borrow, default)]
+    pub resources: Option<&'a RawValue>,
     /// `requestID`.
     #[serde(
         borrow,
@@ -379,6 +383,7 @@ impl<'a> CloudTrailRecord<'a> {
             None => "failure",
         };
         let source_ip = self.source_ip();
+        let listed = self.listed_resources();
         let target = self.target_user_name();
         let target_group = self.target_group_name();
         let session = self.session_name();
@@ -486,8 +491,10 @@ impl<'a> CloudTrailRecord<'a> {
             log: path.map(|path| Log {
                 file: LogFile { path },
             }),
+            entity: self.target_entity(&listed),
             aws: Aws {
                 cloudtrail: Some(CloudTrailFields {
+                    resources: listed,
                     event_version: opt(&self.event_version),
                     event_type: opt(&self.event_type),
                     event_category: opt(&self.event_category),
@@ -554,11 +561,72 @@ impl<'a> CloudTrailRecord<'a> {
 
     /// The user an IAM call acts on (`requestParameters.userName`), when not the caller.
     fn target_user_name(&self) -> Option<String> {
+        self.target_user_name_ref().map(str::to_owned)
+    }
+
+    /// The resources CloudTrail lists for the call; none when the list is absent or not one.
+    pub fn listed_resources(&self) -> Vec<ListedResource<'_>> {
+        self.resources
+            .and_then(|r| serde_json::from_str::<Vec<ListedResource<'_>>>(r.get()).ok())
+            .unwrap_or_default()
+    }
+
+    /// What the call acted on, for `entity.*`: the first resource CloudTrail lists, else the
+    /// resource the request names (an instance, a security group, a bucket, a function, a user,
+    /// a key, a secret, a database, a table, a queue).
+    fn target_entity<'r>(&'r self, listed: &[ListedResource<'r>]) -> Option<Entity<'r>> {
+        if let Some(first) = listed.iter().find(|r| r.arn.is_some()) {
+            return Some(Entity {
+                id: first.arn.clone()?,
+                kind: opt(&first.kind).and_then(entity_class),
+                sub_type: first.kind.clone(),
+            });
+        }
+        let req = self.request();
+        let named = |key: &str| {
+            req.get(key)
+                .and_then(Value::as_str)
+                .filter(|v| !v.is_empty())
+        };
+        let instance = named("instanceId").or_else(|| {
+            req.pointer("/instancesSet/items/0/instanceId")
+                .and_then(Value::as_str)
+        });
+        let (id, sub_type) = [
+            (instance, "AWS::EC2::Instance"),
+            (named("groupId"), "AWS::EC2::SecurityGroup"),
+            (named("bucketName"), "AWS::S3::Bucket"),
+            (named("functionName"), "AWS::Lambda::Function"),
+            (self.target_user_name_ref(), "AWS::IAM::User"),
+            (
+                named("roleName").filter(|_| self.event_source == "iam.amazonaws.com"),
+                "AWS::IAM::Role",
+            ),
+            (named("keyId"), "AWS::KMS::Key"),
+            (named("secretId"), "AWS::SecretsManager::Secret"),
+            (
+                named("dBInstanceIdentifier").or(named("dbInstanceIdentifier")),
+                "AWS::RDS::DBInstance",
+            ),
+            (named("tableName"), "AWS::DynamoDB::Table"),
+            (named("queueUrl"), "AWS::SQS::Queue"),
+        ]
+        .into_iter()
+        .find_map(|(id, t)| Some((id?, t)))?;
+        Some(Entity {
+            id: Cow::Borrowed(id),
+            kind: entity_class(sub_type),
+            sub_type: Some(Cow::Borrowed(sub_type)),
+        })
+    }
+
+    /// [`Self::target_user_name`], borrowed.
+    fn target_user_name_ref(&self) -> Option<&str> {
         if self.event_source != "iam.amazonaws.com" {
             return None;
         }
         let target = self.request().get("userName")?.as_str()?;
-        (Some(target) != self.user_identity.user_name.as_deref()).then(|| target.to_owned())
+        (Some(target) != self.user_identity.user_name.as_deref()).then_some(target)
     }
 
     /// The group an IAM call acts on (`requestParameters.groupName`).
@@ -618,6 +686,9 @@ fn rfc3339(t: &str) -> Cow<'_, str> {
 /// `aws.cloudtrail.*`, named as Elastic's AWS integration names them.
 #[derive(Debug, Serialize)]
 pub struct CloudTrailFields<'r> {
+    /// `resources[]`: `arn`, `account_id`, `type`, as Elastic names them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    resources: Vec<ListedResource<'r>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     event_version: Option<&'r str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -660,6 +731,51 @@ pub struct CloudTrailFields<'r> {
         serialize_with = "crate::ecs::compact_raw"
     )]
     additional_eventdata: Option<&'r RawValue>,
+}
+
+/// One of `resources`.
+#[derive(Debug, Deserialize, Serialize)]
+pub struct ListedResource<'a> {
+    /// The resource's ARN.
+    #[serde(
+        borrow,
+        default,
+        rename(deserialize = "ARN", serialize = "arn"),
+        deserialize_with = "lenient_str",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub arn: Option<Cow<'a, str>>,
+    /// Its account.
+    #[serde(
+        borrow,
+        default,
+        rename(deserialize = "accountId", serialize = "account_id"),
+        deserialize_with = "lenient_str",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub account_id: Option<Cow<'a, str>>,
+    /// `AWS::S3::Object`, `AWS::KMS::Key`, ...
+    #[serde(
+        borrow,
+        default,
+        rename = "type",
+        deserialize_with = "lenient_str",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub kind: Option<Cow<'a, str>>,
+}
+
+/// ECS's `entity.type` of a CloudFormation-style resource type, where there is one.
+fn entity_class(sub_type: &str) -> Option<&'static str> {
+    Some(match sub_type {
+        "AWS::EC2::Instance" => "host",
+        "AWS::S3::Bucket" => "bucket",
+        "AWS::Lambda::Function" => "function",
+        "AWS::IAM::User" => "user",
+        "AWS::RDS::DBInstance" | "AWS::RDS::DBCluster" | "AWS::DynamoDB::Table" => "database",
+        "AWS::SQS::Queue" => "queue",
+        _ => return None,
+    })
 }
 
 #[derive(Debug, Serialize)]
@@ -1223,6 +1339,95 @@ mod tests {
         let unknown = agent("zzz");
         assert_eq!(unknown["original"], "zzz");
         assert!(unknown.get("name").is_none());
+    }
+
+    #[test]
+    fn what_a_call_acted_on_is_the_entity_from_its_resources_or_its_request() {
+        let listed = ecs_of(&call(
+            "kms.amazonaws.com",
+            "ScheduleKeyDeletion",
+            r#","requestParameters":{"keyId":"k-1"},"resources":[{"accountId":"111122223333","type":"AWS::KMS::Key","ARN":"arn:aws:kms:us-east-1:111122223333:key/k-1"}]"#,
+        ));
+        assert_eq!(
+            listed["entity"]["id"],
+            "arn:aws:kms:us-east-1:111122223333:key/k-1"
+        );
+        assert_eq!(listed["entity"]["sub_type"], "AWS::KMS::Key");
+        assert!(
+            listed["entity"].get("type").is_none(),
+            "ECS has no class for a key"
+        );
+        assert_eq!(
+            listed["aws"]["cloudtrail"]["resources"],
+            serde_json::json!([{"arn": "arn:aws:kms:us-east-1:111122223333:key/k-1", "account_id": "111122223333", "type": "AWS::KMS::Key"}])
+        );
+        let cases = [
+            (
+                "ec2.amazonaws.com",
+                "TerminateInstances",
+                r#"{"instancesSet":{"items":[{"instanceId":"i-0abc"}]}}"#,
+                "i-0abc",
+                "AWS::EC2::Instance",
+                Some("host"),
+            ),
+            (
+                "ec2.amazonaws.com",
+                "AuthorizeSecurityGroupIngress",
+                r#"{"groupId":"sg-1"}"#,
+                "sg-1",
+                "AWS::EC2::SecurityGroup",
+                None,
+            ),
+            (
+                "s3.amazonaws.com",
+                "PutBucketPolicy",
+                r#"{"bucketName":"b"}"#,
+                "b",
+                "AWS::S3::Bucket",
+                Some("bucket"),
+            ),
+            (
+                "iam.amazonaws.com",
+                "CreateAccessKey",
+                r#"{"userName":"bob"}"#,
+                "bob",
+                "AWS::IAM::User",
+                Some("user"),
+            ),
+            (
+                "lambda.amazonaws.com",
+                "UpdateFunctionCode20150331v2",
+                r#"{"functionName":"f"}"#,
+                "f",
+                "AWS::Lambda::Function",
+                Some("function"),
+            ),
+        ];
+        for (source, name, request, id, sub_type, class) in cases {
+            let ecs = ecs_of(&call(
+                source,
+                name,
+                &format!(r#","requestParameters":{request}"#),
+            ));
+            assert_eq!(ecs["entity"]["id"], id, "{name}");
+            assert_eq!(ecs["entity"]["sub_type"], sub_type, "{name}");
+            assert_eq!(ecs["entity"]["type"].as_str(), class, "{name}");
+        }
+        // A call on nothing named, and a list that is not one, give no entity and no resources.
+        let none = ecs_of(&call(
+            "sts.amazonaws.com",
+            "GetCallerIdentity",
+            r#","resources":"x""#,
+        ));
+        assert!(none.get("entity").is_none());
+        assert!(none["aws"]["cloudtrail"].get("resources").is_none());
+        // The caller acting on themself is not a target.
+        let own = ecs_of(&call(
+            "iam.amazonaws.com",
+            "ChangePassword",
+            r#","requestParameters":{"userName":"alice"}"#,
+        ));
+        assert!(own.get("entity").is_none());
     }
 
     #[test]

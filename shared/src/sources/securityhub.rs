@@ -548,9 +548,9 @@ impl<'a> SecurityHubFinding<'a> {
             .and_then(|r| r.first())
             .and_then(|r| {
                 Some(Entity {
-                    id: opt(&r.id)?,
+                    id: Cow::Borrowed(opt(&r.id)?),
                     kind: opt(&r.r#type).and_then(entity_type),
-                    sub_type: opt(&r.r#type),
+                    sub_type: opt(&r.r#type).map(Cow::Borrowed),
                 })
             });
         let ips: Vec<&str> = [
