@@ -479,6 +479,13 @@ pub struct Threat<'r> {
     pub indicator: Indicator<'r>,
 }
 
+/// `*.url.full`.
+#[derive(Debug, Serialize)]
+pub struct FullUrl<'r> {
+    /// The URL as given.
+    pub full: &'r str,
+}
+
 /// `threat.indicator.*`.
 #[derive(Debug, Serialize, Default)]
 pub struct Indicator<'r> {
@@ -491,6 +498,9 @@ pub struct Indicator<'r> {
     /// Set for an IP indicator.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ip: Option<&'r str>,
+    /// `threat.indicator.url.*`, set for a URL indicator.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<FullUrl<'r>>,
     /// Who published it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provider: Option<&'r str>,

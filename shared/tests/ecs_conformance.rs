@@ -652,3 +652,134 @@ fn geo_enriched_events_and_geo_findings_use_ecs_fields() {
     }
     assert!(problems.is_empty(), "ECS problems: {problems:#?}");
 }
+
+/// Records of our own with every field group the mappings derive (issue 14): each group's
+/// fields come out, and every one of them is in ECS with its type.
+#[test]
+fn every_field_group_comes_out_and_is_ecs() {
+    let Some(ecs) = Ecs::load() else { return };
+    let ct = serde_json::json!({"Records": [{
+        "eventVersion": "1.09", "eventTime": "2026-11-01T10:00:00Z",
+        "eventSource": "kms.amazonaws.com", "eventName": "ScheduleKeyDeletion",
+        "awsRegion": "us-east-1", "sourceIPAddress": "203.0.113.7",
+        "userAgent": "aws-cli/2.15.0 md/awscrt#0.19.18 ua/2.0 os/linux#5.10.0 lang/python#3.11.6",
+        "userIdentity": {"type": "IAMUser", "userName": "alice", "principalId": "AIDAALICE",
+            "arn": "arn:aws:iam::111122223333:user/alice", "accountId": "111122223333"},
+        "requestParameters": {"keyId": "k-1", "pendingWindowInDays": 7},
+        "resources": [{"accountId": "111122223333", "type": "AWS::KMS::Key",
+            "ARN": "arn:aws:kms:us-east-1:111122223333:key/k-1"}],
+        "tlsDetails": {"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256",
+            "clientProvidedHostHeader": "kms.us-east-1.amazonaws.com"}
+    }]});
+    let nfw = [
+        r#"{"firewall_name":"fw","availability_zone":"us-east-1a","event_timestamp":"1636395643","event":{"timestamp":"2021-11-08T18:20:43.324542+0000","flow_id":1,"event_type":"netflow","src_ip":"10.0.0.5","src_port":40000,"dest_ip":"198.51.100.7","dest_port":443,"proto":"TCP","netflow":{"pkts":3,"bytes":180,"start":"2021-11-08T18:18:11.990632+0000","end":"2021-11-08T18:18:12.990632+0000","age":1,"min_ttl":60,"max_ttl":64},"tcp":{"tcp_flags":"1b"}}}"#,
+        r#"{"firewall_name":"fw","availability_zone":"us-east-1a","event_timestamp":"1636381332","event":{"timestamp":"2021-11-08T14:22:12.637611+0000","flow_id":2,"event_type":"alert","src_ip":"10.0.0.5","src_port":51254,"dest_ip":"198.51.100.8","dest_port":80,"proto":"TCP","alert":{"action":"blocked","signature_id":7,"signature":"Deny","category":"","severity":1},"http":{"hostname":"bad.example","url":"/x?y=1","http_user_agent":"Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:120.0) Gecko/20100101 Firefox/120.0","http_method":"GET","protocol":"HTTP/1.1"},"app_proto":"http"}}"#,
+    ]
+    .join("\n");
+    let gd = serde_json::json!({
+        "schemaVersion": "2.0", "accountId": "111122223333", "region": "us-east-1", "id": "f2",
+        "type": "PrivilegeEscalation:Runtime/DockerSocketAccessed", "severity": 8.0,
+        "updatedAt": "2026-11-01T10:05:00.000Z", "title": "t",
+        "resource": {"resourceType": "Container", "instanceDetails": {"instanceId": "i-0abc"},
+            "containerDetails": {"containerRuntime": "docker", "id": "c1", "name": "web",
+                "image": "repo/web:1.2", "securityContext": {"privileged": true}}},
+        "service": {"serviceName": "guardduty", "eventFirstSeen": "2026-10-30T04:03:51.666Z",
+            "eventLastSeen": "2025-02-25 20:40:06.000000000",
+            "action": {"actionType": "DNS_REQUEST",
+                "dnsRequestAction": {"domain": "evil.example.com", "protocol": "UDP"}},
+            "runtimeDetails": {"process": {"name": "sshd", "executablePath": "/usr/sbin/sshd",
+                "executableSha256": "d2d2", "pid": 2345, "pwd": "/home/user", "uuid": "u-1",
+                "parentUuid": "u-0", "user": "admin", "userId": 1000}}}
+    });
+    let sh = serde_json::json!({
+        "SchemaVersion": "2018-10-08", "Id": "t1", "ProductName": "Inspector",
+        "ProductArn": "arn:aws:securityhub:us-east-1::product/aws/inspector",
+        "AwsAccountId": "111122223333", "Region": "us-east-1",
+        "UpdatedAt": "2026-11-01T10:00:00.000Z", "Severity": {"Label": "CRITICAL"},
+        "Title": "CVE-2024-1234 - openssl", "Description": "A flaw in openssl.",
+        "Resources": [{"Type": "AwsEc2Instance", "Id": "arn:aws:ec2:us-east-1:111122223333:instance/i-0abc"}],
+        "Network": {"Direction": "IN", "Protocol": "TCP", "SourceIpV4": "198.51.100.7",
+            "SourcePort": 4444, "DestinationIpV4": "10.0.0.5", "DestinationPort": 22,
+            "DestinationDomain": "db.internal.example"},
+        "Process": {"Name": "sshd", "Path": "/usr/sbin/sshd", "Pid": 77, "ParentPid": 1},
+        "Vulnerabilities": [{"Id": "CVE-2024-1234", "Cvss": [{"Version": "3.1", "BaseScore": 9.8}],
+            "ReferenceUrls": ["https://nvd.nist.gov/vuln/detail/CVE-2024-1234"]}],
+        "ThreatIntelIndicators": [{"Type": "IPV4_ADDRESS", "Value": "198.51.100.7",
+            "Source": "ExampleFeed", "LastObservedAt": "2026-10-31T00:00:00.000Z"}],
+        "Compliance": {"Status": "FAILED", "SecurityControlId": "EC2.1"},
+        "Remediation": {"Recommendation": {"Text": "Patch", "Url": "https://docs.aws.amazon.com/x"}}
+    });
+    let inputs = [
+        (LogSource::CloudTrail, ct.to_string()),
+        (LogSource::NetworkFirewall, nfw),
+        (LogSource::GuardDuty, gd.to_string()),
+        (LogSource::SecurityHub, sh.to_string()),
+    ];
+    let pipeline = Pipeline::new(Catalogue::builtin(), PipelineConfig::default());
+    let mut seen = BTreeSet::new();
+    let mut problems = Vec::new();
+    for (source, text) in &inputs {
+        let report = pipeline.normalize(text.as_bytes(), "own", Some(*source), &mut |e| {
+            let doc = serde_json::to_value(e).expect("serialize");
+            problems.extend(ecs.check(&doc, &[]));
+            let mut fields = Vec::new();
+            flatten("", &doc, &mut fields);
+            seen.extend(fields.into_iter().map(|(f, _)| f));
+        });
+        assert_eq!(report.bad, 0, "{source:?}: {:?}", report.bad_records);
+    }
+    let groups = [
+        "user_agent.name",
+        "user_agent.version",
+        "user_agent.os.name",
+        "user_agent.os.version",
+        "user_agent.os.type",
+        "entity.id",
+        "entity.sub_type",
+        "entity.type",
+        "aws.cloudtrail.resources.arn",
+        "tls.version",
+        "network.community_id",
+        "aws.firewall.flow.pkts",
+        "aws.firewall.flow.start",
+        "aws.firewall.tcp_flags_array",
+        "url.original",
+        "rule.category",
+        "rule.ruleset",
+        "event.start",
+        "event.end",
+        "cloud.instance.id",
+        "host.id",
+        "dns.question.name",
+        "network.transport",
+        "process.name",
+        "process.executable",
+        "process.hash.sha256",
+        "process.user.id",
+        "process.parent.entity_id",
+        "process.parent.pid",
+        "container.id",
+        "container.image.name",
+        "container.security_context.privileged",
+        "vulnerability.id",
+        "vulnerability.score.base",
+        "vulnerability.scanner.vendor",
+        "threat.indicator.ip",
+        "threat.indicator.type",
+        "destination.domain",
+        "network.direction",
+        "rule.description",
+        "rule.reference",
+    ];
+    let missing: Vec<&str> = groups
+        .iter()
+        .copied()
+        .filter(|g| !seen.contains(*g))
+        .collect();
+    assert!(missing.is_empty(), "not derived: {missing:?}");
+    assert!(
+        problems.is_empty(),
+        "ECS problems:\n{}",
+        problems.join("\n")
+    );
+}

@@ -9,9 +9,9 @@ use serde_json::value::RawValue;
 
 use super::lenient::{lenient_f64, lenient_str, lenient_time, lenient_u64};
 use crate::ecs::{
-    compact_raw, Account, Cloud, Dns, DnsQuestion, EcsEvent, Endpoint, Entity, Event, Indicator,
-    Log, LogFile, Network, ObserverRule, Process, ProcessParent, Related, Scanner, Threat,
-    Vulnerability, VulnerabilityScore,
+    compact_raw, Account, Cloud, Dns, DnsQuestion, EcsEvent, Endpoint, Entity, Event, FullUrl,
+    Indicator, Log, LogFile, Network, ObserverRule, Process, ProcessParent, Related, Scanner,
+    Threat, Vulnerability, VulnerabilityScore,
 };
 use crate::timefmt::format_rfc3339_millis;
 
@@ -537,6 +537,9 @@ impl<'a> SecurityHubFinding<'a> {
                         name: opt(&i.value),
                         ip: opt(&i.value)
                             .filter(|_| matches!(kind, Some("ipv4-addr" | "ipv6-addr"))),
+                        url: opt(&i.value)
+                            .filter(|_| kind == Some("url"))
+                            .map(|full| FullUrl { full }),
                         provider: opt(&i.source),
                         last_seen: opt(&i.last_observed_at),
                     },
@@ -862,6 +865,16 @@ pub(crate) mod tests {
             serde_json::json!(["evil.example.com"])
         );
         assert_eq!(ecs["threat"]["indicator"]["type"], "domain-name");
+        assert!(ecs["threat"]["indicator"].get("ip").is_none());
+        let url = serde_json::json!({"Id": "g3", "UpdatedAt": "2026-11-01T10:00:00.000Z",
+            "ThreatIntelIndicators": [{"Type": "URL", "Value": "https://evil.example/x"}]})
+        .to_string();
+        let ecs =
+            serde_json::to_value(SecurityHubFinding::parse(&url).unwrap().to_ecs(None)).unwrap();
+        assert_eq!(
+            ecs["threat"]["indicator"]["url"]["full"],
+            "https://evil.example/x"
+        );
         assert!(ecs["threat"]["indicator"].get("ip").is_none());
         let api = serde_json::json!({
             "Id": "g2", "UpdatedAt": "2026-11-01T10:00:00.000Z",
