@@ -327,12 +327,14 @@ pub struct FindingBuilder {
     own_ledger: bool,
 }
 
-/// The ECS document of one record as evidence, serialized at most once however many findings
-/// the record joins (and not at all when none has room for it).
+/// The ECS event of one record, built at most once (for the findings it starts and its
+/// evidence), and serialized at most once however many findings the record joins (and not at
+/// all when none has room for it).
 pub struct Evidence<'a, 'r> {
     record: &'a Record<'r>,
     path: &'a str,
     geo: Option<&'a crate::geo::GeoIp>,
+    ecs: Option<crate::sources::Ecs<'a>>,
     doc: Option<Option<std::sync::Arc<Box<RawValue>>>>,
 }
 
@@ -343,24 +345,32 @@ impl<'a, 'r> Evidence<'a, 'r> {
             record,
             path,
             geo,
+            ecs: None,
             doc: None,
         }
     }
 
+    /// The ECS event (built on the first call).
+    pub fn ecs(&mut self) -> &crate::sources::Ecs<'a> {
+        let (record, path, geo) = (self.record, self.path, self.geo);
+        self.ecs.get_or_insert_with(|| {
+            let mut ecs = record.to_ecs(Some(path));
+            if let Some(g) = geo {
+                ecs.enrich(g);
+            }
+            ecs
+        })
+    }
+
     /// The document (serialized on the first call).
     pub fn get(&mut self) -> Option<std::sync::Arc<Box<RawValue>>> {
-        let (record, path, geo) = (self.record, self.path, self.geo);
-        self.doc
-            .get_or_insert_with(|| {
-                let mut ecs = record.to_ecs(Some(path));
-                if let Some(g) = geo {
-                    ecs.enrich(g);
-                }
-                serde_json::value::to_raw_value(&ecs)
-                    .ok()
-                    .map(std::sync::Arc::new)
-            })
-            .clone()
+        if self.doc.is_none() {
+            let doc = serde_json::value::to_raw_value(self.ecs())
+                .ok()
+                .map(std::sync::Arc::new);
+            self.doc = Some(doc);
+        }
+        self.doc.clone().flatten()
     }
 }
 
@@ -388,9 +398,9 @@ impl FindingBuilder {
         window: Window,
         ts: i64,
         record: &Record<'_>,
+        ecs: &crate::sources::Ecs<'_>,
         max_evidence: usize,
     ) -> FindingBuilder {
-        let ecs = record.to_ecs(None);
         FindingBuilder {
             message: record.summary(&entity),
             category: ecs.event.category.iter().map(|s| s.to_string()).collect(),

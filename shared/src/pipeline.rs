@@ -540,6 +540,7 @@ impl Detect<'_> {
                     window,
                     ts,
                     record,
+                    evidence.ecs(),
                     self.max_evidence,
                 ));
                 at
