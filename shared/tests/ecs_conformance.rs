@@ -505,7 +505,7 @@ const GOLDEN_EXCEPTIONS: &[(&str, &str)] = &[
     ("message", "Elastic sets an empty message for firewall alerts; we leave it out"),
     ("destination.domain", "Elastic copies the HTTP host into destination.domain; we put it in url.domain"),
     ("network.protocol", "for a flow Elastic writes `unknown`; we leave it out when the log has no app_proto"),
-    ("user_agent.device", "named for phones and tablets only: uap-core's device section is 60% of the parser's cost, and a desktop's device is `Mac`"),
+    ("user_agent.device", "named for phones and tablets only: uap-core's device section, more than half its regexes, is compiled for those only; a desktop's device is `Mac`"),
     ("aws.waf.request.headers", "not kept: the host and user agent are mapped, headers can hold secrets"),
 ];
 

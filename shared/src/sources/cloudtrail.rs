@@ -403,8 +403,8 @@ impl<'a> CloudTrailRecord<'a> {
                 .collect(),
             email: email.map(|(address, _)| address),
             domain: email.map(|(_, domain)| domain),
-            target: target.clone().map(|name| Target {
-                name: Some(name),
+            target: target.map(|name| Target {
+                name: Some(name.to_owned()),
                 // AddUserToGroup, RemoveUserFromGroup: the group the user joins or leaves.
                 group: target_group
                     .clone()
@@ -559,11 +559,6 @@ impl<'a> CloudTrailRecord<'a> {
         }
     }
 
-    /// The user an IAM call acts on (`requestParameters.userName`), when not the caller.
-    fn target_user_name(&self) -> Option<String> {
-        self.target_user_name_ref().map(str::to_owned)
-    }
-
     /// The resources CloudTrail lists for the call; none when the list is absent or not one.
     pub fn listed_resources(&self) -> Vec<ListedResource<'_>> {
         self.resources
@@ -597,7 +592,7 @@ impl<'a> CloudTrailRecord<'a> {
             (named("groupId"), "AWS::EC2::SecurityGroup"),
             (named("bucketName"), "AWS::S3::Bucket"),
             (named("functionName"), "AWS::Lambda::Function"),
-            (self.target_user_name_ref(), "AWS::IAM::User"),
+            (self.target_user_name(), "AWS::IAM::User"),
             (
                 named("roleName").filter(|_| self.event_source == "iam.amazonaws.com"),
                 "AWS::IAM::Role",
@@ -620,8 +615,8 @@ impl<'a> CloudTrailRecord<'a> {
         })
     }
 
-    /// [`Self::target_user_name`], borrowed.
-    fn target_user_name_ref(&self) -> Option<&str> {
+    /// The user an IAM call acts on (`requestParameters.userName`), when not the caller.
+    fn target_user_name(&self) -> Option<&str> {
         if self.event_source != "iam.amazonaws.com" {
             return None;
         }
