@@ -483,9 +483,10 @@ struct Detect<'c> {
     uri: &'c str,
     max_evidence: usize,
     /// The findings of this input, in the order of their first hit, and each one's place
-    /// there by id (the builders do not move when the index grows).
+    /// there by what its id is made of (the builders do not move when the index grows): the
+    /// id, a hash, is computed once per finding, not once per hit.
     builders: Vec<FindingBuilder>,
-    index: HashMap<String, usize>,
+    index: HashMap<FindingKey, usize>,
     // Scratch space reused across records.
     fired: Vec<&'static str>,
     hits: Vec<Hit>,
@@ -509,6 +510,15 @@ struct Detect<'c> {
     sigma_matches: Vec<crate::sigma::Match>,
 }
 
+/// What a finding's id ([`finding_id`]) is made of: equal keys, equal ids.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct FindingKey {
+    rule: &'static str,
+    entity: crate::detect::Entity,
+    discriminator: Option<String>,
+    window_start: i64,
+}
+
 impl Detect<'_> {
     #[allow(clippy::too_many_arguments)]
     fn hit(
@@ -524,18 +534,28 @@ impl Detect<'_> {
         ts: i64,
     ) -> &mut FindingBuilder {
         let window = Window::of(ts, window_minutes);
-        let id = finding_id(meta.id, &entity, discriminator.as_deref(), window.start);
-        let at = match self.index.get(&id) {
+        let key = FindingKey {
+            rule: meta.id,
+            entity,
+            discriminator,
+            window_start: window.start,
+        };
+        let at = match self.index.get(&key) {
             Some(&at) => at,
             None => {
                 let at = self.builders.len();
-                self.index.insert(id.clone(), at);
+                let id = finding_id(
+                    key.rule,
+                    &key.entity,
+                    key.discriminator.as_deref(),
+                    key.window_start,
+                );
                 self.builders.push(FindingBuilder::start(
                     meta,
                     kind,
                     id,
-                    entity,
-                    discriminator,
+                    key.entity.clone(),
+                    key.discriminator.clone(),
                     severity,
                     window,
                     ts,
@@ -543,6 +563,7 @@ impl Detect<'_> {
                     evidence.ecs(),
                     self.max_evidence,
                 ));
+                self.index.insert(key, at);
                 at
             }
         };
