@@ -139,7 +139,7 @@ fn parse_with<'a>(original: &'a str, uap: impl FnOnce(&'a str) -> Parsed<'a>) ->
 static AGENTS: LazyLock<Agents> = LazyLock::new(Agents::load);
 
 /// What an agent says about itself.
-#[derive(Debug, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
 pub struct Parsed<'a> {
     /// `user_agent.name`: the browser, tool or SDK.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -156,14 +156,14 @@ pub struct Parsed<'a> {
 }
 
 /// `user_agent.device.*`.
-#[derive(Debug, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
 pub struct Device<'a> {
     /// `iPhone`, `Samsung SM-G960F`, ...
     pub name: Cow<'a, str>,
 }
 
 /// `user_agent.os.*`.
-#[derive(Debug, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
 pub struct Os<'a> {
     /// `Linux`, `Mac OS X`, `Windows`, ...
     pub name: Cow<'a, str>,
@@ -178,15 +178,67 @@ pub struct Os<'a> {
 }
 
 impl Parsed<'_> {
+    /// The same, owning its text.
+    fn into_owned(self) -> Parsed<'static> {
+        fn own(c: Cow<'_, str>) -> Cow<'static, str> {
+            Cow::Owned(c.into_owned())
+        }
+        Parsed {
+            name: self.name.map(own),
+            version: self.version.map(own),
+            os: self.os.map(|o| Os {
+                name: own(o.name),
+                version: o.version.map(own),
+                full: o.full,
+                kind: o.kind,
+            }),
+            device: self.device.map(|d| Device { name: own(d.name) }),
+        }
+    }
+
     /// Whether nothing was recognized.
     pub fn is_empty(&self) -> bool {
         self.name.is_none() && self.os.is_none()
     }
 }
 
-/// Parses an agent with the process's parser, compiled on the first agent that needs it.
+/// Parses an agent with the process's parser, compiled on the first agent that needs it. What
+/// uap-core's regexes say of an agent is remembered by the thread (a log repeats its few
+/// browsers' agents: a lookup costs a small part of a parse).
 pub fn parse(original: &str) -> Parsed<'_> {
-    parse_with(original, |agent| AGENTS.uap(agent))
+    parse_with(original, |agent| {
+        RECENT.with_borrow_mut(|recent| recent.get(agent, |a| AGENTS.uap(a)))
+    })
+}
+
+/// Agents remembered per thread, at most: bounded whatever a log holds (each under
+/// [`MAX_PARSED`] bytes).
+pub const REMEMBERED: usize = 256;
+
+thread_local! {
+    static RECENT: std::cell::RefCell<Recent> = std::cell::RefCell::default();
+}
+
+/// The agents a thread parsed with uap-core's regexes, and what they said.
+#[derive(Default)]
+struct Recent {
+    parsed: std::collections::HashMap<Box<str>, Parsed<'static>>,
+}
+
+impl Recent {
+    /// What `uap` says of `agent`, remembered; once full, the memory starts afresh (a hostile
+    /// log of distinct agents costs a parse each, as without it, and no more memory).
+    fn get<'a>(&mut self, agent: &'a str, uap: impl FnOnce(&'a str) -> Parsed<'a>) -> Parsed<'a> {
+        if let Some(p) = self.parsed.get(agent) {
+            return p.clone();
+        }
+        let p = uap(agent);
+        if self.parsed.len() >= REMEMBERED {
+            self.parsed.clear();
+        }
+        self.parsed.insert(agent.into(), p.clone().into_owned());
+        p
+    }
 }
 
 /// The first [`MAX_PARSED`] bytes, cut at a character boundary.
@@ -538,6 +590,32 @@ mod tests {
                 proptest::prop_assert!(os.full.starts_with(os.name.as_ref()));
             }
         }
+    }
+
+    #[test]
+    fn a_remembered_agent_says_what_a_parse_does_and_the_memory_stays_bounded() {
+        let agents = Agents::load();
+        let mut recent = Recent::default();
+        let mut parses = 0;
+        let firefox = "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0";
+        for _ in 0..3 {
+            let p = recent.get(firefox, |a| {
+                parses += 1;
+                agents.uap(a)
+            });
+            assert_eq!(p, agents.parse(firefox));
+            assert_eq!(p.name.as_deref(), Some("Firefox"));
+        }
+        assert_eq!(parses, 1, "parsed once, then remembered");
+        for i in 0..REMEMBERED * 3 {
+            let agent = format!("curl/7.{i}.0");
+            let p = recent.get(&agent, |a| agents.uap(a));
+            assert_eq!(p.version.as_deref(), Some(format!("7.{i}.0").as_str()));
+            assert!(recent.parsed.len() <= REMEMBERED);
+        }
+        // Through the process's parser, twice on one thread: the same answer.
+        assert_eq!(parse(firefox), parse(firefox));
+        assert_eq!(parse(firefox), agents.parse(firefox));
     }
 
     #[test]
