@@ -597,7 +597,8 @@ mod tests {
         let agents = Agents::load();
         let mut recent = Recent::default();
         let mut parses = 0;
-        let firefox = "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0";
+        let firefox =
+            "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0";
         for _ in 0..3 {
             let p = recent.get(firefox, |a| {
                 parses += 1;
