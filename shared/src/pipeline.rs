@@ -647,12 +647,9 @@ impl Detect<'_> {
         if let Some(tuning) = self.tuning.filter(|t| t.has_exceptions(meta.id)) {
             // The event as a document, for the exceptions: made once per record, and only
             // when a hit meets a rule that has exceptions.
-            let doc = document.get_or_insert_with(|| {
-                evidence
-                    .get()
-                    .and_then(|raw| serde_json::from_str(raw.get()).ok())
-                    .unwrap_or(Value::Null)
-            });
+            // Built from the event, not from its text: a suppressed hit never serializes it.
+            let doc = document
+                .get_or_insert_with(|| serde_json::to_value(evidence.ecs()).unwrap_or(Value::Null));
             if let Some(i) = tuning.suppressing(meta.id, doc, &entity, self.now) {
                 *self
                     .suppressed
@@ -1069,6 +1066,56 @@ mod tests {
         assert!(report.bad_records_truncated);
         assert_eq!(report.bad_records[0].raw, "aaaaaaa");
         assert_eq!(report.bad_records[1].raw, "");
+    }
+
+    /// Every record of every bundled sample, with its source.
+    fn every_sample_record(mut each: impl FnMut(&Record<'_>)) -> usize {
+        struct Each<'f>(&'f mut dyn FnMut(&Record<'_>), usize);
+        impl RecordVisitor for Each<'_> {
+            fn record(&mut self, _: RecordPosition, raw: &str) {
+                let source = LogSource::sniff(raw).expect("a known source");
+                let texts = match source {
+                    LogSource::GuardDuty | LogSource::SecurityHub => {
+                        crate::sources::unwrap_eventbridge(raw).expect("findings")
+                    }
+                    _ => vec![raw],
+                };
+                for text in texts {
+                    (self.0)(&Record::parse(source, text).expect("a sample record"));
+                    self.1 += 1;
+                }
+            }
+            fn malformed(&mut self, position: RecordPosition, _: &str, error: RecordError) {
+                panic!("a bad sample record at {position:?}: {error}");
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples");
+        let mut files = vec![root];
+        let mut visitor = Each(&mut each, 0);
+        while let Some(path) = files.pop() {
+            if path.is_dir() {
+                files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+                continue;
+            }
+            let reader = read::open(std::fs::File::open(&path).unwrap(), u64::MAX).unwrap();
+            read::read_records(reader, "sample", &mut visitor).expect("a readable sample");
+        }
+        visitor.1
+    }
+
+    #[test]
+    fn the_document_exceptions_judge_is_the_evidence_document() {
+        let mut checked = 0;
+        let records = every_sample_record(|record| {
+            let mut evidence = Evidence::new(record, "s3://bucket/key", None);
+            let text = evidence.get().expect("serialized");
+            let from_text: Value = serde_json::from_str(text.get()).unwrap();
+            let built = serde_json::to_value(evidence.ecs()).unwrap();
+            assert_eq!(built, from_text);
+            checked += 1;
+        });
+        assert_eq!(checked, records);
+        assert!(checked > 50, "{checked} sample records");
     }
 
     fn sample_line(path: &str) -> String {
