@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use cloudsec::detect::{Catalogue, Context};
 use cloudsec::sigma::{RecordEvent, SigmaSet};
 use cloudsec::sources::cloudtrail::CloudTrailRecord;
+use rsigma_eval::{Event, JsonEvent};
 use serde_json::Value;
 
 /// SigmaHQ rule file -> Panther's rule for the same behaviour -> our built-in rule. (SigmaHQ's
@@ -275,62 +276,87 @@ fn sigmahq_rules_agree_with_their_built_in_counterparts_on_pantherss_cases() {
 #[test]
 fn the_rule_index_matches_what_every_rule_in_turn_matches() {
     let Some(set) = corpus() else { return };
-    let Some(path) = common::shared_path("corpora/panther/panther_aws_test_cases.jsonl") else {
+    let records = common::cloudtrail_corpus_records();
+    if records.is_empty() {
         return;
-    };
-    let mut records: Vec<String> = Vec::new();
-    for line in std::fs::read_to_string(path).unwrap().lines() {
-        let case: Value = serde_json::from_str(line).unwrap();
-        let mut log = case["log"].clone();
-        common::strip_panther_fields(&mut log);
-        records.push(log.to_string());
     }
-    let mut dirs =
-        vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples/cloudtrail")];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).expect("samples") {
-            let path = entry.expect("entry").path();
-            if path.is_dir() {
-                dirs.push(path);
-                continue;
-            }
-            let bytes = std::fs::read(&path).unwrap();
-            let mut text = String::new();
-            if path.extension().is_some_and(|x| x == "gz") {
-                std::io::Read::read_to_string(
-                    &mut flate2::read::MultiGzDecoder::new(&bytes[..]),
-                    &mut text,
-                )
-                .unwrap();
-            } else {
-                text = String::from_utf8(bytes).unwrap();
-            }
-            let doc: Value = serde_json::from_str(&text).unwrap();
-            records.extend(
-                doc["Records"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(Value::to_string),
-            );
-        }
-    }
-    let (mut checked, mut matched) = (0, 0);
+    let (mut checked, mut matched, mut parsed) = (0, 0, 0);
     for raw in &records {
         let Ok(record) = CloudTrailRecord::parse(raw) else {
             continue;
         };
         let event = RecordEvent::new(&record, raw);
-        let (mut indexed, mut every) = (Vec::new(), Vec::new());
+        let mut indexed = Vec::new();
         set.evaluate(&event, &mut indexed);
+        parsed += usize::from(event.parsed_whole());
+        let mut every = Vec::new();
         set.evaluate_unindexed(&event, &mut every);
         assert_eq!(indexed, every, "{raw}");
         checked += 1;
         matched += every.len();
     }
-    println!("{checked} records, {matched} matches, the same with and without the index");
+    println!(
+        "{checked} records, {matched} matches, the same with and without the index; \
+         {parsed} records parsed whole by the indexed evaluation"
+    );
     assert!(
         checked > 400 && matched > 50,
         "{checked} records, {matched} matches"
     );
+}
+
+/// The record as a Sigma event answers every field as the whole record parsed to JSON does:
+/// each leaf and each object of every corpus record, and names no record has, whether the
+/// answer comes from the typed record, a part parsed alone, the text, or the whole record.
+#[test]
+fn a_record_answers_every_field_as_its_whole_json_does() {
+    let absent = [
+        "src_ip",
+        "status",
+        "type",
+        "errorMessage",
+        "additionalEventData.MFAUsed",
+        "requestParameters.nothing.here",
+        "responseElements.ConsoleLogin",
+        "userIdentity.sessionContext.sessionIssuer.type",
+        "serviceEventDetails",
+    ];
+    let mut fields = 0;
+    let records = common::cloudtrail_corpus_records();
+    if records.is_empty() {
+        return;
+    }
+    for raw in records {
+        let Ok(record) = CloudTrailRecord::parse(&raw) else {
+            continue;
+        };
+        let whole = JsonEvent::owned(serde_json::from_str(&raw).unwrap());
+        let mut paths: Vec<String> = whole
+            .field_keys()
+            .into_iter()
+            .map(|k| k.into_owned())
+            .collect();
+        let objects: Vec<String> = paths
+            .iter()
+            .flat_map(|p| {
+                p.match_indices('.')
+                    .map(|(i, _)| p[..i].to_owned())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        paths.extend(objects);
+        paths.extend(absent.iter().map(|p| (*p).to_owned()));
+        for path in &paths {
+            // A fresh event each time: what one field costs does not depend on another's.
+            let event = RecordEvent::new(&record, &raw);
+            assert_eq!(
+                event.get_field(path),
+                whole.get_field(path),
+                "{path} of {raw}"
+            );
+            fields += 1;
+        }
+    }
+    println!("{fields} fields compared");
+    assert!(fields > 10_000, "{fields} fields");
 }

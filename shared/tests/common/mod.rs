@@ -29,3 +29,50 @@ pub fn strip_panther_fields(v: &mut serde_json::Value) {
         o.retain(|k, _| !k.starts_with("p_"));
     }
 }
+
+/// Every CloudTrail-shaped record of the corpora, as text: Panther's test cases (all of AWS's;
+/// those that are not CloudTrail records fail its parse) and the bundled samples. Empty, with
+/// a notice, when `../shared` is missing outside CI.
+pub fn cloudtrail_corpus_records() -> Vec<String> {
+    use serde_json::Value;
+    let Some(path) = shared_path("corpora/panther/panther_aws_test_cases.jsonl") else {
+        return Vec::new();
+    };
+    let mut records: Vec<String> = Vec::new();
+    for line in std::fs::read_to_string(path).unwrap().lines() {
+        let case: Value = serde_json::from_str(line).unwrap();
+        let mut log = case["log"].clone();
+        strip_panther_fields(&mut log);
+        records.push(log.to_string());
+    }
+    let mut dirs = vec![PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../samples/cloudtrail")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("samples") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            let bytes = std::fs::read(&path).unwrap();
+            let mut text = String::new();
+            if path.extension().is_some_and(|x| x == "gz") {
+                std::io::Read::read_to_string(
+                    &mut flate2::read::MultiGzDecoder::new(&bytes[..]),
+                    &mut text,
+                )
+                .unwrap();
+            } else {
+                text = String::from_utf8(bytes).unwrap();
+            }
+            let doc: Value = serde_json::from_str(&text).unwrap();
+            records.extend(
+                doc["Records"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(Value::to_string),
+            );
+        }
+    }
+    records
+}
