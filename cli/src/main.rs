@@ -22,7 +22,6 @@ use cloudsec::sources::{classify_key, KeyVerdict, LogSource};
 use cloudsec::state::memory::MemoryStore;
 use cloudsec::tuning::check::Level;
 use cloudsec::tuning::Tuning;
-use futures_util::StreamExt;
 
 mod backfill;
 mod report;
@@ -625,6 +624,54 @@ enum Input<'a> {
     Object(&'a cloudsec::envelope::ObjectRef),
 }
 
+/// Reads one input of a scan (a file, or an object of `s3`).
+async fn read_input<S: cloudsec::state::StateStore, Q: cloudsec::engine::ports::Quarantine>(
+    engine: &Engine<S, Q>,
+    input: &Input<'_>,
+    s3: Option<&S3Objects>,
+    forced: Option<LogSource>,
+) -> Result<Prepared, cloudsec::error::InputError> {
+    match (input, s3) {
+        (Input::File(path), _) => engine.read_object(&LocalFiles, path, forced).await,
+        (Input::Object(object), Some(s3)) => engine.read_object(s3, object, forced).await,
+        (Input::Object(_), None) => unreachable!("objects are listed with a client"),
+    }
+}
+
+/// Delivers what [`read_input`] read.
+async fn deliver_input<S: cloudsec::state::StateStore, Q: cloudsec::engine::ports::Quarantine>(
+    engine: &Engine<S, Q>,
+    read: Result<Prepared, cloudsec::error::InputError>,
+) -> Result<cloudsec::engine::Delivered, cloudsec::error::InputError> {
+    match read {
+        Ok(Prepared::Skipped(delivered)) => Ok(delivered),
+        Ok(Prepared::Read(read)) => engine.deliver_read(read, Publishing::Publish).await,
+        Err(e) => Err(e),
+    }
+}
+
+/// The inputs the readers of a scan have taken, and those delivered.
+#[derive(Default)]
+struct ReadQueue {
+    next: usize,
+    delivered: usize,
+    /// A reader failed (panicked): the others stop taking inputs, so that the scan ends.
+    stopped: bool,
+}
+
+/// Held by a scan's reader: if it unwinds, the queue is stopped and the other readers woken,
+/// so that none waits for room that no delivery will make.
+struct StopOnPanic<'q>(&'q std::sync::Mutex<ReadQueue>, &'q std::sync::Condvar);
+
+impl Drop for StopOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.lock().unwrap_or_else(|e| e.into_inner()).stopped = true;
+            self.1.notify_all();
+        }
+    }
+}
+
 /// Which objects of a folder or a prefix are read, and how many at a time.
 #[derive(clap::Args, Clone, Copy)]
 struct Days {
@@ -717,7 +764,9 @@ fn run_files(
         Some(store) => engine.with_findings_store(store),
         None => engine,
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    // One worker drives S3's connections while this thread delivers and the readers read.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
@@ -792,37 +841,82 @@ fn run_files(
         })
         .collect();
     let mut progress = Progress::new(&sizes, io::stderr().is_terminal());
-    // `jobs` reads run at a time; as many more may wait, read, for their delivery, so that a
-    // reader never idles while an earlier input is being delivered.
     let jobs = days.jobs.max(1);
-    let running = tokio::sync::Semaphore::new(jobs);
-    let running = &running;
-    runtime.block_on(async {
-        let mut reads = futures_util::stream::iter(inputs)
-            .map(|input| async move {
-                let _slot = running
-                    .acquire()
-                    .await
-                    .expect("the semaphore is never closed");
-                match (input, s3) {
-                    (Input::File(path), _) => engine.read_object(&LocalFiles, path, forced).await,
-                    (Input::Object(object), Some(s3)) => {
-                        engine.read_object(s3, object, forced).await
-                    }
-                    (Input::Object(_), None) => unreachable!("objects are listed with a client"),
-                }
-            })
-            .buffered(2 * jobs);
-        while let Some(read) = reads.next().await {
-            let delivered = match read {
-                Ok(Prepared::Skipped(delivered)) => Ok(delivered),
-                Ok(Prepared::Read(read)) => engine.deliver_read(read, Publishing::Publish).await,
-                Err(e) => Err(e),
-            };
+    if jobs == 1 {
+        // One core: each input read, then delivered, in turn.
+        for input in &inputs {
+            let delivered = runtime.block_on(async {
+                let read = read_input(engine, input, s3, forced).await;
+                deliver_input(engine, read).await
+            });
             progress.step(delivered.as_ref().map_or(0, |d| d.summary.records));
             take(delivered);
         }
-    });
+    } else {
+        // `jobs` threads read inputs, in their order, each taking the next one as it finishes;
+        // this thread delivers them one by one in that order, the state and findings of a
+        // sequential run. The readers never wait for a delivery, only for room: at most
+        // `2 * jobs` inputs are read ahead of the last one delivered, so memory stays bounded.
+        let ahead = 2 * jobs;
+        let queue = std::sync::Mutex::new(ReadQueue::default());
+        let room = std::sync::Condvar::new();
+        let (sent, received) = std::sync::mpsc::channel();
+        let handle = runtime.handle();
+        std::thread::scope(|scope| {
+            for _ in 0..jobs.min(inputs.len()) {
+                let sent = sent.clone();
+                let (queue, room, inputs) = (&queue, &room, &inputs);
+                scope.spawn(move || {
+                    let _stop = StopOnPanic(queue, room);
+                    loop {
+                        let i = {
+                            let Ok(mut q) = queue.lock() else { return };
+                            while !q.stopped
+                                && q.next < inputs.len()
+                                && q.next >= q.delivered + ahead
+                            {
+                                let Ok(woken) = room.wait(q) else { return };
+                                q = woken;
+                            }
+                            if q.stopped || q.next >= inputs.len() {
+                                return;
+                            }
+                            q.next += 1;
+                            q.next - 1
+                        };
+                        let read = handle.block_on(read_input(engine, &inputs[i], s3, forced));
+                        if sent.send((i, read)).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+            drop(sent);
+            let mut waiting = BTreeMap::new();
+            for i in 0..inputs.len() {
+                let read = loop {
+                    if let Some(read) = waiting.remove(&i) {
+                        break read;
+                    }
+                    match received.recv() {
+                        Ok((at, read)) => {
+                            waiting.insert(at, read);
+                        }
+                        // Every reader stopped, one without sending (it panicked, and the
+                        // others stopped with it): the scope reports the panic.
+                        Err(_) => return,
+                    }
+                };
+                let delivered = runtime.block_on(deliver_input(engine, read));
+                if let Ok(mut q) = queue.lock() {
+                    q.delivered = i + 1;
+                }
+                room.notify_all();
+                progress.step(delivered.as_ref().map_or(0, |d| d.summary.records));
+                take(delivered);
+            }
+        });
+    }
     progress.finish();
     let mut published: Vec<Finding> = published
         .findings()
