@@ -134,6 +134,8 @@ const LOGGED_BAD_PER_INPUT: u64 = 10;
 #[derive(Debug, Clone)]
 pub struct Pipeline {
     catalogue: Catalogue,
+    /// The catalogue's CloudTrail rules by `eventSource`, made whenever its rules change.
+    dispatch: crate::detect::SourceDispatch,
     config: PipelineConfig,
     geo: Option<std::sync::Arc<crate::geo::GeoIp>>,
     tuning: Option<std::sync::Arc<Tuning>>,
@@ -143,6 +145,7 @@ impl Pipeline {
     /// A pipeline over `catalogue`.
     pub fn new(catalogue: Catalogue, config: PipelineConfig) -> Pipeline {
         Pipeline {
+            dispatch: crate::detect::SourceDispatch::new(&catalogue.cloudtrail),
             catalogue,
             config,
             geo: None,
@@ -154,6 +157,7 @@ impl Pipeline {
     /// (disabled rules leave it), its exceptions applied to every hit.
     pub fn with_tuning(mut self, mut tuning: Tuning) -> Result<Pipeline, TuningError> {
         tuning.apply(&mut self.catalogue)?;
+        self.dispatch = crate::detect::SourceDispatch::new(&self.catalogue.cloudtrail);
         self.tuning = Some(std::sync::Arc::new(tuning));
         Ok(self)
     }
@@ -221,6 +225,7 @@ impl Pipeline {
     ) -> InputReport {
         let mut detect = Detect {
             catalogue: &self.catalogue,
+            dispatch: &self.dispatch,
             geo: self.geo.as_deref(),
             logins: Vec::new(),
             uri,
@@ -477,6 +482,8 @@ impl<H: RecordHandler> RecordVisitor for Parse<'_, '_, H> {
 
 /// Runs the rules and aggregates hits per finding id.
 struct Detect<'c> {
+    /// Which CloudTrail rules judge a record of each source.
+    dispatch: &'c crate::detect::SourceDispatch,
     catalogue: &'c Catalogue,
     geo: Option<&'c crate::geo::GeoIp>,
     logins: Vec<crate::detect::geo::Login>,
@@ -575,9 +582,11 @@ impl Detect<'_> {
     /// Runs `rules` over one record (`typed`, as `record`) and adds what they hit to the
     /// findings of this input. `entity_of` names the record's entity of a kind, for hits that
     /// leave it to the rule's.
+    #[allow(clippy::too_many_arguments)]
     fn run<T: RecordType>(
         &mut self,
         rules: &[Rule<T>],
+        order: Option<&[u32]>,
         record: &Record<'_>,
         typed: &T::Record<'_>,
         ts: i64,
@@ -587,7 +596,15 @@ impl Detect<'_> {
         let mut document: Option<Value> = None;
         let mut hits = std::mem::take(&mut self.hits);
         self.fired.clear();
-        for rule in rules {
+        // The rules `order` names (those that judge the record's source), or every rule.
+        let count = order.map_or(rules.len(), <[u32]>::len);
+        for at in 0..count {
+            let Some(rule) = (match order {
+                Some(order) => order.get(at).and_then(|&i| rules.get(i as usize)),
+                None => rules.get(at),
+            }) else {
+                continue;
+            };
             hits.clear();
             let cx = Context {
                 settings: &self.catalogue.settings,
@@ -806,11 +823,16 @@ impl RuleVisitor for Detect<'_> {
         let ts = self.ts;
         match record {
             Record::CloudTrail(r) => {
-                self.run(rules, record, typed, ts, &|kind| cloudtrail_entity(kind, r))
+                let order = self.dispatch.rules_for(&r.event_source);
+                self.run(rules, Some(order), record, typed, ts, &|kind| {
+                    cloudtrail_entity(kind, r)
+                })
             }
-            _ => self.run(rules, record, typed, ts, &|kind| crate::detect::Entity {
-                kind,
-                id: "unknown".to_owned(),
+            _ => self.run(rules, None, record, typed, ts, &|kind| {
+                crate::detect::Entity {
+                    kind,
+                    id: "unknown".to_owned(),
+                }
             }),
         }
     }

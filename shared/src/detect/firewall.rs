@@ -42,6 +42,7 @@ pub static RULES: &[FirewallRule] = &[
             references: &["Sumo Logic CIS for AWS: Network Firewall blocked traffic"],
         },
         kind: window(60, 20, [0, 0]),
+        sources: crate::detect::ANY_SOURCE,
         check: Check::<Firewall>::One(blocked_burst),
     },
     FirewallRule {
@@ -61,6 +62,7 @@ pub static RULES: &[FirewallRule] = &[
             references: &["AWS Network Firewall alert logs", "Suricata classification severities"],
         },
         kind: RuleKind::Single,
+        sources: crate::detect::ANY_SOURCE,
         check: Check::<Firewall>::One(alert_signature),
     },
     FirewallRule {
@@ -80,6 +82,7 @@ pub static RULES: &[FirewallRule] = &[
             references: &["Sumo Logic CIS for AWS: outlier queries"],
         },
         kind: three_hour_anomaly(10),
+        sources: crate::detect::ANY_SOURCE,
         check: Check::<Firewall>::One(blocked_source),
     },
 ];

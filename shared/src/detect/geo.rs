@@ -43,6 +43,7 @@ pub static RULES: &[CloudTrailRule] = &[
             references: &["Panther Standard.SignInFromRogueState"],
         },
         kind: RuleKind::Single,
+        sources: crate::detect::ANY_SOURCE,
         check: Check::<CloudTrail>::One(risky_country),
     },
     CloudTrailRule {
@@ -62,6 +63,7 @@ pub static RULES: &[CloudTrailRule] = &[
             references: &["Panther Standard.ImpossibleTravel.Login"],
         },
         kind: RuleKind::Single,
+        sources: crate::detect::ANY_SOURCE,
         check: Check::History,
     },
     CloudTrailRule {
@@ -81,6 +83,7 @@ pub static RULES: &[CloudTrailRule] = &[
             references: &["Matano and Panther first-seen country pattern"],
         },
         kind: RuleKind::Single,
+        sources: crate::detect::ANY_SOURCE,
         check: Check::History,
     },
 ];

@@ -28,6 +28,7 @@ pub static RULES: &[GuardDutyRule] = &[
             references: &["Amazon GuardDuty finding types", "Panther AWS.GuardDuty.*SeverityFinding"],
         },
         kind: RuleKind::Single,
+        sources: crate::detect::ANY_SOURCE,
         check: Check::<GuardDuty>::One(finding),
     },
     GuardDutyRule {
@@ -48,6 +49,7 @@ pub static RULES: &[GuardDutyRule] = &[
             references: &["Amazon GuardDuty IAM finding types"],
         },
         kind: RuleKind::Single,
+        sources: crate::detect::ANY_SOURCE,
         check: Check::<GuardDuty>::One(anomalous_behavior),
     },
 ];

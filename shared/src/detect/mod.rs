@@ -430,8 +430,58 @@ pub struct Rule<T: RecordType> {
     pub meta: RuleMeta,
     /// Single, window or anomaly.
     pub kind: RuleKind,
+    /// The CloudTrail `eventSource`s of the records its check can hit, [`ANY_SOURCE`] for a
+    /// check that judges every record (and for the rules over other record types). The
+    /// pipeline runs a rule only over the records of its sources, so a check must hit no
+    /// other: `shared/tests/catalogue.rs` holds every rule to it.
+    pub sources: &'static [&'static str],
     /// How it looks at a record.
     pub check: Check<T>,
+}
+
+/// The `sources` of a rule that judges every record of its type.
+pub const ANY_SOURCE: &[&str] = &[];
+
+/// The CloudTrail rules to run over a record, by its `eventSource`: a record of a source no
+/// rule names is judged by the rules of [`ANY_SOURCE`] alone, one of a named source by those
+/// and that source's, in catalogue order (the rules over other rules' hits come after them).
+#[derive(Debug, Clone, Default)]
+pub struct SourceDispatch {
+    by_source: std::collections::HashMap<&'static str, Box<[u32]>>,
+    any: Box<[u32]>,
+}
+
+impl SourceDispatch {
+    /// The dispatch of `rules`.
+    pub fn new(rules: &[CloudTrailRule]) -> SourceDispatch {
+        let positions = |keep: &dyn Fn(&CloudTrailRule) -> bool| -> Box<[u32]> {
+            (0u32..)
+                .zip(rules)
+                .filter(|(_, r)| keep(r))
+                .map(|(i, _)| i)
+                .collect()
+        };
+        let named: std::collections::HashSet<&'static str> = rules
+            .iter()
+            .flat_map(|r| r.sources.iter().copied())
+            .collect();
+        SourceDispatch {
+            by_source: named
+                .into_iter()
+                .map(|s| {
+                    let of_s = positions(&|r| r.sources.is_empty() || r.sources.contains(&s));
+                    (s, of_s)
+                })
+                .collect(),
+            any: positions(&|r| r.sources.is_empty()),
+        }
+    }
+
+    /// Positions in the rules (as given to [`SourceDispatch::new`]) of those that judge a
+    /// record of `source`, in order.
+    pub fn rules_for(&self, source: &str) -> &[u32] {
+        self.by_source.get(source).unwrap_or(&self.any)
+    }
 }
 
 impl<T: RecordType> Clone for Rule<T> {
@@ -796,6 +846,39 @@ mod tests {
             (root.dedup_minutes, root.severity),
             (15, Severity::Critical)
         );
+    }
+
+    #[test]
+    fn a_record_is_judged_by_its_sources_rules_and_those_of_every_source_in_order() {
+        let c = Catalogue::builtin();
+        let dispatch = SourceDispatch::new(&c.cloudtrail);
+        let ids = |source: &str| -> Vec<&str> {
+            dispatch
+                .rules_for(source)
+                .iter()
+                .map(|&i| c.cloudtrail[i as usize].meta.id)
+                .collect()
+        };
+        let any: Vec<&str> = c
+            .cloudtrail
+            .iter()
+            .filter(|r| r.sources.is_empty())
+            .map(|r| r.meta.id)
+            .collect();
+        assert_eq!(ids("nothing.amazonaws.com"), any);
+        let iam = ids("iam.amazonaws.com");
+        let expected: Vec<&str> = c
+            .cloudtrail
+            .iter()
+            .filter(|r| r.sources.is_empty() || r.sources.contains(&"iam.amazonaws.com"))
+            .map(|r| r.meta.id)
+            .collect();
+        assert_eq!(iam, expected, "catalogue order");
+        assert!(iam.contains(&"config.iam-policy-change") && iam.contains(&"user.root-activity"));
+        assert!(!iam.contains(&"config.kms-key-disabled"));
+        // The config-change anomaly, over the config rules' hits, still comes after them.
+        let at = |id: &str| iam.iter().position(|x| *x == id).unwrap();
+        assert!(at("config.iam-policy-change") < at("config.change-anomaly"));
     }
 
     #[test]

@@ -29,6 +29,7 @@ pub static RULES: &[SecurityHubRule] = &[
             references: &["AWS Security Hub controls reference", "CIS AWS Foundations Benchmark"],
         },
         kind: RuleKind::Single,
+        sources: crate::detect::ANY_SOURCE,
         check: Check::<SecurityHub>::One(failed),
     },
     SecurityHubRule {
@@ -52,6 +53,7 @@ pub static RULES: &[SecurityHubRule] = &[
             min_count: 2,
             min_distinct: [2, 0],
         },
+        sources: crate::detect::ANY_SOURCE,
         check: Check::<SecurityHub>::One(newly_failing),
     },
 ];

@@ -53,6 +53,7 @@ pub static RULES: &[WafRule] = &[
             references: &["Sumo Logic CIS for AWS: WAF blocked requests"],
         },
         kind: window(10, 100, [0, 0]),
+        sources: crate::detect::ANY_SOURCE,
         check: Check::<Waf>::One(blocked_burst),
     },
     WafRule {
@@ -73,6 +74,7 @@ pub static RULES: &[WafRule] = &[
             references: &["Panther AWS.WAF.Managed.*", "AWS WAF managed rule groups"],
         },
         kind: RuleKind::Single,
+        sources: crate::detect::ANY_SOURCE,
         check: Check::<Waf>::One(managed_rule_match),
     },
     WafRule {
@@ -92,6 +94,7 @@ pub static RULES: &[WafRule] = &[
             references: &["AWS WAF rate-based rules"],
         },
         kind: RuleKind::Single,
+        sources: crate::detect::ANY_SOURCE,
         check: Check::<Waf>::One(rate_based_rule),
     },
 ];

@@ -28,6 +28,7 @@ pub static RULES: &[CloudTrailRule] = &[
             ],
         },
         kind: RuleKind::Single,
+        sources: &["iam.amazonaws.com"],
         check: Check::<CloudTrail>::One(iam_policy_change),
     },
     CloudTrailRule {
@@ -50,6 +51,7 @@ pub static RULES: &[CloudTrailRule] = &[
             ],
         },
         kind: RuleKind::Single,
+        sources: &["iam.amazonaws.com"],
         check: Check::<CloudTrail>::One(admin_policy_attached),
     },
     CloudTrailRule {
@@ -70,6 +72,7 @@ pub static RULES: &[CloudTrailRule] = &[
             ],
         },
         kind: RuleKind::Single,
+        sources: &["cloudtrail.amazonaws.com"],
         check: Check::<CloudTrail>::One(cloudtrail_change),
     },
     CloudTrailRule {
@@ -93,6 +96,7 @@ pub static RULES: &[CloudTrailRule] = &[
             ],
         },
         kind: RuleKind::Single,
+        sources: &["cloudtrail.amazonaws.com"],
         check: Check::<CloudTrail>::One(cloudtrail_stopped),
     },
     CloudTrailRule {
@@ -116,6 +120,7 @@ pub static RULES: &[CloudTrailRule] = &[
             ],
         },
         kind: RuleKind::Single,
+        sources: &["logs.amazonaws.com", "ec2.amazonaws.com", "route53resolver.amazonaws.com"],
         check: Check::<CloudTrail>::One(log_deletion),
     },
     CloudTrailRule {
@@ -138,6 +143,7 @@ pub static RULES: &[CloudTrailRule] = &[
             ],
         },
         kind: RuleKind::Single,
+        sources: &["kms.amazonaws.com"],
         check: Check::<CloudTrail>::One(kms_key_disabled),
     },
     CloudTrailRule {
@@ -159,6 +165,7 @@ pub static RULES: &[CloudTrailRule] = &[
             ],
         },
         kind: RuleKind::Single,
+        sources: &["s3.amazonaws.com"],
         check: Check::<CloudTrail>::One(s3_bucket_policy_change),
     },
     CloudTrailRule {
@@ -181,6 +188,7 @@ pub static RULES: &[CloudTrailRule] = &[
             ],
         },
         kind: RuleKind::Single,
+        sources: &["s3.amazonaws.com", "s3-control.amazonaws.com"],
         check: Check::<CloudTrail>::One(s3_public_access),
     },
     CloudTrailRule {
@@ -202,6 +210,7 @@ pub static RULES: &[CloudTrailRule] = &[
             ],
         },
         kind: RuleKind::Single,
+        sources: &["config.amazonaws.com"],
         check: Check::<CloudTrail>::One(aws_config_change),
     },
     CloudTrailRule {
@@ -223,6 +232,7 @@ pub static RULES: &[CloudTrailRule] = &[
             ],
         },
         kind: RuleKind::Single,
+        sources: &["ec2.amazonaws.com"],
         check: Check::<CloudTrail>::One(security_group_change),
     },
     CloudTrailRule {
@@ -245,6 +255,7 @@ pub static RULES: &[CloudTrailRule] = &[
             ],
         },
         kind: RuleKind::Single,
+        sources: &["ec2.amazonaws.com"],
         check: Check::<CloudTrail>::One(security_group_open_ingress),
     },
     CloudTrailRule {
@@ -266,6 +277,7 @@ pub static RULES: &[CloudTrailRule] = &[
             ],
         },
         kind: RuleKind::Single,
+        sources: &["ec2.amazonaws.com"],
         check: Check::<CloudTrail>::One(nacl_change),
     },
     CloudTrailRule {
@@ -287,6 +299,7 @@ pub static RULES: &[CloudTrailRule] = &[
             ],
         },
         kind: RuleKind::Single,
+        sources: &["ec2.amazonaws.com"],
         check: Check::<CloudTrail>::One(nacl_open_ingress),
     },
     CloudTrailRule {
@@ -308,6 +321,7 @@ pub static RULES: &[CloudTrailRule] = &[
             ],
         },
         kind: RuleKind::Single,
+        sources: &["ec2.amazonaws.com"],
         check: Check::<CloudTrail>::One(gateway_change),
     },
     CloudTrailRule {
@@ -329,6 +343,7 @@ pub static RULES: &[CloudTrailRule] = &[
             ],
         },
         kind: RuleKind::Single,
+        sources: &["ec2.amazonaws.com"],
         check: Check::<CloudTrail>::One(route_table_change),
     },
     CloudTrailRule {
@@ -350,6 +365,7 @@ pub static RULES: &[CloudTrailRule] = &[
             ],
         },
         kind: RuleKind::Single,
+        sources: &["ec2.amazonaws.com"],
         check: Check::<CloudTrail>::One(vpc_change),
     },
     CloudTrailRule {
@@ -372,6 +388,7 @@ pub static RULES: &[CloudTrailRule] = &[
             ],
         },
         kind: RuleKind::Single,
+        sources: &["organizations.amazonaws.com"],
         check: Check::<CloudTrail>::One(organizations_change),
     },
     CloudTrailRule {
@@ -397,6 +414,7 @@ pub static RULES: &[CloudTrailRule] = &[
             ],
         },
         kind: RuleKind::Single,
+        sources: &["guardduty.amazonaws.com", "securityhub.amazonaws.com", "waf.amazonaws.com", "waf-regional.amazonaws.com", "wafv2.amazonaws.com", "events.amazonaws.com", "ec2.amazonaws.com"],
         check: Check::<CloudTrail>::One(security_tooling_tampered),
     },
     CloudTrailRule {
@@ -419,6 +437,7 @@ pub static RULES: &[CloudTrailRule] = &[
             ],
         },
         kind: RuleKind::Single,
+        sources: &["ec2.amazonaws.com", "rds.amazonaws.com"],
         check: Check::<CloudTrail>::One(resource_shared),
     },
     CloudTrailRule {
@@ -440,6 +459,7 @@ pub static RULES: &[CloudTrailRule] = &[
             ],
         },
         kind: RuleKind::Single,
+        sources: &["iam.amazonaws.com"],
         check: Check::<CloudTrail>::One(access_key_for_other_user),
     },
     CloudTrailRule {
@@ -462,6 +482,7 @@ pub static RULES: &[CloudTrailRule] = &[
             ],
         },
         kind: RuleKind::Single,
+        sources: &["iam.amazonaws.com"],
         check: Check::<CloudTrail>::One(login_profile_change),
     },
     CloudTrailRule {
@@ -483,6 +504,7 @@ pub static RULES: &[CloudTrailRule] = &[
             ],
         },
         kind: RuleKind::Single,
+        sources: &["iam.amazonaws.com"],
         check: Check::<CloudTrail>::One(role_trust_changed),
     },
     CloudTrailRule {
@@ -505,6 +527,7 @@ pub static RULES: &[CloudTrailRule] = &[
             ],
         },
         kind: RuleKind::Single,
+        sources: &["iam.amazonaws.com", "ec2.amazonaws.com"],
         check: Check::<CloudTrail>::One(lambda_persistence),
     },
     CloudTrailRule {
@@ -526,6 +549,7 @@ pub static RULES: &[CloudTrailRule] = &[
             ],
         },
         kind: RuleKind::Single,
+        sources: &["lambda.amazonaws.com"],
         check: Check::<CloudTrail>::One(lambda_exposed),
     },
     CloudTrailRule {
@@ -548,6 +572,7 @@ pub static RULES: &[CloudTrailRule] = &[
             ],
         },
         kind: RuleKind::Single,
+        sources: &["lambda.amazonaws.com"],
         check: Check::<CloudTrail>::One(lambda_code_changed),
     },
     CloudTrailRule {
@@ -568,6 +593,7 @@ pub static RULES: &[CloudTrailRule] = &[
             ],
         },
         kind: RuleKind::Single,
+        sources: &["rolesanywhere.amazonaws.com"],
         check: Check::<CloudTrail>::One(rolesanywhere_trust_anchor),
     },
 ];

@@ -25,6 +25,7 @@ pub static RULES: &[CloudTrailRule] = &[
             references: &["Panther AWS.EC2.Startup.Script.Change"],
         },
         kind: RuleKind::Single,
+        sources: &["ec2.amazonaws.com"],
         check: Check::<CloudTrail>::One(ec2_user_data_modified),
     },
     CloudTrailRule {
@@ -44,6 +45,7 @@ pub static RULES: &[CloudTrailRule] = &[
             references: &["Panther AWS.SSM.DistributedCommand", "Stratus Red Team aws.execution.ssm-send-command"],
         },
         kind: RuleKind::Single,
+        sources: &["ssm.amazonaws.com"],
         check: Check::<CloudTrail>::One(ssm_remote_command),
     },
     CloudTrailRule {
@@ -63,6 +65,7 @@ pub static RULES: &[CloudTrailRule] = &[
             references: &["Panther AWS.EC2.LaunchUnusualEC2Instances"],
         },
         kind: RuleKind::Single,
+        sources: &["ec2.amazonaws.com"],
         check: Check::<CloudTrail>::One(unusual_instance_type),
     },
     CloudTrailRule {
@@ -82,6 +85,7 @@ pub static RULES: &[CloudTrailRule] = &[
             references: &["Panther AWS.EC2.MultiInstanceConnect", "Stratus Red Team aws.lateral-movement.ec2-instance-connect"],
         },
         kind: RuleKind::Single,
+        sources: &["ec2-instance-connect.amazonaws.com", "ec2.amazonaws.com"],
         check: Check::<CloudTrail>::One(ec2_instance_connect),
     },
     CloudTrailRule {
@@ -101,6 +105,7 @@ pub static RULES: &[CloudTrailRule] = &[
             references: &["Permiso LLMjacking research", "Panther AWS.Bedrock.ModelAccess"],
         },
         kind: RuleKind::Single,
+        sources: &["bedrock.amazonaws.com"],
         check: Check::<CloudTrail>::One(bedrock_model_access),
     },
 ];

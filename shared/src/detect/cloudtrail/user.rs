@@ -25,6 +25,7 @@ pub static RULES: &[CloudTrailRule] = &[
             references: &["CIS AWS Foundations CloudWatch.1", "Panther AWS.Root.Activity"],
         },
         kind: RuleKind::Single,
+        sources: crate::detect::ANY_SOURCE,
         check: Check::<CloudTrail>::One(root_activity),
     },
     CloudTrailRule {
@@ -45,6 +46,7 @@ pub static RULES: &[CloudTrailRule] = &[
             references: &["Panther AWS.Console.RootLogin"],
         },
         kind: RuleKind::Single,
+        sources: crate::detect::ANY_SOURCE,
         check: Check::<CloudTrail>::One(root_login),
     },
     CloudTrailRule {
@@ -65,6 +67,7 @@ pub static RULES: &[CloudTrailRule] = &[
             references: &["Panther AWS.CloudTrail.RootAccessKeyCreated", "CIS AWS Foundations IAM.4"],
         },
         kind: RuleKind::Single,
+        sources: &["iam.amazonaws.com"],
         check: Check::<CloudTrail>::One(root_access_key_created),
     },
     CloudTrailRule {
@@ -84,6 +87,7 @@ pub static RULES: &[CloudTrailRule] = &[
             references: &["Panther AWS.CloudTrail.RootPasswordChanged"],
         },
         kind: RuleKind::Single,
+        sources: crate::detect::ANY_SOURCE,
         check: Check::<CloudTrail>::One(root_password_changed),
     },
     CloudTrailRule {
@@ -103,6 +107,7 @@ pub static RULES: &[CloudTrailRule] = &[
             references: &["CIS AWS Foundations CloudWatch.3", "Panther AWS.Console.LoginWithoutMFA"],
         },
         kind: RuleKind::Single,
+        sources: crate::detect::ANY_SOURCE,
         check: Check::<CloudTrail>::One(console_login_no_mfa),
     },
     CloudTrailRule {
@@ -122,6 +127,7 @@ pub static RULES: &[CloudTrailRule] = &[
             references: &["CIS AWS Foundations CloudWatch.6", "Sigma aws_console_login_failure"],
         },
         kind: RuleKind::Single,
+        sources: crate::detect::ANY_SOURCE,
         check: Check::<CloudTrail>::One(console_login_failed),
     },
     CloudTrailRule {
@@ -141,6 +147,7 @@ pub static RULES: &[CloudTrailRule] = &[
             references: &["CIS AWS Foundations CloudWatch.2", "Panther AWS.CloudTrail.UnauthorizedAPICall"],
         },
         kind: RuleKind::Single,
+        sources: crate::detect::ANY_SOURCE,
         check: Check::<CloudTrail>::One(unauthorized_api_call),
     },
     CloudTrailRule {
@@ -160,6 +167,7 @@ pub static RULES: &[CloudTrailRule] = &[
             references: &["Panther AWS.Console.GetSigninToken.Abuse", "Sigma aws_console_getsignintoken"],
         },
         kind: RuleKind::Single,
+        sources: &["signin.amazonaws.com"],
         check: Check::<CloudTrail>::One(get_signin_token),
     },
     CloudTrailRule {
@@ -179,6 +187,7 @@ pub static RULES: &[CloudTrailRule] = &[
             references: &["Stratus Red Team aws.persistence.sts-federation-token"],
         },
         kind: RuleKind::Single,
+        sources: &["sts.amazonaws.com"],
         check: Check::<CloudTrail>::One(federation_token),
     },
 ];

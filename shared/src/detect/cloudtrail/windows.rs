@@ -47,6 +47,7 @@ pub static RULES: &[CloudTrailRule] = &[
             references: &["Panther Standard.BruteForceByUser", "Panther Standard.BruteForceByIP"],
         },
         kind: window(60, 10, [0, 0]),
+        sources: crate::detect::ANY_SOURCE,
         check: Check::<CloudTrail>::Each(console_login_burst),
     },
     CloudTrailRule {
@@ -66,6 +67,7 @@ pub static RULES: &[CloudTrailRule] = &[
             references: &["Panther AWS.Console.RootLoginFailed"],
         },
         kind: window(15, 5, [0, 0]),
+        sources: crate::detect::ANY_SOURCE,
         check: Check::<CloudTrail>::Each(root_login_failed),
     },
     CloudTrailRule {
@@ -85,6 +87,7 @@ pub static RULES: &[CloudTrailRule] = &[
             references: &["Panther AWS.CloudTrail.PasswordSpraying"],
         },
         kind: window(60, 11, [6, 0]),
+        sources: crate::detect::ANY_SOURCE,
         check: Check::<CloudTrail>::Each(password_spraying),
     },
     CloudTrailRule {
@@ -104,6 +107,7 @@ pub static RULES: &[CloudTrailRule] = &[
             references: &["Panther AWS.Unsuccessful.MFA.attempt"],
         },
         kind: window(15, 2, [0, 0]),
+        sources: crate::detect::ANY_SOURCE,
         check: Check::<CloudTrail>::Each(mfa_failed),
     },
     CloudTrailRule {
@@ -123,6 +127,7 @@ pub static RULES: &[CloudTrailRule] = &[
             references: &["Sumo Logic CIS for AWS: Expel access denied query"],
         },
         kind: window(60, 6, [2, 2]),
+        sources: crate::detect::ANY_SOURCE,
         check: Check::<CloudTrail>::Each(access_denied_burst),
     },
     CloudTrailRule {
@@ -142,6 +147,7 @@ pub static RULES: &[CloudTrailRule] = &[
             references: &["Panther AWS.IAMUser.ReconAccessDenied"],
         },
         kind: window(10, 15, [0, 0]),
+        sources: &["dynamodb.amazonaws.com", "ec2.amazonaws.com", "iam.amazonaws.com", "s3.amazonaws.com", "rds.amazonaws.com"],
         check: Check::<CloudTrail>::Each(recon_access_denied),
     },
     CloudTrailRule {
@@ -166,6 +172,7 @@ pub static RULES: &[CloudTrailRule] = &[
             references: &["Panther AWS.SecretsManager.RetrieveSecrets", "Panther AWS.SecretsManager.BatchRetrieveSecrets"],
         },
         kind: window(10, 1, [10, 0]),
+        sources: &["secretsmanager.amazonaws.com"],
         check: Check::<CloudTrail>::Each(secrets_bulk_read),
     },
     CloudTrailRule {
@@ -189,6 +196,7 @@ pub static RULES: &[CloudTrailRule] = &[
             references: &["Panther AWS.SSM.DecryptSSMParams"],
         },
         kind: window(10, 1, [10, 0]),
+        sources: &["ssm.amazonaws.com"],
         check: Check::<CloudTrail>::Each(ssm_secure_parameters),
     },
     CloudTrailRule {
@@ -212,6 +220,7 @@ pub static RULES: &[CloudTrailRule] = &[
             references: &["Panther AWS.EC2.ManyPasswordReadAttempts"],
         },
         kind: window(10, 5, [0, 0]),
+        sources: &["ec2.amazonaws.com"],
         check: Check::<CloudTrail>::Each(ec2_password_data),
     },
     CloudTrailRule {
@@ -235,6 +244,7 @@ pub static RULES: &[CloudTrailRule] = &[
             references: &["Panther AWS.EC2.DownloadInstanceUserData"],
         },
         kind: window(10, 5, [0, 0]),
+        sources: &["ec2.amazonaws.com"],
         check: Check::<CloudTrail>::Each(ec2_user_data_reads),
     },
     CloudTrailRule {
@@ -254,6 +264,7 @@ pub static RULES: &[CloudTrailRule] = &[
             references: &["Sumo Logic CIS for AWS: failed logins outlier query"],
         },
         kind: three_hour_anomaly(3),
+        sources: crate::detect::ANY_SOURCE,
         check: Check::<CloudTrail>::Each(console_login_failed),
     },
     CloudTrailRule {
@@ -272,6 +283,7 @@ pub static RULES: &[CloudTrailRule] = &[
             references: &["Sumo Logic CIS for AWS: Suspicious Config dashboard"],
         },
         kind: three_hour_anomaly(3),
+        sources: crate::detect::ANY_SOURCE,
         check: Check::<CloudTrail>::Each(config_changes),
     },
 ];
