@@ -383,35 +383,14 @@ fn other_source_inputs() -> Vec<(String, LogSource, String)> {
         }
     }
     for dir in ["waf", "network-firewall", "guardduty", "securityhub"] {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../samples")
-            .join(dir);
-        let mut stack = vec![root];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).expect("samples") {
-                let p = e.expect("entry").path();
-                if p.is_dir() {
-                    stack.push(p);
-                    continue;
-                }
-                let bytes = std::fs::read(&p).expect("sample");
-                let mut text = String::new();
-                use std::io::Read;
-                if p.extension().is_some_and(|x| x == "gz") {
-                    flate2::read::MultiGzDecoder::new(&bytes[..])
-                        .read_to_string(&mut text)
-                        .expect("gunzip");
-                } else {
-                    text = String::from_utf8(bytes).expect("utf8");
-                }
-                let source = match dir {
-                    "waf" => LogSource::Waf,
-                    "network-firewall" => LogSource::NetworkFirewall,
-                    "guardduty" => LogSource::GuardDuty,
-                    _ => LogSource::SecurityHub,
-                };
-                out.push((p.display().to_string(), source, text));
-            }
+        let source = match dir {
+            "waf" => LogSource::Waf,
+            "network-firewall" => LogSource::NetworkFirewall,
+            "guardduty" => LogSource::GuardDuty,
+            _ => LogSource::SecurityHub,
+        };
+        for (path, text) in common::sample_texts(dir) {
+            out.push((path.display().to_string(), source, text));
         }
     }
     out

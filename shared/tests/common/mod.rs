@@ -45,7 +45,25 @@ pub fn cloudtrail_corpus_records() -> Vec<String> {
         strip_panther_fields(&mut log);
         records.push(log.to_string());
     }
-    let mut dirs = vec![PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../samples/cloudtrail")];
+    for (_, text) in sample_texts("cloudtrail") {
+        let doc: Value = serde_json::from_str(&text).unwrap();
+        records.extend(
+            doc["Records"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(Value::to_string),
+        );
+    }
+    records
+}
+
+/// Every file under `samples/<dir>`, at any depth, as text (gunzipped when it ends in `.gz`).
+pub fn sample_texts(dir: &str) -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    let mut dirs = vec![PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../samples")
+        .join(dir)];
     while let Some(dir) = dirs.pop() {
         for entry in std::fs::read_dir(&dir).expect("samples") {
             let path = entry.expect("entry").path();
@@ -53,26 +71,19 @@ pub fn cloudtrail_corpus_records() -> Vec<String> {
                 dirs.push(path);
                 continue;
             }
-            let bytes = std::fs::read(&path).unwrap();
+            let bytes = std::fs::read(&path).expect("sample");
             let mut text = String::new();
             if path.extension().is_some_and(|x| x == "gz") {
                 std::io::Read::read_to_string(
                     &mut flate2::read::MultiGzDecoder::new(&bytes[..]),
                     &mut text,
                 )
-                .unwrap();
+                .expect("gunzip");
             } else {
-                text = String::from_utf8(bytes).unwrap();
+                text = String::from_utf8(bytes).expect("utf8");
             }
-            let doc: Value = serde_json::from_str(&text).unwrap();
-            records.extend(
-                doc["Records"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(Value::to_string),
-            );
+            out.push((path, text));
         }
     }
-    records
+    out
 }
