@@ -66,7 +66,7 @@ impl<'r, 'a> RecordEvent<'r, 'a> {
     /// that part alone (the record's own parse of it, made once): what the whole record would
     /// answer, for less (CloudTrail writes no top-level key with a dot in it, which the whole
     /// record's lookup would try first, as it does for the typed fields). `None` when `path` is
-    /// under none of them.
+    /// under none of them, or the part is neither an object nor null.
     fn part(&self, path: &str) -> Option<Option<EventValue<'_>>> {
         let r = self.record;
         let (cell, value, rest): (_, fn(&'r CloudTrailRecord<'a>) -> &'r Value, _) =
@@ -79,6 +79,13 @@ impl<'r, 'a> RecordEvent<'r, 'a> {
             } else {
                 return None;
             };
+        match value(r) {
+            Value::Object(_) => {}
+            Value::Null => return Some(None),
+            // An array's members are walked by the whole record's lookup, not by the part's
+            // (whose root is no object): rare enough to leave to it.
+            _ => return None,
+        }
         let part = cell.get_or_init(|| JsonEvent::borrow(value(r)));
         Some(part.get_field(rest))
     }
@@ -306,6 +313,65 @@ mod tests {
             assert_eq!(e.parsed_whole(), parsed, "{path} in {text}");
             let whole = JsonEvent::owned(serde_json::from_str(text).unwrap());
             assert_eq!(got, whole.get_field(path), "{path} in {text}");
+        }
+    }
+
+    /// A JSON fragment of the keys the paths below name, each spelled as itself or with a
+    /// `\u` escape, as a key or inside a string value, at some depth.
+    fn fragment() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let key = prop_oneof![
+            Just("a"),
+            Just("b"),
+            Just("status"),
+            Just("st\\u0061tus"),
+            Just("a.b"),
+            Just("arn"),
+            Just("\\u0061rn"),
+            Just("country"),
+        ];
+        let leaf = prop_oneof![
+            Just("1".to_owned()),
+            Just("null".to_owned()),
+            Just("\"status\"".to_owned()),
+            Just("\"x \\\"arn\\\" y\"".to_owned()),
+            Just("\"NZ\"".to_owned()),
+        ];
+        leaf.prop_recursive(3, 16, 4, move |inner| {
+            prop_oneof![
+                proptest::collection::vec((key.clone(), inner.clone()), 0..4).prop_map(|kv| {
+                    let body: Vec<String> =
+                        kv.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+                    format!("{{{}}}", body.join(","))
+                }),
+                proptest::collection::vec(inner, 0..3).prop_map(|v| format!("[{}]", v.join(","))),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 400, ..Default::default() })]
+
+        /// Whatever keys a record has and however they are spelled, the event answers every
+        /// path as the whole record parsed to JSON does.
+        #[test]
+        fn any_record_answers_as_its_whole_json(
+            extra in fragment(),
+            identity in fragment(),
+            path in proptest::sample::select(vec![
+                "a", "b", "status", "a.b", "a.b.a", "b.status", "arn", "userIdentity.arn",
+                "userIdentity.status", "x.country", "country", "requestParameters.a",
+            ]),
+        ) {
+            let text = format!(
+                r#"{{"eventTime":"2026-11-01T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","extra":{extra},"userIdentity":{identity},"requestParameters":{extra}}}"#
+            );
+            // A record the typed parse refuses (an identity that is no object) never reaches
+            // the rules.
+            let Ok(r) = CloudTrailRecord::parse(&text) else { return Ok(()) };
+            let whole = JsonEvent::owned(serde_json::from_str(&text).unwrap());
+            let e = RecordEvent::new(&r, &text);
+            proptest::prop_assert_eq!(e.get_field(path), whole.get_field(path), "{}", text);
         }
     }
 }
