@@ -68,7 +68,6 @@ impl<'r, 'a> RecordEvent<'r, 'a> {
     /// record's lookup would try first, as it does for the typed fields). `None` when `path` is
     /// under none of them, or the part is neither an object nor null.
     fn part(&self, path: &str) -> Option<Option<EventValue<'_>>> {
-        let r = self.record;
         let (cell, value, rest): (_, fn(&'r CloudTrailRecord<'a>) -> &'r Value, _) =
             if let Some(rest) = path.strip_prefix("requestParameters.") {
                 (&self.request, CloudTrailRecord::request, rest)
@@ -79,15 +78,18 @@ impl<'r, 'a> RecordEvent<'r, 'a> {
             } else {
                 return None;
             };
-        match value(r) {
+        let value = value(self.record);
+        match value {
             Value::Object(_) => {}
             Value::Null => return Some(None),
             // An array's members are walked by the whole record's lookup, not by the part's
             // (whose root is no object): rare enough to leave to it.
             _ => return None,
         }
-        let part = cell.get_or_init(|| JsonEvent::borrow(value(r)));
-        Some(part.get_field(rest))
+        Some(
+            cell.get_or_init(|| JsonEvent::borrow(value))
+                .get_field(rest),
+        )
     }
 
     /// Whether the record surely has no key `key` at any depth, told from its text: a key of
