@@ -2,6 +2,8 @@
 //! events from counting (a windowed rule stays under its threshold), every suppressed event is
 //! counted, staged rules are kept and never sent, disabled rules do not run.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -141,27 +143,19 @@ fn every_field_the_samples_make_is_one_an_exception_may_name() {
     let pipeline = Pipeline::new(Catalogue::builtin(), PipelineConfig::default());
     let mut missing = std::collections::BTreeSet::new();
     let mut seen = 0;
-    let mut stack = vec![root().join("samples")];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).expect("samples") {
-            let path = entry.expect("entry").path();
-            if path.is_dir() {
-                stack.push(path);
-                continue;
-            }
-            let file = std::fs::File::open(&path).expect("open");
-            pipeline.normalize(file, &path.to_string_lossy(), None, &mut |ecs| {
-                let doc = serde_json::to_value(ecs).expect("json");
-                let mut paths = Vec::new();
-                leaves(&doc, String::new(), &mut paths);
-                for p in paths {
-                    seen += 1;
-                    if !cloudsec::tuning::check::known_field(&p) {
-                        missing.insert(p);
-                    }
+    for path in common::sample_files("") {
+        let file = std::fs::File::open(&path).expect("open");
+        pipeline.normalize(file, &path.to_string_lossy(), None, &mut |ecs| {
+            let doc = serde_json::to_value(ecs).expect("json");
+            let mut paths = Vec::new();
+            leaves(&doc, String::new(), &mut paths);
+            for p in paths {
+                seen += 1;
+                if !cloudsec::tuning::check::known_field(&p) {
+                    missing.insert(p);
                 }
-            });
-        }
+            }
+        });
     }
     assert!(seen > 1000, "{seen}");
     assert!(

@@ -58,8 +58,8 @@ pub fn cloudtrail_corpus_records() -> Vec<String> {
     records
 }
 
-/// Every file under `samples/<dir>`, at any depth, as text (gunzipped when it ends in `.gz`).
-pub fn sample_texts(dir: &str) -> Vec<(PathBuf, String)> {
+/// Every file under `samples/<dir>` (`samples` itself for ""), at any depth.
+pub fn sample_files(dir: &str) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut dirs = vec![PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../samples")
@@ -69,8 +69,19 @@ pub fn sample_texts(dir: &str) -> Vec<(PathBuf, String)> {
             let path = entry.expect("entry").path();
             if path.is_dir() {
                 dirs.push(path);
-                continue;
+            } else {
+                out.push(path);
             }
+        }
+    }
+    out
+}
+
+/// Every file under `samples/<dir>`, at any depth, as text (gunzipped when it ends in `.gz`).
+pub fn sample_texts(dir: &str) -> Vec<(PathBuf, String)> {
+    sample_files(dir)
+        .into_iter()
+        .map(|path| {
             let bytes = std::fs::read(&path).expect("sample");
             let mut text = String::new();
             if path.extension().is_some_and(|x| x == "gz") {
@@ -82,8 +93,7 @@ pub fn sample_texts(dir: &str) -> Vec<(PathBuf, String)> {
             } else {
                 text = String::from_utf8(bytes).expect("utf8");
             }
-            out.push((path, text));
-        }
-    }
-    out
+            (path, text)
+        })
+        .collect()
 }
