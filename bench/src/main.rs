@@ -219,6 +219,58 @@ impl RecordVisitor for Floor {
     }
 }
 
+/// What the Sigma rules ask of the records: how many are parsed whole for them (a field the
+/// typed record does not answer, and the text cannot rule out), and how many matches there
+/// are, with the rule that matches most.
+struct SigmaWork<'s> {
+    set: &'s cloudsec::sigma::SigmaSet,
+    records: u64,
+    parsed_whole: u64,
+    matches: Vec<u64>,
+    scratch: Vec<cloudsec::sigma::Match>,
+}
+
+impl RecordVisitor for SigmaWork<'_> {
+    fn record(&mut self, _: RecordPosition, raw: &str) {
+        let Ok(r) = CloudTrailRecord::parse(raw) else {
+            return;
+        };
+        let event = cloudsec::sigma::RecordEvent::new(&r, raw);
+        self.scratch.clear();
+        self.set.evaluate(&event, &mut self.scratch);
+        self.records += 1;
+        self.parsed_whole += u64::from(event.parsed_whole());
+        for m in &self.scratch {
+            self.matches[m.detection] += 1;
+        }
+    }
+    fn malformed(&mut self, _: RecordPosition, _: &str, _: RecordError) {}
+}
+
+fn sigma_work(set: &cloudsec::sigma::SigmaSet, gz: &[u8]) {
+    let mut work = SigmaWork {
+        set,
+        records: 0,
+        parsed_whole: 0,
+        matches: vec![0; set.detections().len()],
+        scratch: Vec::new(),
+    };
+    let reader = read::open(gz, u64::MAX).expect("gzip");
+    read::read_records(reader, "bench", &mut work).expect("read");
+    let (top, most) = work
+        .matches
+        .iter()
+        .enumerate()
+        .max_by_key(|(_, n)| **n)
+        .map_or(("none", 0), |(i, n)| (set.detections()[i].meta.title, *n));
+    println!(
+        "      of {} records, {} parsed whole for the rules; {} matches, {most} of them by \"{top}\"",
+        work.records,
+        work.parsed_whole,
+        work.matches.iter().sum::<u64>()
+    );
+}
+
 fn floor(gz: &[u8]) -> u64 {
     let mut v = Floor { records: 0, bad: 0 };
     let reader = read::open(gz, u64::MAX).expect("gzip");
@@ -416,6 +468,7 @@ fn run(args: RunArgs) -> Result<(), Box<dyn std::error::Error>> {
                 "   with {loaded} SigmaHQ rules:             {sigma_mbps:8.1} MB/s  ({sigma_findings} findings; pipeline / floor {:.2})",
                 sigma_mbps / floor_mbps
             );
+            sigma_work(&set.catalogue().sigma, &gz);
         }
         None => println!("   with SigmaHQ's rules: skipped (no ../shared/corpora/sigma)"),
     }
