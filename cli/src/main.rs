@@ -10,6 +10,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 use cloudsec::detect::{Catalogue, Settings, Severity};
 use cloudsec::engine::listing::{list_objects, parse_s3_uri, DayRange};
 use cloudsec::engine::ports::{FileQuarantine, LocalFiles, ObjectSource, S3Objects};
@@ -255,11 +257,11 @@ enum Format {
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
         .without_time()
+        .finish()
+        .with(cloudsec::logging::cli_filter(
+            std::env::var("RUST_LOG").ok().as_deref(),
+        ))
         .init();
     let cli = Cli::parse();
     let result = match cli.command {

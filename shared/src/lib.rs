@@ -26,6 +26,7 @@ pub mod finding_ingest;
 pub mod fuzz;
 pub mod geo;
 pub mod ingest;
+pub mod logging;
 pub mod metrics;
 pub mod pipeline;
 pub mod publish;

@@ -10,7 +10,7 @@ use serde_json::Value;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     // JSON lines when the function's logging format is JSON (the template sets it).
-    lambda_runtime::tracing::init_default_subscriber();
+    cloudsec::logging::init_lambda();
     let handler = cloudsec::coldstart::from_env(|aws, config| async move {
         LogIngest::from_config(&aws, &config).await
     })

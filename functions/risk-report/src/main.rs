@@ -11,7 +11,7 @@ use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    cloudsec::logging::init_lambda();
     let handler =
         cloudsec::coldstart::start(RiskReportConfig::from_env, |aws, config| async move {
             Ok(RiskReport::from_config(&aws, &config))
