@@ -80,24 +80,46 @@ impl Compiled {
 }
 
 impl Agents {
-    /// Compiles the bundled regexes (a tenth of a second; the benchmark prints it).
+    /// Compiles the bundled regexes (a tenth of a second; the benchmark prints it): the OS
+    /// section on a thread of its own while this one compiles the agents', so that a machine
+    /// with a second core spends the time of the larger alone (a scan's other readers wait for
+    /// them).
     pub fn load() -> Self {
         let built = serde_yaml_ng::from_str::<Sections<'static>>(REGEXES)
             .map_err(|e| e.to_string())
             .and_then(|s| {
-                let ua = ua_parser::user_agent::Builder::new()
-                    .push_all(s.user_agent_parsers)
-                    .map_err(|e| e.to_string())?
-                    .build()
-                    .map_err(|e| e.to_string())?;
-                let os = ua_parser::os::Builder::new()
-                    .push_all(s.os_parsers)
-                    .map_err(|e| e.to_string())?
-                    .build()
-                    .map_err(|e| e.to_string())?;
+                let os_parsers = s.os_parsers;
+                let build_os = move || {
+                    ua_parser::os::Builder::new()
+                        .push_all(os_parsers)
+                        .map_err(|e| e.to_string())?
+                        .build()
+                        .map_err(|e| e.to_string())
+                };
+                let build_ua = || {
+                    ua_parser::user_agent::Builder::new()
+                        .push_all(s.user_agent_parsers)
+                        .map_err(|e| e.to_string())?
+                        .build()
+                        .map_err(|e| e.to_string())
+                };
+                // Where no thread can be started, the OS section is compiled after the agents'.
+                let os_job = std::sync::Mutex::new(Some(build_os));
+                let take = || os_job.lock().ok().and_then(|mut job| job.take());
+                let (ua, os) = std::thread::scope(|scope| {
+                    let thread = std::thread::Builder::new()
+                        .name("uap-core-os".into())
+                        .spawn_scoped(scope, || take().map(|build| build()));
+                    let ua = build_ua();
+                    let os = thread.ok().and_then(|t| t.join().ok()).flatten();
+                    (ua, os)
+                });
+                let os = os
+                    .or_else(|| take().map(|build| build()))
+                    .unwrap_or_else(|| Err("the OS regexes' thread stopped".to_owned()));
                 Ok(Compiled {
-                    ua,
-                    os,
+                    ua: ua?,
+                    os: os?,
                     devices: std::sync::OnceLock::new(),
                 })
             });
