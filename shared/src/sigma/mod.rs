@@ -242,6 +242,12 @@ impl SigmaSet {
                 let mut rule = (*d.compiled).clone();
                 Arc::make_mut(&mut rule.custom_attributes)
                     .insert(INDEX_ATTRIBUTE.to_owned(), serde_json::Value::from(i));
+                // rsigma copies a rule's title, id and tags into each of its matches; a match
+                // here is read for its index alone (the rule's data is the detection's), so the
+                // engine's copy of the rule holds none of them, and a match copies nothing.
+                rule.title = String::new();
+                rule.id = None;
+                rule.tags = Vec::new();
                 rule
             })
             .collect();
