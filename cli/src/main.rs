@@ -10,8 +10,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use tracing_subscriber::layer::SubscriberExt;
-use tracing_subscriber::util::SubscriberInitExt;
 use cloudsec::detect::{Catalogue, Settings, Severity};
 use cloudsec::engine::listing::{list_objects, parse_s3_uri, DayRange};
 use cloudsec::engine::ports::{FileQuarantine, LocalFiles, ObjectSource, S3Objects};
@@ -24,6 +22,8 @@ use cloudsec::sources::{classify_key, KeyVerdict, LogSource};
 use cloudsec::state::memory::MemoryStore;
 use cloudsec::tuning::check::Level;
 use cloudsec::tuning::Tuning;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 mod backfill;
 mod report;

@@ -75,9 +75,7 @@ pub fn init_lambda() {
     let registry = tracing_subscriber::registry().with(filter);
     // A second call (a test's) leaves the first subscriber in place.
     let _ = if json {
-        registry
-            .with(fmt.json())
-            .try_init()
+        registry.with(fmt.json()).try_init()
     } else {
         registry.with(fmt).try_init()
     };
