@@ -579,14 +579,12 @@ impl Detect<'_> {
         builder
     }
 
-    /// Runs `rules` over one record (`typed`, as `record`) and adds what they hit to the
-    /// findings of this input. `entity_of` names the record's entity of a kind, for hits that
-    /// leave it to the rule's.
-    #[allow(clippy::too_many_arguments)]
-    fn run<T: RecordType>(
+    /// Runs `rules` (those that judge the record, in catalogue order) over one record
+    /// (`typed`, as `record`) and adds what they hit to the findings of this input. `entity_of`
+    /// names the record's entity of a kind, for hits that leave it to the rule's.
+    fn run<'r, T: RecordType + 'r>(
         &mut self,
-        rules: &[Rule<T>],
-        order: Option<&[u32]>,
+        rules: impl Iterator<Item = &'r Rule<T>>,
         record: &Record<'_>,
         typed: &T::Record<'_>,
         ts: i64,
@@ -596,15 +594,7 @@ impl Detect<'_> {
         let mut document: Option<Value> = None;
         let mut hits = std::mem::take(&mut self.hits);
         self.fired.clear();
-        // The rules `order` names (those that judge the record's source), or every rule.
-        let count = order.map_or(rules.len(), <[u32]>::len);
-        for at in 0..count {
-            let Some(rule) = (match order {
-                Some(order) => order.get(at).and_then(|&i| rules.get(i as usize)),
-                None => rules.get(at),
-            }) else {
-                continue;
-            };
+        for rule in rules {
             hits.clear();
             let cx = Context {
                 settings: &self.catalogue.settings,
@@ -823,12 +813,14 @@ impl RuleVisitor for Detect<'_> {
         let ts = self.ts;
         match record {
             Record::CloudTrail(r) => {
+                // Those that judge the record's source.
                 let order = self.dispatch.rules_for(&r.event_source);
-                self.run(rules, Some(order), record, typed, ts, &|kind| {
+                let judging = order.iter().filter_map(|&i| rules.get(i as usize));
+                self.run(judging, record, typed, ts, &|kind| {
                     cloudtrail_entity(kind, r)
                 })
             }
-            _ => self.run(rules, None, record, typed, ts, &|kind| {
+            _ => self.run(rules.iter(), record, typed, ts, &|kind| {
                 crate::detect::Entity {
                     kind,
                     id: "unknown".to_owned(),
