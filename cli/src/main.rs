@@ -652,24 +652,70 @@ async fn deliver_input<S: cloudsec::state::StateStore, Q: cloudsec::engine::port
     }
 }
 
-/// The inputs the readers of a scan have taken, and those delivered.
-#[derive(Default)]
+/// The inputs of a scan's readers: which one is next, and how many are delivered. A reader
+/// takes the next one while fewer than `ahead` are read and not yet delivered, so that memory
+/// stays bounded.
 struct ReadQueue {
+    state: std::sync::Mutex<ReadState>,
+    room: std::sync::Condvar,
+    inputs: usize,
+    ahead: usize,
+}
+
+#[derive(Default)]
+struct ReadState {
     next: usize,
     delivered: usize,
     /// A reader failed (panicked): the others stop taking inputs, so that the scan ends.
     stopped: bool,
 }
 
+impl ReadQueue {
+    fn new(inputs: usize, ahead: usize) -> ReadQueue {
+        ReadQueue {
+            state: std::sync::Mutex::default(),
+            room: std::sync::Condvar::new(),
+            inputs,
+            ahead,
+        }
+    }
+
+    /// The next input to read, once there is room for it; `None` when every input is taken
+    /// or the queue stopped.
+    fn take(&self) -> Option<usize> {
+        let mut q = self.state.lock().ok()?;
+        while !q.stopped && q.next < self.inputs && q.next >= q.delivered + self.ahead {
+            q = self.room.wait(q).ok()?;
+        }
+        if q.stopped || q.next >= self.inputs {
+            return None;
+        }
+        q.next += 1;
+        Some(q.next - 1)
+    }
+
+    /// Input `i` is delivered: room for one more.
+    fn delivered(&self, i: usize) {
+        if let Ok(mut q) = self.state.lock() {
+            q.delivered = i + 1;
+        }
+        self.room.notify_all();
+    }
+}
+
 /// Held by a scan's reader: if it unwinds, the queue is stopped and the other readers woken,
 /// so that none waits for room that no delivery will make.
-struct StopOnPanic<'q>(&'q std::sync::Mutex<ReadQueue>, &'q std::sync::Condvar);
+struct StopOnPanic<'q>(&'q ReadQueue);
 
 impl Drop for StopOnPanic<'_> {
     fn drop(&mut self) {
         if std::thread::panicking() {
-            self.0.lock().unwrap_or_else(|e| e.into_inner()).stopped = true;
-            self.1.notify_all();
+            self.0
+                .state
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .stopped = true;
+            self.0.room.notify_all();
         }
     }
 }
@@ -859,33 +905,16 @@ fn run_files(
         // this thread delivers them one by one in that order, the state and findings of a
         // sequential run. The readers never wait for a delivery, only for room: at most
         // `2 * jobs` inputs are read ahead of the last one delivered, so memory stays bounded.
-        let ahead = 2 * jobs;
-        let queue = std::sync::Mutex::new(ReadQueue::default());
-        let room = std::sync::Condvar::new();
+        let queue = ReadQueue::new(inputs.len(), 2 * jobs);
         let (sent, received) = std::sync::mpsc::channel();
         let handle = runtime.handle();
         std::thread::scope(|scope| {
             for _ in 0..jobs.min(inputs.len()) {
                 let sent = sent.clone();
-                let (queue, room, inputs) = (&queue, &room, &inputs);
+                let (queue, inputs) = (&queue, &inputs);
                 scope.spawn(move || {
-                    let _stop = StopOnPanic(queue, room);
-                    loop {
-                        let i = {
-                            let Ok(mut q) = queue.lock() else { return };
-                            while !q.stopped
-                                && q.next < inputs.len()
-                                && q.next >= q.delivered + ahead
-                            {
-                                let Ok(woken) = room.wait(q) else { return };
-                                q = woken;
-                            }
-                            if q.stopped || q.next >= inputs.len() {
-                                return;
-                            }
-                            q.next += 1;
-                            q.next - 1
-                        };
+                    let _stop = StopOnPanic(queue);
+                    while let Some(i) = queue.take() {
                         let read = handle.block_on(read_input(engine, &inputs[i], s3, forced));
                         if sent.send((i, read)).is_err() {
                             return;
@@ -910,10 +939,7 @@ fn run_files(
                     }
                 };
                 let delivered = runtime.block_on(deliver_input(engine, read));
-                if let Ok(mut q) = queue.lock() {
-                    q.delivered = i + 1;
-                }
-                room.notify_all();
+                queue.delivered(i);
                 progress.step(delivered.as_ref().map_or(0, |d| d.summary.records));
                 take(delivered);
             }
