@@ -160,6 +160,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// SigmaHQ's CloudTrail rules, beside the project.
 const SIGMA_CORPUS: &str = "../shared/corpora/sigma";
 
+/// The built-in pipeline, with the Sigma rules of `sigma` loaded when given.
+fn pipeline_with(sigma: Option<&Path>) -> Result<Arc<Pipeline>, Box<dyn std::error::Error>> {
+    let mut catalogue = Catalogue::builtin();
+    if let Some(dir) = sigma {
+        catalogue.sigma = cloudsec::sigma::SigmaSet::load_dir(dir)?;
+    }
+    Ok(Arc::new(Pipeline::new(
+        catalogue,
+        PipelineConfig::default(),
+    )))
+}
+
 fn mb(bytes: usize) -> f64 {
     bytes as f64 / 1e6
 }
@@ -391,10 +403,7 @@ fn run(args: RunArgs) -> Result<(), Box<dyn std::error::Error>> {
     // 1 to 3c, in rounds: each round runs the floor and every pipeline once, in turn, and
     // each keeps its best round; a slow moment of this shared machine then falls on all of
     // them alike instead of on one, and the ratios hold from run to run.
-    let plain = Arc::new(Pipeline::new(
-        Catalogue::builtin(),
-        PipelineConfig::default(),
-    ));
+    let plain = pipeline_with(None)?;
     // 3b. The same pipeline tuned with 50 exceptions over the rules, none matching the
     // generated users: every hit of a covered rule is checked against them.
     let tuned = Arc::new(
@@ -405,12 +414,7 @@ fn run(args: RunArgs) -> Result<(), Box<dyn std::error::Error>> {
     // evaluated against every record under CloudTrail's own field names.
     let sigma_dir = std::path::Path::new(SIGMA_CORPUS);
     let with_sigma = if sigma_dir.is_dir() {
-        let mut catalogue = Catalogue::builtin();
-        catalogue.sigma = cloudsec::sigma::SigmaSet::load_dir(sigma_dir)?;
-        Some(Arc::new(Pipeline::new(
-            catalogue,
-            PipelineConfig::default(),
-        )))
+        Some(pipeline_with(Some(sigma_dir))?)
     } else {
         None
     };
@@ -470,7 +474,7 @@ fn run(args: RunArgs) -> Result<(), Box<dyn std::error::Error>> {
             );
             sigma_work(&set.catalogue().sigma, &gz);
         }
-        None => println!("   with SigmaHQ's rules: skipped (no ../shared/corpora/sigma)"),
+        None => println!("   with SigmaHQ's rules: skipped (no {SIGMA_CORPUS})"),
     }
 
     // 4. The Python peer, on the same file.
@@ -705,11 +709,7 @@ fn memory_kib(field: &str) -> u64 {
 }
 
 fn rss_child(path: &Path, sigma: Option<&Path>) -> Result<(), Box<dyn std::error::Error>> {
-    let mut catalogue = Catalogue::builtin();
-    if let Some(dir) = sigma {
-        catalogue.sigma = cloudsec::sigma::SigmaSet::load_dir(dir)?;
-    }
-    let p = Arc::new(Pipeline::new(catalogue, PipelineConfig::default()));
+    let p = pipeline_with(sigma)?;
     let runtime = tokio::runtime::Builder::new_current_thread().build()?;
     let start = memory_kib("VmHWM:");
     let file = std::io::BufReader::new(std::fs::File::open(path)?);
@@ -726,35 +726,37 @@ fn instructions(megabytes: usize) -> Result<(), Box<dyn std::error::Error>> {
     let (gz, json_bytes, records) = generate_object(megabytes, 42)?;
     let path = save_object(&gz, megabytes, 42)?;
     let me = std::env::current_exe()?;
-    let count_with = |child: &str, extra: &[&Path]| -> Result<u64, Box<dyn std::error::Error>> {
-        let out = Command::new("valgrind")
-            .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
-            .arg(&me)
-            .arg(child)
-            .arg(&path)
-            .args(extra.iter().flat_map(|dir| [Path::new("--sigma"), dir]))
-            .output()
-            .map_err(|e| format!("valgrind (apt-get install valgrind): {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "{child} under valgrind: {}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-            .into());
-        }
-        // callgrind ends with `==pid== Collected : <instructions>`.
-        String::from_utf8_lossy(&out.stderr)
-            .lines()
-            .find_map(|l| l.split("Collected :").nth(1))
-            .and_then(|n| n.trim().parse().ok())
-            .ok_or_else(|| format!("no instruction count from callgrind for {child}").into())
-    };
-    let count = |child: &str| count_with(child, &[]);
+    let count_with =
+        |child: &str, sigma: Option<&Path>| -> Result<u64, Box<dyn std::error::Error>> {
+            let out = Command::new("valgrind")
+                .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
+                .arg(&me)
+                .arg(child)
+                .arg(&path)
+                .args(sigma.iter().flat_map(|dir| [Path::new("--sigma"), dir]))
+                .output()
+                .map_err(|e| format!("valgrind (apt-get install valgrind): {e}"))?;
+            if !out.status.success() {
+                return Err(format!(
+                    "{child} under valgrind: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                )
+                .into());
+            }
+            // callgrind ends with `==pid== Collected : <instructions>`.
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .find_map(|l| l.split("Collected :").nth(1))
+                .and_then(|n| n.trim().parse().ok())
+                .ok_or_else(|| format!("no instruction count from callgrind for {child}").into())
+        };
+    let count = |child: &str| count_with(child, None);
     let floor = count("floor-child")?;
     let pipeline = count("rss-child")?;
     // The pipeline's process compiles the user agent regexes once (a cold start's cost, not a
     // record's): counted apart, in a process that does only that, and left out of the ratio.
-    let agents = count("agents-child")?.saturating_sub(count("empty-child")?);
+    let empty = count("empty-child")?;
+    let agents = count("agents-child")?.saturating_sub(empty);
     let per_record = pipeline.saturating_sub(agents) as f64 / records as f64;
     println!(
         "instructions over {:.1} MB of JSON ({records} records): floor {:.0} per record, pipeline {per_record:.0} per record; pipeline / floor {:.2} (as throughput: floor / pipeline); compiling the user agent regexes once: {:.0} million more",
@@ -767,9 +769,8 @@ fn instructions(megabytes: usize) -> Result<(), Box<dyn std::error::Error>> {
     // them is a cold start's cost too, counted apart like the agents' regexes.
     let sigma_dir = Path::new(SIGMA_CORPUS);
     if sigma_dir.is_dir() {
-        let with_sigma = count_with("rss-child", &[sigma_dir])?;
-        let loading =
-            count_with("empty-child", &[sigma_dir])?.saturating_sub(count("empty-child")?);
+        let with_sigma = count_with("rss-child", Some(sigma_dir))?;
+        let loading = count_with("empty-child", Some(sigma_dir))?.saturating_sub(empty);
         let per_record = with_sigma.saturating_sub(agents + loading) as f64 / records as f64;
         println!(
             "   with SigmaHQ's rules: {per_record:.0} per record; pipeline / floor {:.2}; loading the rules once: {:.0} million more",
