@@ -9,7 +9,6 @@ mod common;
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
-use std::path::Path;
 
 use cloudsec::detect::Catalogue;
 use cloudsec::engine::ports::MemoryQuarantine;
@@ -210,29 +209,10 @@ fn compatible(ecs_type: &str, v: &Value) -> bool {
 
 /// Every CloudTrail document we can find, as (name, JSON text of a record or of a file).
 fn cloudtrail_inputs() -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples/cloudtrail");
-    let mut stack = vec![samples];
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(&dir).expect("samples") {
-            let p = e.expect("entry").path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let bytes = std::fs::read(&p).expect("sample");
-                let mut text = String::new();
-                use std::io::Read;
-                if p.extension().is_some_and(|x| x == "gz") {
-                    flate2::read::MultiGzDecoder::new(&bytes[..])
-                        .read_to_string(&mut text)
-                        .expect("gunzip");
-                } else {
-                    text = String::from_utf8(bytes).expect("utf8");
-                }
-                out.push((p.display().to_string(), text));
-            }
-        }
-    }
+    let mut out: Vec<(String, String)> = common::sample_texts("cloudtrail")
+        .into_iter()
+        .map(|(path, text)| (path.display().to_string(), text))
+        .collect();
     if let Some(p) =
         common::shared_path("corpora/aws-docs-samples/cloudtrail/cloudtrail_records_flat.jsonl")
     {
