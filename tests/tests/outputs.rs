@@ -265,11 +265,7 @@ async fn findings_are_imported_into_security_hub_and_their_own_import_event_is_d
     use cloudsec::publish::FindingSink;
     let mut again = expected[0].clone();
     again.finding.count += 7;
-    assert!(sink
-        .publish(&[again.clone()])
-        .await
-        .expect("import")
-        .is_empty());
+    assert!(sink.publish(&[&again]).await.expect("import").is_empty());
     let now: Vec<_> = hub_findings(&env)
         .await
         .into_iter()

@@ -167,10 +167,11 @@ struct Refuse {
 }
 
 impl FindingSink for Refuse {
-    async fn publish(&self, findings: &[Finding]) -> Result<Vec<Rejected>, PublishError> {
-        let (refused, taken): (Vec<&Finding>, Vec<&Finding>) =
-            findings.iter().partition(|f| f.rule.id == self.rule);
-        let taken: Vec<Finding> = taken.into_iter().cloned().collect();
+    async fn publish(&self, findings: &[&Finding]) -> Result<Vec<Rejected>, PublishError> {
+        let (refused, taken): (Vec<&Finding>, Vec<&Finding>) = findings
+            .iter()
+            .copied()
+            .partition(|f| f.rule.id == self.rule);
         self.inner.publish(&taken).await?;
         Ok(refused
             .into_iter()

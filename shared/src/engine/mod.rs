@@ -504,7 +504,7 @@ impl<S: StateStore, Q: Quarantine> Engine<S, Q> {
             .fired
             .iter()
             .filter(|f| f.sent)
-            .map(|f| f.finding.clone())
+            .map(|f| &f.finding)
             .collect();
         let rejected = self
             .sinks
@@ -527,7 +527,7 @@ impl<S: StateStore, Q: Quarantine> Engine<S, Q> {
                 .send(&RepublishRequest {
                     input: input.uri().to_owned(),
                     reason: r.reason.clone(),
-                    finding: finding.clone(),
+                    finding: (*finding).clone(),
                 })
                 .await
                 .map_err(InputError::Deliver)?;
@@ -597,7 +597,7 @@ impl<S: StateStore, Q: Quarantine> Engine<S, Q> {
         let id = request.finding.finding.id.clone();
         let rejected = self
             .sinks
-            .publish(std::slice::from_ref(&request.finding))
+            .publish(&[&request.finding])
             .await
             .map_err(InputError::Deliver)?;
         if let Some(r) = rejected.first() {

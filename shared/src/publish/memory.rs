@@ -19,11 +19,11 @@ impl MemorySink {
 }
 
 impl FindingSink for MemorySink {
-    async fn publish(&self, findings: &[Finding]) -> Result<Vec<Rejected>, PublishError> {
+    async fn publish(&self, findings: &[&Finding]) -> Result<Vec<Rejected>, PublishError> {
         self.findings
             .lock()
             .map_err(|_| PublishError::new("memory sink poisoned"))?
-            .extend_from_slice(findings);
+            .extend(findings.iter().map(|&f| f.clone()));
         Ok(Vec::new())
     }
 }

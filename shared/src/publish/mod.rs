@@ -21,7 +21,7 @@ pub trait FindingSink: Send + Sync {
     /// back in the answer, and the engine keeps it and retries it on its own.
     fn publish(
         &self,
-        findings: &[Finding],
+        findings: &[&Finding],
     ) -> impl Future<Output = Result<Vec<Rejected>, PublishError>> + Send;
 }
 
@@ -40,7 +40,7 @@ pub type PublishError = crate::error::PortError;
 impl<T: FindingSink> FindingSink for Arc<T> {
     fn publish(
         &self,
-        findings: &[Finding],
+        findings: &[&Finding],
     ) -> impl Future<Output = Result<Vec<Rejected>, PublishError>> + Send {
         (**self).publish(findings)
     }
@@ -51,11 +51,11 @@ type BoxedPublish<'a> =
     Pin<Box<dyn Future<Output = Result<Vec<Rejected>, PublishError>> + Send + 'a>>;
 
 trait AnySink: Send + Sync {
-    fn publish_boxed<'a>(&'a self, findings: &'a [Finding]) -> BoxedPublish<'a>;
+    fn publish_boxed<'a>(&'a self, findings: &'a [&'a Finding]) -> BoxedPublish<'a>;
 }
 
 impl<T: FindingSink> AnySink for T {
-    fn publish_boxed<'a>(&'a self, findings: &'a [Finding]) -> BoxedPublish<'a> {
+    fn publish_boxed<'a>(&'a self, findings: &'a [&'a Finding]) -> BoxedPublish<'a> {
         Box::pin(self.publish(findings))
     }
 }
@@ -92,7 +92,7 @@ impl Sinks {
     }
 
     /// Delivers `findings` to every sink; answers the findings some sink refused.
-    pub async fn publish(&self, findings: &[Finding]) -> Result<Vec<Rejected>, PublishError> {
+    pub async fn publish(&self, findings: &[&Finding]) -> Result<Vec<Rejected>, PublishError> {
         let mut refused: Vec<Rejected> = Vec::new();
         if findings.is_empty() {
             return Ok(refused);

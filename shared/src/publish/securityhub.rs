@@ -29,7 +29,7 @@ impl SecurityHubSink {
 }
 
 impl FindingSink for SecurityHubSink {
-    async fn publish(&self, findings: &[Finding]) -> Result<Vec<Rejected>, PublishError> {
+    async fn publish(&self, findings: &[&Finding]) -> Result<Vec<Rejected>, PublishError> {
         let mut rejected = Vec::new();
         let mut docs = Vec::with_capacity(findings.len());
         for f in findings {

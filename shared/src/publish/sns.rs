@@ -267,7 +267,7 @@ impl SnsSink {
 }
 
 impl FindingSink for SnsSink {
-    async fn publish(&self, findings: &[Finding]) -> Result<Vec<Rejected>, PublishError> {
+    async fn publish(&self, findings: &[&Finding]) -> Result<Vec<Rejected>, PublishError> {
         let mut rejected = Vec::new();
         let mut prepared = Vec::with_capacity(findings.len());
         for f in findings {
