@@ -347,23 +347,19 @@ struct Parse<'h, 's, H> {
 impl<H: RecordHandler> Parse<'_, '_, H> {
     /// Parses one record of `source` (one finding, for the findings sources) and hands it on.
     fn one(&mut self, position: RecordPosition, raw: &str, source: LogSource) {
-        let record = match Record::parse(source, raw) {
-            Ok(r) => r,
+        // The record is used where it lies: moving it (CloudTrail's is over a kilobyte) would
+        // cost a copy per record.
+        match &Record::parse(source, raw) {
+            Ok(record) => self.accept(position, raw, record, raw),
             Err(e) if e.to_string().starts_with("duplicate field") => {
                 // Suricata writes some keys twice; the last value wins, as in most JSON readers.
                 match serde_json::from_str::<serde_json::Value>(raw) {
-                    Ok(v) => {
-                        let text = v.to_string();
-                        return self.one_parsed(position, raw, &text, source);
-                    }
-                    Err(e) => {
-                        return self.malformed(position, raw, RecordError::Syntax(e.to_string()))
-                    }
+                    Ok(v) => self.one_parsed(position, raw, &v.to_string(), source),
+                    Err(e) => self.malformed(position, raw, RecordError::Syntax(e.to_string())),
                 }
             }
-            Err(e) => return self.rejected(position, raw, source, &e),
-        };
-        self.accept(position, raw, &record, raw);
+            Err(e) => self.rejected(position, raw, source, e),
+        }
     }
 
     fn one_parsed(&mut self, position: RecordPosition, raw: &str, text: &str, source: LogSource) {

@@ -303,11 +303,11 @@ macro_rules! sources {
         impl<'a> Record<'a> {
             /// Parses one record of `source` from its JSON text.
             pub fn parse(source: LogSource, raw: &'a str) -> Result<Record<'a>, serde_json::Error> {
-                Ok(match source {
-                    $(LogSource::$variant => Record::$variant(
-                        <$module::$record<'a> as SourceRecord<'a>>::parse(raw)?,
-                    ),)+
-                })
+                match source {
+                    $(LogSource::$variant => {
+                        <$module::$record<'a> as SourceRecord<'a>>::parse(raw).map(Record::$variant)
+                    })+
+                }
             }
 
             /// Its source.
