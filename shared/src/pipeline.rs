@@ -347,7 +347,7 @@ struct Parse<'h, 's, H> {
 impl<H: RecordHandler> Parse<'_, '_, H> {
     /// Parses one record of `source` (one finding, for the findings sources) and hands it on.
     fn one(&mut self, position: RecordPosition, raw: &str, source: LogSource) {
-        // The record is used where it lies: moving it (CloudTrail's is over a kilobyte) would
+        // The record is used where it lies: moving it (CloudTrail's is nearly a kilobyte) would
         // cost a copy per record.
         match &Record::parse(source, raw) {
             Ok(record) => self.accept(position, raw, record, raw),
