@@ -101,10 +101,11 @@ impl Compiled {
 }
 
 impl Agents {
-    /// Compiles the bundled regexes (a tenth of a second; the benchmark prints it) on two
-    /// threads: this one compiles the first [`UA_HEAD`] agent regexes while a second compiles
-    /// the OS section and the agents' last ones, about as much work each, so that a machine with
-    /// a second core spends half the time (a scan's other readers wait for them).
+    /// Compiles the bundled regexes (25 to 48 ms on the 2-core build machine; the benchmark
+    /// prints it) on two threads: this one compiles the first [`UA_HEAD`] agent regexes while a
+    /// second compiles the OS section and the agents' last ones, about as much work each, so
+    /// that a machine with a second core spends about half the time (a scan's other readers
+    /// wait for them).
     pub fn load() -> Self {
         let built = serde_json::from_str::<Sections<'static>>(REGEXES)
             .map_err(|e| e.to_string())
