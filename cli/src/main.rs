@@ -16,8 +16,7 @@ use cloudsec::engine::ports::{FileQuarantine, LocalFiles, ObjectSource, S3Object
 use cloudsec::engine::{Engine, EngineConfig, Prepared, Publishing};
 use cloudsec::finding::Finding;
 use cloudsec::pipeline::{InputReport, Pipeline, PipelineConfig};
-use cloudsec::publish::memory::MemorySink;
-use cloudsec::publish::Sinks;
+use cloudsec::publish::{FindingSink, PublishError, Rejected, Sinks};
 use cloudsec::sources::{classify_key, KeyVerdict, LogSource};
 use cloudsec::state::memory::MemoryStore;
 use cloudsec::tuning::check::Level;
@@ -560,6 +559,31 @@ struct Run {
     suppressed: cloudsec::tuning::Suppressed,
 }
 
+/// What a run published: the findings' ids, in their order. The findings themselves are the
+/// run's latest versions, which the delivered inputs carry; a copy of each published one here
+/// (its evidence too) was made on the delivering thread and read only for its id.
+#[derive(Default)]
+struct PublishedIds(std::sync::Mutex<Vec<String>>);
+
+impl PublishedIds {
+    fn take(&self) -> Vec<String> {
+        self.0
+            .lock()
+            .map(|mut ids| std::mem::take(&mut *ids))
+            .unwrap_or_default()
+    }
+}
+
+impl FindingSink for PublishedIds {
+    async fn publish(&self, findings: &[&Finding]) -> Result<Vec<Rejected>, PublishError> {
+        self.0
+            .lock()
+            .map_err(|_| PublishError::new("published ids poisoned"))?
+            .extend(findings.iter().map(|f| f.finding.id.clone()));
+        Ok(Vec::new())
+    }
+}
+
 /// A progress line on stderr, redrawn after each input, when stderr is a terminal.
 struct Progress {
     on: bool,
@@ -797,7 +821,7 @@ fn run_files(
         })
         .collect();
     let max_evidence = pipeline.config().max_evidence;
-    let published = Arc::new(MemorySink::default());
+    let published = Arc::new(PublishedIds::default());
     let engine = Engine::new(
         Arc::new(pipeline),
         MemoryStore::new(),
@@ -947,9 +971,9 @@ fn run_files(
     }
     progress.finish();
     let mut published: Vec<Finding> = published
-        .findings()
+        .take()
         .into_iter()
-        .filter_map(|f| latest.remove(&f.finding.id))
+        .filter_map(|id| latest.remove(&id))
         .collect();
     let mut staged: Vec<Finding> = latest
         .into_values()
@@ -1058,11 +1082,16 @@ fn scan(
             eprintln!("  {}: {n} events of {rule}", printable(label));
         }
     }
-    Ok(if run.totals.failed_files > 0 {
+    let code = if run.totals.failed_files > 0 {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
-    })
+    };
+    // The process ends with this command: the findings' memory (their evidence, a few
+    // allocations each) goes back to the system at exit instead of piece by piece, which
+    // took about 8 ms of a 0.7 s scan's serial end (perf, 2,000 findings).
+    std::mem::forget(run);
+    Ok(code)
 }
 
 fn account(totals: &mut Totals, report: &InputReport, display: &str) {
