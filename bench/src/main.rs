@@ -651,9 +651,24 @@ fn scan_folder(args: &RunArgs) -> Result<(), Box<dyn std::error::Error>> {
             }
         });
     };
-    let scan = |jobs: usize| -> Result<(f64, Vec<u8>), String> {
+    // One core is one core: the run with `--jobs 1` is confined to the first CPU (util-linux's
+    // `taskset`), since the process's other threads (the agents' compile shares itself with a
+    // second thread) would otherwise use the second core. The same run free to use every core
+    // is printed beside it.
+    let pinned = Command::new("taskset")
+        .args(["-c", "0", "true"])
+        .status()
+        .is_ok_and(|s| s.success());
+    let scan = |jobs: usize, one_core: bool| -> Result<(f64, Vec<u8>), String> {
+        let mut command = if one_core {
+            let mut c = Command::new("taskset");
+            c.args(["-c", "0"]).arg(&cli);
+            c
+        } else {
+            Command::new(&cli)
+        };
         let t = Instant::now();
-        let out = Command::new(&cli)
+        let out = command
             .args(["scan", "target/bench/folder", "--format", "json", "--jobs"])
             .arg(jobs.to_string())
             .output()
@@ -664,26 +679,34 @@ fn scan_folder(args: &RunArgs) -> Result<(), Box<dyn std::error::Error>> {
         Ok((t.elapsed().as_secs_f64(), out.stdout))
     };
     let mut one = f64::MAX;
+    let mut one_free = f64::MAX;
     let mut all = f64::MAX;
     let (mut floor_one, mut floor_all) = (f64::MAX, f64::MAX);
     let mut outputs = Vec::new();
     for _ in 0..args.repeat {
-        let (t1, o1) = scan(1)?;
-        let (tn, on) = scan(cores)?;
+        let (t1, o1) = scan(1, pinned)?;
+        let (tf, of) = scan(1, false)?;
+        let (tn, on) = scan(cores, false)?;
         one = one.min(t1);
+        one_free = one_free.min(tf);
         all = all.min(tn);
-        outputs.push((o1, on));
+        outputs.push([o1, of, on]);
         floor_one = floor_one.min(best(1, || floors(1)).0);
         floor_all = floor_all.min(best(1, || floors(cores)).0);
     }
-    let same = outputs.iter().all(|(a, b)| a == b);
+    let same = outputs.iter().all(|[a, b, c]| a == b && b == c);
     println!(
-        "7. cloudsec scan, {parts} objects ({:.0} MB of JSON): --jobs 1 {:.2} s, --jobs {cores} {:.2} s: {:.2} times{}",
+        "7. cloudsec scan, {parts} objects ({:.0} MB of JSON): --jobs 1 {} {:.2} s, --jobs {cores} {:.2} s: {:.2} times{}",
         mb(json_bytes),
+        if pinned { "on one core" } else { "(not confined: no taskset)" },
         one,
         all,
         one / all,
         if same { ", the same findings" } else { ", DIFFERENT findings" }
+    );
+    println!(
+        "   --jobs 1 free to use every core: {one_free:.2} s ({:.2} times)",
+        one_free / all
     );
     println!(
         "   baseline, the floor over the same objects on {cores} threads against one: {:.2} times ({:.2} s, {:.2} s); the scan's speed-up is {:.2} of it",
