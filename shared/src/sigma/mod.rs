@@ -18,6 +18,7 @@
 //! load. Strings of a loaded rule live as long as the process (they are loaded once).
 
 mod event;
+mod remember;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -162,18 +163,55 @@ pub struct SigmaSet {
 /// The custom attribute that carries a detection's position into rsigma's engine and back.
 const INDEX_ATTRIBUTE: &str = "x-cloudsec-detection";
 
-/// rsigma's engine over the active detections: its candidate index takes from each rule the
+/// rsigma's engines over the active detections: its candidate index takes from each rule the
 /// conditions every match needs (an `eventName` or `eventSource` it must equal, a field it
 /// must have, a substring), so a record is evaluated only by the rules it can match, not by
-/// every rule. Rebuilt whenever the set of active detections changes.
+/// every rule. The rules that read only a record's few-valued fields have an engine of their
+/// own, whose answers are remembered ([`remember`]); the others are asked of every record.
+/// Rebuilt whenever the set of active detections changes.
 #[derive(Clone, Default)]
-struct Index(Option<Arc<rsigma_eval::Engine>>);
+struct Index {
+    /// The rules whose answers are remembered, and the fields they read, in order.
+    remembered: Option<Arc<rsigma_eval::Engine>>,
+    fields: Arc<[String]>,
+    /// The other rules.
+    others: Option<Arc<rsigma_eval::Engine>>,
+    /// This rule set among the process's, for the remembered answers.
+    id: u64,
+}
 
 impl std::fmt::Debug for Index {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let rules = self.0.as_ref().map_or(0, |e| e.rule_count());
-        write!(f, "Index({rules} rules)")
+        let count = |e: &Option<Arc<rsigma_eval::Engine>>| e.as_ref().map_or(0, |e| e.rule_count());
+        write!(
+            f,
+            "Index({} rules remembered by {:?}, {} others)",
+            count(&self.remembered),
+            self.fields,
+            count(&self.others)
+        )
     }
+}
+
+/// rsigma's engine over `rules`, or none.
+fn engine(rules: Vec<CompiledRule>) -> Option<Arc<rsigma_eval::Engine>> {
+    if rules.is_empty() {
+        return None;
+    }
+    let mut engine = rsigma_eval::Engine::new();
+    engine.set_include_event(false);
+    engine.set_match_detail(rsigma_eval::MatchDetailLevel::Off);
+    engine.extend_compiled_rules(rules);
+    Some(Arc::new(engine))
+}
+
+/// The detection a match of the engines is, by the attribute [`SigmaSet::reindex`] gave it.
+fn detection_of(m: &rsigma_eval::EvaluationResult) -> Option<usize> {
+    m.header
+        .custom_attributes
+        .get(INDEX_ATTRIBUTE)
+        .and_then(serde_json::Value::as_u64)
+        .and_then(|i| usize::try_from(i).ok())
 }
 
 impl SigmaSet {
@@ -233,7 +271,8 @@ impl SigmaSet {
 
     /// Builds [`Index`] over the active detections.
     fn reindex(&mut self) {
-        let rules: Vec<CompiledRule> = self
+        static SETS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let (remembered, others): (Vec<CompiledRule>, Vec<CompiledRule>) = self
             .detections
             .iter()
             .enumerate()
@@ -250,16 +289,18 @@ impl SigmaSet {
                 rule.tags = Vec::new();
                 rule
             })
+            .partition(remember::reads_only);
+        let fields: Vec<String> = remember::FIELDS
+            .iter()
+            .filter(|f| remembered.iter().any(|r| remember::reads(r, f)))
+            .map(|f| (*f).to_owned())
             .collect();
-        if rules.is_empty() {
-            self.index = Index(None);
-            return;
-        }
-        let mut engine = rsigma_eval::Engine::new();
-        engine.set_include_event(false);
-        engine.set_match_detail(rsigma_eval::MatchDetailLevel::Off);
-        engine.extend_compiled_rules(rules);
-        self.index = Index(Some(Arc::new(engine)));
+        self.index = Index {
+            remembered: engine(remembered),
+            fields: fields.into(),
+            others: engine(others),
+            id: SETS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        };
     }
 
     /// The rules of the `.yml`/`.yaml` files under `dir`, at any depth, in path order. An
@@ -355,24 +396,45 @@ impl SigmaSet {
     /// Evaluates the active detection rules on `event` (those the index does not rule out)
     /// and pushes what matched, in the rules' order.
     pub fn evaluate(&self, event: &impl Event, out: &mut Vec<Match>) {
-        let Some(engine) = &self.index.0 else { return };
         let start = out.len();
-        for m in engine.evaluate(event) {
-            let Some(i) = m
-                .header
-                .custom_attributes
-                .get(INDEX_ATTRIBUTE)
-                .and_then(serde_json::Value::as_u64)
-                .and_then(|i| usize::try_from(i).ok())
-            else {
-                continue;
+        let mut found = |i: usize| {
+            if let Some(d) = self.detections.get(i).filter(|d| d.active) {
+                out.push(self.matched(i, d, event));
+            }
+        };
+        if let Some(engine) = &self.index.remembered {
+            let evaluate = || {
+                let matches = engine.evaluate(event);
+                matches.iter().filter_map(detection_of).collect()
             };
-            let Some(d) = self.detections.get(i).filter(|d| d.active) else {
-                continue;
-            };
-            out.push(self.matched(i, d, event));
+            remember::answer(
+                self.index.id,
+                &self.index.fields,
+                event,
+                evaluate,
+                &mut found,
+            );
+        }
+        if let Some(engine) = &self.index.others {
+            engine
+                .evaluate(event)
+                .iter()
+                .filter_map(detection_of)
+                .for_each(&mut found);
         }
         out[start..].sort_by_key(|m| m.detection);
+    }
+
+    /// How many of the active detections have their answers remembered, and by which fields.
+    pub fn remembered(&self) -> (usize, &[String]) {
+        let rules = self.index.remembered.as_ref().map_or(0, |e| e.rule_count());
+        (rules, &self.index.fields)
+    }
+
+    /// How many keys this thread remembers answers for (the tests' measure).
+    #[doc(hidden)]
+    pub fn remembered_keys(&self) -> usize {
+        remember::remembered(self.index.id)
     }
 
     /// [`SigmaSet::evaluate`] by every active rule in turn, without the index: what the

@@ -458,3 +458,82 @@ fn value_count_and_temporal_correlations_count_what_they_say() {
     );
     assert_eq!(both.finding.count, 4);
 }
+
+/// What rsigma said of a record, for the rules that read only few-valued fields, is
+/// remembered by the values of those fields: a record that differs from a remembered one in
+/// any of them is asked again, one that differs only elsewhere is answered the same, a value
+/// that is no string is never remembered, the memory is bounded, and a rule set whose active
+/// rules change is answered afresh.
+#[test]
+fn remembered_answers_are_what_the_rules_say() {
+    let docs = [
+        (
+            "data.yml",
+            rule(
+                "6d3a1c1e-0000-4000-8000-000000000001",
+                "  sel:\n    eventName: CreateUser\n    eventCategory: Data\n  condition: sel",
+                "",
+            ),
+        ),
+        (
+            "no-error.yml",
+            rule(
+                "6d3a1c1e-0000-4000-8000-000000000002",
+                "  sel:\n    eventName|startswith: Create\n  cat:\n    eventCategory: null\n  condition: sel and cat",
+                "",
+            ),
+        ),
+        (
+            "agent.yml",
+            rule(
+                "6d3a1c1e-0000-4000-8000-000000000003",
+                "  sel:\n    eventName: CreateUser\n    userAgent|contains: S3 Browser\n  condition: sel",
+                "",
+            ),
+        ),
+    ];
+    let mut set = SigmaSet::load(docs.iter().map(|(n, t)| (*n, t.as_str())));
+    assert!(set.rejected().is_empty(), "{:?}", set.rejected());
+    let (rules, fields) = set.remembered();
+    assert_eq!(rules, 2, "the rules on eventName and eventCategory alone");
+    assert_eq!(fields, ["eventName", "eventCategory"]);
+    let ask = |set: &SigmaSet, extra: Value| -> Vec<usize> {
+        let text = record("CreateUser", extra).to_string();
+        let r = crate::sources::cloudtrail::CloudTrailRecord::parse(&text).unwrap();
+        let event = RecordEvent::new(&r, &text);
+        let (mut got, mut every) = (Vec::new(), Vec::new());
+        set.evaluate(&event, &mut got);
+        set.evaluate_unindexed(&event, &mut every);
+        assert_eq!(got, every, "{text}");
+        got.iter().map(|m| m.detection).collect()
+    };
+    let data = json!({"eventCategory": "Data"});
+    let browser = json!({"userAgent": "S3 Browser 10.9.9 https://s3browser.com"});
+    for _ in 0..2 {
+        assert_eq!(ask(&set, json!({})), [1], "no error");
+        assert_eq!(ask(&set, data.clone()), [0], "data event");
+        // The same remembered key, a different agent: the agent's rule is asked every time.
+        assert_eq!(ask(&set, browser.clone()), [1, 2], "no error, S3 Browser");
+        // `null` and a number are not remembered: the rules say of them what rsigma says.
+        assert_eq!(ask(&set, json!({"eventCategory": null})), [1]);
+        assert_eq!(
+            ask(&set, json!({"eventCategory": 403})),
+            Vec::<usize>::new()
+        );
+    }
+    // Absent and "Data"; null and the number answer other than absent or a string.
+    assert_eq!(set.remembered_keys(), 2);
+    // Bounded: distinct values beyond the limit start the memory afresh.
+    for i in 0..remember::REMEMBERED + 10 {
+        let text = record(&format!("Create{i}"), json!({})).to_string();
+        let r = crate::sources::cloudtrail::CloudTrailRecord::parse(&text).unwrap();
+        let mut got = Vec::new();
+        set.evaluate(&RecordEvent::new(&r, &text), &mut got);
+        assert_eq!(got.len(), 1, "{text}");
+        assert!(set.remembered_keys() <= remember::REMEMBERED);
+    }
+    // A rule disabled: what was remembered for the rule set before is not its answer now.
+    set.retain(&|m| m.id != "sigma.6d3a1c1e-0000-4000-8000-000000000002");
+    assert_eq!(ask(&set, json!({})), Vec::<usize>::new());
+    assert_eq!(ask(&set, data), [0]);
+}
