@@ -1,19 +1,19 @@
 //! rsigma's answers remembered for the rules that read only a record's few-valued fields.
 //!
 //! Most of SigmaHQ's CloudTrail rules select on `eventSource`, `eventName` and little else (the
-//! caller's kind); a log repeats a few hundred such combinations. What rsigma
-//! says of a record for those rules is a function of the values of the fields they read, so it
-//! is asked once per combination, per thread, and remembered: the rules' evaluation, and the
-//! candidate index's probes before it, cost a lookup on every other record.
+//! caller's kind); a log repeats a few hundred such combinations. What rsigma says of a record
+//! for those rules is a function of the values of the fields they read, so it is asked once per
+//! combination, per thread, and remembered: the rules' evaluation, and the candidate index's
+//! probes before it, cost a lookup on every other record.
 //!
 //! A rule is remembered only when all it reads is one of [`FIELDS`] through a matcher that
-//! looks at the field's own value (no keyword, no field reference, no placeholder, no
-//! array-member scope): walked in its compiled form ([`reads_only`]). The key is what the
-//! record answers for each field the remembered rules read, as rsigma would be answered
-//! (`None` or the string); a record that answers one of them otherwise (a number, an object)
-//! is evaluated and not remembered. The memory is bounded: at most [`REMEMBERED`] keys of at
-//! most [`MAX_KEY`] bytes per thread, started afresh when full, so a log of distinct hostile
-//! values costs an evaluation each, as without it, and no more memory.
+//! looks at the field's own value (no keyword, no field reference, no placeholder, no timestamp
+//! part, no array-member scope): walked in its compiled form ([`reads_only`]). The key is what
+//! the record answers for each field the remembered rules read, as rsigma would be answered
+//! (absent or the string); a record that answers one of them otherwise (null, a number, an
+//! object) is evaluated and not remembered. The memory is bounded: at most [`REMEMBERED`] keys
+//! of at most [`MAX_KEY`] bytes per thread, started afresh when full, so a log of distinct
+//! hostile values costs an evaluation each, as without it, and no more memory.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -108,8 +108,8 @@ fn value_only(m: &CompiledMatcher) -> bool {
     }
 }
 
-/// What `event` answers for `fields`, as a key (`None` when a field answers other than
-/// absent or a string, or the key would be too long).
+/// Writes to `out` what `event` answers for `fields`, as a key: false when a field answers
+/// other than absent or a string, or when the key would be longer than [`MAX_KEY`].
 pub fn key(event: &impl Event, fields: &[String], out: &mut Vec<u8>) -> bool {
     out.clear();
     for f in fields {
