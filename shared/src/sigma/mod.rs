@@ -272,6 +272,7 @@ impl SigmaSet {
     /// Builds [`Index`] over the active detections.
     fn reindex(&mut self) {
         static SETS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let mut read = [false; remember::FIELDS.len()];
         let (remembered, others): (Vec<CompiledRule>, Vec<CompiledRule>) = self
             .detections
             .iter()
@@ -289,11 +290,18 @@ impl SigmaSet {
                 rule.tags = Vec::new();
                 rule
             })
-            .partition(remember::reads_only);
+            .partition(|rule| match remember::fields_read(rule) {
+                Some(fields) => {
+                    read.iter_mut().zip(fields).for_each(|(r, f)| *r |= f);
+                    true
+                }
+                None => false,
+            });
         let fields: Vec<String> = remember::FIELDS
             .iter()
-            .filter(|f| remembered.iter().any(|r| remember::reads(r, f)))
-            .map(|f| (*f).to_owned())
+            .zip(read)
+            .filter(|(_, r)| *r)
+            .map(|(f, _)| (*f).to_owned())
             .collect();
         self.index = Index {
             remembered: engine(remembered),

@@ -8,7 +8,7 @@
 //!
 //! A rule is remembered only when all it reads is one of [`FIELDS`] through a matcher that
 //! looks at the field's own value (no keyword, no field reference, no placeholder, no timestamp
-//! part, no array-member scope): walked in its compiled form ([`reads_only`]). The key is what
+//! part, no array-member scope): walked in its compiled form ([`fields_read`]). The key is what
 //! the record answers for each field the remembered rules read, as rsigma would be answered
 //! (absent or the string); a record that answers one of them otherwise (null, a number, an
 //! object) is evaluated and not remembered. The memory is bounded: at most [`REMEMBERED`] keys
@@ -41,42 +41,35 @@ pub const REMEMBERED: usize = 4096;
 /// The longest key remembered, in bytes.
 pub const MAX_KEY: usize = 512;
 
-/// Whether what `rule` says of an event depends only on the values of [`FIELDS`] there.
-pub fn reads_only(rule: &CompiledRule) -> bool {
-    rule.detections.values().all(detection_reads_only)
-}
-
-/// Whether `rule` reads `field` (by name, in any of its detections).
-pub fn reads(rule: &CompiledRule, field: &str) -> bool {
-    fn walk(d: &CompiledDetection, field: &str) -> bool {
+/// Which of [`FIELDS`] `rule` reads (`fields[i]` set for `FIELDS[i]`), when what it says of an
+/// event depends on nothing else; `None` when it may.
+pub fn fields_read(rule: &CompiledRule) -> Option<[bool; FIELDS.len()]> {
+    fn walk(d: &CompiledDetection, read: &mut [bool; FIELDS.len()]) -> bool {
         match d {
-            CompiledDetection::AllOf(items) => {
-                items.iter().any(|i| i.field.as_deref() == Some(field))
-            }
+            CompiledDetection::AllOf(items) => items.iter().all(|item| {
+                let at = item
+                    .field
+                    .as_deref()
+                    .and_then(|f| FIELDS.iter().position(|x| *x == f));
+                at.is_some_and(|i| {
+                    read[i] = true;
+                    value_only(&item.matcher)
+                })
+            }),
             CompiledDetection::AnyOf(ds) | CompiledDetection::And(ds) => {
-                ds.iter().any(|d| walk(d, field))
+                ds.iter().all(|d| walk(d, read))
             }
+            // Keywords read every value; an array's scope, its members' fields.
             CompiledDetection::Keywords(_)
             | CompiledDetection::ArrayMatch { .. }
             | CompiledDetection::Conditional { .. } => false,
         }
     }
-    rule.detections.values().any(|d| walk(d, field))
-}
-
-fn detection_reads_only(d: &CompiledDetection) -> bool {
-    match d {
-        CompiledDetection::AllOf(items) => items.iter().all(|item| {
-            item.field.as_deref().is_some_and(|f| FIELDS.contains(&f)) && value_only(&item.matcher)
-        }),
-        CompiledDetection::AnyOf(ds) | CompiledDetection::And(ds) => {
-            ds.iter().all(detection_reads_only)
-        }
-        // Keywords read every value; an array's scope, its members' fields.
-        CompiledDetection::Keywords(_)
-        | CompiledDetection::ArrayMatch { .. }
-        | CompiledDetection::Conditional { .. } => false,
-    }
+    let mut read = [false; FIELDS.len()];
+    rule.detections
+        .values()
+        .all(|d| walk(d, &mut read))
+        .then_some(read)
 }
 
 /// Whether a matcher looks at its field's value alone.
